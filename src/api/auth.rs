@@ -1,0 +1,78 @@
+use leptos::prelude::*;
+
+use crate::model::{AppError, User};
+
+/// Signs in with email and password; the browser gets the session cookie.
+#[server(prefix = "/api/fn", endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    use crate::server::auth::credentials::session_cookie;
+    use crate::server::db::SessionKind;
+    use crate::server::{service, sfn};
+
+    let call = sfn::call()?;
+    let signed_in = service::auth::login(&call.state, &email, &password, &call.meta, SessionKind::Browser)
+        .await
+        .map_err(sfn::fail)?;
+    sfn::set_cookie(session_cookie(&call.state.config, &signed_in.token, signed_in.max_age_secs));
+    leptos_axum::redirect("/organizations");
+    Ok(())
+}
+
+/// Creates an account (and maybe its organization) and signs it in.
+#[server(prefix = "/api/fn", endpoint = "register")]
+pub async fn register(
+    email: String,
+    password: String,
+    name: String,
+    organization: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::auth::credentials::session_cookie;
+    use crate::server::db::SessionKind;
+    use crate::server::service::auth::RegisterInput;
+    use crate::server::{service, sfn};
+
+    let call = sfn::call()?;
+    let input = RegisterInput { email, password, name, organization };
+    let signed_in = service::auth::register(&call.state, input, &call.meta, SessionKind::Browser)
+        .await
+        .map_err(sfn::fail)?;
+    sfn::set_cookie(session_cookie(&call.state.config, &signed_in.token, signed_in.max_age_secs));
+    leptos_axum::redirect("/organizations");
+    Ok(())
+}
+
+/// Ends the session on the server and removes the cookie.
+#[server(prefix = "/api/fn", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server::auth::credentials::clear_cookie;
+    use crate::server::{service, sfn};
+
+    match sfn::principal().await {
+        Ok((call, principal)) => {
+            service::auth::logout(&call.state, &principal, &call.meta).await.map_err(sfn::fail)?;
+            sfn::set_cookie(clear_cookie(&call.state.config));
+        }
+        // Signing out without a live session still clears the browser.
+        Err(_) => sfn::set_cookie(clear_cookie(&sfn::call()?.state.config)),
+    }
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// The signed-in user, or `None`.
+#[server(prefix = "/api/fn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    use crate::model::ErrorKind;
+    use crate::server::{service, sfn};
+
+    match sfn::principal().await {
+        Ok((_, principal)) => Ok(Some(service::auth::me(&principal))),
+        Err(e) if e.kind == ErrorKind::Unauthorized => {
+            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                res.set_status(http::StatusCode::OK);
+            }
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,6 @@
+//! Server functions: the pages' way to the server. Each is a public POST
+//! endpoint under `/api/fn/…`, checks who is calling itself, and calls the
+//! service layer; none holds a rule or a query of its own.
+
+pub mod auth;
+pub mod orgs;

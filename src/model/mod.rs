@@ -1,0 +1,43 @@
+//! Plain types shared by the server and the WASM client. Nothing here touches
+//! the database or the network, so every page can use them for inline
+//! validation and the server uses the very same rules.
+
+mod email;
+mod error;
+mod ids;
+mod org_name;
+mod organization;
+mod password;
+mod person_name;
+mod user;
+
+pub use email::Email;
+pub use error::{AppError, ErrorKind};
+pub use ids::{OrgId, UserId};
+pub use org_name::OrgName;
+pub use organization::Organization;
+pub use password::{Password, PasswordPolicy};
+pub use person_name::PersonName;
+pub use user::{Role, User};
+
+/// A field that failed validation, with a message written for the person who
+/// typed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ValidationError {}

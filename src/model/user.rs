@@ -1,0 +1,62 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{OrgId, UserId};
+
+/// What a person may do. Stored as its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Administers the whole installation, sees every organization.
+    PlatformAdmin,
+    /// Administers one organization.
+    OrgAdmin,
+    User,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::PlatformAdmin => "platform_admin",
+            Role::OrgAdmin => "org_admin",
+            Role::User => "user",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "platform_admin" => Some(Role::PlatformAdmin),
+            "org_admin" => Some(Role::OrgAdmin),
+            "user" => Some(Role::User),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::PlatformAdmin => "Platform admin",
+            Role::OrgAdmin => "Organization admin",
+            Role::User => "User",
+        }
+    }
+}
+
+/// A person as the API shows them: the seed's fields plus the organization's
+/// id, since names can change and ids do not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct User {
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "usr-0193f6a2-7c1e-7a4b-9d2e-5f8a1b3c4d5e"))]
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    /// The organization's display name, as in the seed.
+    pub organization: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    pub organization_id: OrgId,
+    pub role: Role,
+    /// The real state of the account's second factor, not a display flag.
+    pub mfa_enabled: bool,
+    pub created_at: DateTime<Utc>,
+}

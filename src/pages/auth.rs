@@ -1,0 +1,83 @@
+//! Sign-in and registration. Both are plain forms that also work before
+//! the WASM has loaded; once hydrated they submit in place and keep what
+//! the person typed when the server refuses it.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::auth::{Login, Register};
+use crate::components::{AuthCard, ErrorBanner, TextField};
+use crate::model::AppError;
+
+/// The message for `field`, if the last submission failed on it.
+fn field_error(err: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || err.get().filter(|e| e.field.as_deref() == Some(field)).map(|e| e.message))
+}
+
+fn submit_button(label: &'static str, busy_label: &'static str, pending: Signal<bool>) -> impl IntoView {
+    view! {
+        <button
+            type="submit"
+            disabled=move || pending.get()
+            class="w-full rounded-lg bg-primary px-4 py-2.5 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:opacity-60"
+        >
+            {move || if pending.get() { busy_label } else { label }}
+        </button>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<Login>::new();
+    let err = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
+        <Title text="Sign in"/>
+        <AuthCard title="Sign in" subtitle="Welcome back to the NeoSC console.">
+            <ActionForm action=action attr:class="space-y-4" attr:novalidate="true">
+                <TextField label="Email" name="email" kind="email" autocomplete="username" required=true error=field_error(err, "email")/>
+                <TextField label="Password" name="password" kind="password" autocomplete="current-password" required=true error=field_error(err, "password")/>
+                <ErrorBanner error=err/>
+                {submit_button("Sign in", "Signing in…", action.pending().into())}
+            </ActionForm>
+            <p class="mt-6 text-center text-sm text-muted-foreground">
+                "No account yet? " <a href="/register" class="text-primary hover:underline">"Create one"</a>
+            </p>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let action = ServerAction::<Register>::new();
+    let err = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
+        <Title text="Create account"/>
+        <AuthCard title="Create your account" subtitle="Join your organization, or start a new one.">
+            <ActionForm action=action attr:class="space-y-4" attr:novalidate="true">
+                <TextField label="Name" name="name" autocomplete="name" required=true error=field_error(err, "name")/>
+                <TextField label="Work email" name="email" kind="email" autocomplete="email" required=true error=field_error(err, "email")/>
+                <TextField
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    autocomplete="new-password"
+                    required=true
+                    hint="At least 12 characters. A passphrase works well."
+                    error=field_error(err, "password")
+                />
+                <TextField
+                    label="Organization (optional)"
+                    name="organization"
+                    autocomplete="organization"
+                    hint="Leave empty to join the organization of your email's domain. A new name creates that organization with you as its admin."
+                    error=field_error(err, "organization")
+                />
+                <ErrorBanner error=err/>
+                {submit_button("Create account", "Creating account…", action.pending().into())}
+            </ActionForm>
+            <p class="mt-6 text-center text-sm text-muted-foreground">
+                "Already have an account? " <a href="/login" class="text-primary hover:underline">"Sign in"</a>
+            </p>
+        </AuthCard>
+    }
+}

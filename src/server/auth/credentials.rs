@@ -1,0 +1,110 @@
+//! How a request carries its session: the browser in a cookie, API clients
+//! in `Authorization: Bearer`. Also who is asking (IP, user agent) for the
+//! session list and the audit trail.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderMap, HeaderValue};
+
+use crate::server::config::Config;
+
+/// The cookie's name. With https the `__Host-` prefix pins it to this host,
+/// path `/` and `Secure`, so a sibling subdomain cannot plant one.
+pub fn cookie_name(config: &Config) -> &'static str {
+    if config.https() {
+        "__Host-neosc_session"
+    } else {
+        "neosc_session"
+    }
+}
+
+/// `Set-Cookie` for a new session.
+pub fn session_cookie(config: &Config, token: &str, max_age_secs: u64) -> HeaderValue {
+    let secure = if config.https() { "; Secure" } else { "" };
+    let value = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}",
+        cookie_name(config)
+    );
+    HeaderValue::from_str(&value).expect("token is base64url")
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_cookie(config: &Config) -> HeaderValue {
+    let secure = if config.https() { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(config)))
+        .expect("static cookie")
+}
+
+/// The bearer token if there is one, else the session cookie.
+pub fn token_from_headers(config: &Config, headers: &HeaderMap) -> Option<String> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let (scheme, rest) = auth.split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned()).filter(|t| !t.is_empty());
+    }
+    let name = cookie_name(config);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// Who is asking, as far as the server can tell.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl RequestMeta {
+    pub fn from_parts(headers: &HeaderMap, connect: Option<&ConnectInfo<SocketAddr>>) -> Self {
+        let user_agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect());
+        Self { ip: connect.map(|c| c.0.ip().to_string()), user_agent }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::from_lookup(|_| None).unwrap()
+    }
+
+    #[test]
+    fn bearer_wins_over_cookie() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("a=b; neosc_session=fromcookie"));
+        assert_eq!(token_from_headers(&config(), &h).as_deref(), Some("fromcookie"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer frombearer"));
+        assert_eq!(token_from_headers(&config(), &h).as_deref(), Some("frombearer"));
+    }
+
+    #[test]
+    fn other_schemes_and_empty_values_are_no_token() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(token_from_headers(&config(), &h), None);
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("neosc_session="));
+        assert_eq!(token_from_headers(&config(), &h), None);
+    }
+
+    #[test]
+    fn cookie_flags() {
+        let plain = session_cookie(&config(), "t", 60);
+        assert_eq!(plain.to_str().unwrap(), "neosc_session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
+        let https = Config::from_lookup(|k| (k == "NEOSC_PUBLIC_URL").then(|| "https://console.example".to_string())).unwrap();
+        let secure = session_cookie(&https, "t", 60);
+        assert!(secure.to_str().unwrap().starts_with("__Host-neosc_session=t;"));
+        assert!(secure.to_str().unwrap().ends_with("; Secure"));
+    }
+}

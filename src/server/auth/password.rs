@@ -1,0 +1,148 @@
+//! argon2id hashing on a bounded blocking pool. A hash costs ~19 MiB and
+//! tens of milliseconds of CPU; running them on the async runtime would
+//! stall every other request, and running unboundedly many at once would
+//! let a burst of logins exhaust memory. So at most one hash per core runs
+//! at a time, the rest wait in line up to a deadline and then get a 503.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::rngs::OsRng;
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::server::config::Argon2Params;
+use crate::server::error::{ServiceError, ServiceResult};
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    params: Params,
+    slots: Semaphore,
+    queue_timeout: Duration,
+    /// A real hash of a random password, verified against when the email is
+    /// unknown so that path costs the same as a wrong password.
+    dummy: OnceCell<String>,
+}
+
+/// The outcome of checking a password.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verified {
+    No,
+    Yes,
+    /// Correct, but hashed with other parameters: store this new hash.
+    YesRehash(String),
+}
+
+impl PasswordHasher {
+    pub fn new(p: Argon2Params, queue_timeout: Duration) -> Self {
+        let params = Params::new(p.m_kib, p.t, p.p, None).expect("valid argon2 parameters");
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        Self {
+            inner: Arc::new(Inner { params, slots: Semaphore::new(cores), queue_timeout, dummy: OnceCell::new() }),
+        }
+    }
+
+    fn argon2(params: Params) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    }
+
+    /// Runs `f` on the blocking pool once a hashing slot is free.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce(Params) -> T + Send + 'static) -> ServiceResult<T> {
+        let permit = tokio::time::timeout(self.inner.queue_timeout, self.inner.slots.acquire())
+            .await
+            .map_err(|_| ServiceError::Unavailable {
+                message: "The server is busy signing people in. Please retry in a moment.".into(),
+                retry_after_secs: 2,
+            })?
+            .map_err(ServiceError::internal)?;
+        let params = self.inner.params.clone();
+        let out = tokio::task::spawn_blocking(move || f(params)).await.map_err(ServiceError::internal)?;
+        drop(permit);
+        Ok(out)
+    }
+
+    /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
+    pub async fn hash(&self, password: String) -> ServiceResult<String> {
+        self.run(move |params| {
+            let salt = SaltString::generate(&mut OsRng);
+            Self::argon2(params).hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+        })
+        .await?
+        .map_err(ServiceError::internal)
+    }
+
+    pub async fn verify(&self, password: String, phc: String) -> ServiceResult<Verified> {
+        self.run(move |params| {
+            let Ok(parsed) = PasswordHash::new(&phc) else { return Ok(Verified::No) };
+            if Argon2::default().verify_password(password.as_bytes(), &parsed).is_err() {
+                return Ok(Verified::No);
+            }
+            let current = Params::try_from(&parsed).ok();
+            let same = current.as_ref().is_some_and(|c| {
+                c.m_cost() == params.m_cost() && c.t_cost() == params.t_cost() && c.p_cost() == params.p_cost()
+            }) && parsed.algorithm.as_str() == "argon2id";
+            if same {
+                return Ok(Verified::Yes);
+            }
+            let salt = SaltString::generate(&mut OsRng);
+            Self::argon2(params).hash_password(password.as_bytes(), &salt).map(|h| Verified::YesRehash(h.to_string()))
+        })
+        .await?
+        .map_err(ServiceError::internal)
+    }
+
+    /// Spends the same work as checking a real password, and always fails.
+    pub async fn verify_dummy(&self, password: String) -> ServiceResult<()> {
+        let dummy = self
+            .inner
+            .dummy
+            .get_or_try_init(|| async {
+                let random = super::token::random_token();
+                self.hash(random).await
+            })
+            .await?
+            .clone();
+        let _ = self.verify(password, dummy).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> PasswordHasher {
+        PasswordHasher::new(Argon2Params { m_kib: 1024, t: 1, p: 1 }, Duration::from_secs(5))
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_and_differ_per_salt() {
+        let h = cheap();
+        let a = h.hash("correct horse battery".into()).await.unwrap();
+        let b = h.hash("correct horse battery".into()).await.unwrap();
+        assert!(a.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        assert_ne!(a, b);
+        assert_eq!(h.verify("correct horse battery".into(), a.clone()).await.unwrap(), Verified::Yes);
+        assert_eq!(h.verify("wrong".into(), a).await.unwrap(), Verified::No);
+    }
+
+    #[tokio::test]
+    async fn changed_parameters_ask_for_a_rehash() {
+        let old = cheap().hash("correct horse battery".into()).await.unwrap();
+        let stronger = PasswordHasher::new(Argon2Params { m_kib: 2048, t: 1, p: 1 }, Duration::from_secs(5));
+        match stronger.verify("correct horse battery".into(), old).await.unwrap() {
+            Verified::YesRehash(new) => assert!(new.starts_with("$argon2id$v=19$m=2048,t=1,p=1$")),
+            other => panic!("expected a rehash, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn garbage_hashes_never_verify() {
+        assert_eq!(cheap().verify("x".into(), "not a phc string".into()).await.unwrap(), Verified::No);
+    }
+}

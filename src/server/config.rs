@@ -1,0 +1,159 @@
+//! Configuration from the environment, read once at start-up. Every knob
+//! has a safe default so `make run` needs none of them.
+
+use std::time::Duration;
+
+use crate::model::PasswordPolicy;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// The URL people reach the console at; decides the cookie's `Secure`
+    /// flag and `__Host-` prefix, and which `Origin` is same-site.
+    pub public_url: Option<String>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    /// Domain of the "Default Organization" created at first start.
+    pub default_domain: String,
+    /// Load the demo organizations of the product spec.
+    pub demo: bool,
+    /// Absolute lifetime of a session.
+    pub session_ttl: Duration,
+    pub password_policy: PasswordPolicy,
+    pub argon2: Argon2Params,
+    /// How long a login may wait for a free hashing slot before it gets 503.
+    pub hash_queue_timeout: Duration,
+}
+
+/// argon2id cost parameters (OWASP: m=19456 KiB, t=2, p=1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    pub m_kib: u32,
+    pub t: u32,
+    pub p: u32,
+}
+
+impl Default for Argon2Params {
+    fn default() -> Self {
+        Self { m_kib: 19_456, t: 2, p: 1 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/neosc.db";
+pub const DEFAULT_DOMAIN: &str = "neogenesys.com";
+/// In demo mode the seed's "Neogenesys" organization owns neogenesys.com,
+/// and a domain belongs to one organization only, so the default
+/// organization takes this reserved name instead (unless one is set).
+pub const DEMO_DEFAULT_DOMAIN: &str = "default.neosc.invalid";
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Builds the configuration from any lookup, so tests need not touch the
+    /// process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let demo = parse_bool(&get, "NEOSC_DEMO")?.unwrap_or(false);
+        let default_domain = match get("NEOSC_DEFAULT_DOMAIN") {
+            Some(d) => {
+                let d = d.trim().to_lowercase();
+                if !crate::model::Email::parse(&format!("x@{d}")).is_ok() {
+                    return Err(ConfigError { name: "NEOSC_DEFAULT_DOMAIN", message: format!("{d:?} is not a domain name") });
+                }
+                d
+            }
+            None if demo => DEMO_DEFAULT_DOMAIN.into(),
+            None => DEFAULT_DOMAIN.into(),
+        };
+        let public_url = get("NEOSC_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(u) = &public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(ConfigError { name: "NEOSC_PUBLIC_URL", message: "must start with http:// or https://".into() });
+            }
+        }
+        let min_chars = parse_num(&get, "NEOSC_PASSWORD_MIN_LENGTH")?.unwrap_or(12) as usize;
+        if !(8..=128).contains(&min_chars) {
+            return Err(ConfigError { name: "NEOSC_PASSWORD_MIN_LENGTH", message: "must be between 8 and 128".into() });
+        }
+        let defaults = Argon2Params::default();
+        Ok(Self {
+            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            public_url,
+            admin_email: get("NEOSC_ADMIN_EMAIL"),
+            admin_password: get("NEOSC_ADMIN_PASSWORD"),
+            default_domain,
+            demo,
+            session_ttl: Duration::from_secs(60 * parse_num(&get, "NEOSC_SESSION_TTL_MINUTES")?.unwrap_or(12 * 60)),
+            password_policy: PasswordPolicy { min_chars, max_chars: 128 },
+            argon2: Argon2Params {
+                m_kib: parse_num(&get, "NEOSC_ARGON2_M_KIB")?.map_or(defaults.m_kib, |v| v as u32),
+                t: parse_num(&get, "NEOSC_ARGON2_T")?.map_or(defaults.t, |v| v as u32),
+                p: parse_num(&get, "NEOSC_ARGON2_P")?.map_or(defaults.p, |v| v as u32),
+            },
+            hash_queue_timeout: Duration::from_secs(5),
+        })
+    }
+
+    /// Whether cookies must be `Secure` (and `__Host-` prefixed).
+    pub fn https(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+fn parse_num(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<Option<u64>, ConfigError> {
+    get(name)
+        .map(|v| v.trim().parse::<u64>().map_err(|_| ConfigError { name, message: format!("{v:?} is not a whole number") }))
+        .transpose()
+}
+
+fn parse_bool(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<Option<bool>, ConfigError> {
+    get(name)
+        .map(|v| match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(ConfigError { name, message: format!("{v:?} is not a boolean (use 1 or 0)") }),
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_environment() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.default_domain, "neogenesys.com");
+        assert_eq!(c.argon2, Argon2Params { m_kib: 19_456, t: 2, p: 1 });
+        assert!(!c.https());
+    }
+
+    #[test]
+    fn demo_moves_the_default_domain_out_of_the_way() {
+        assert_eq!(cfg(&[("NEOSC_DEMO", "1")]).unwrap().default_domain, DEMO_DEFAULT_DOMAIN);
+        assert_eq!(cfg(&[("NEOSC_DEMO", "1"), ("NEOSC_DEFAULT_DOMAIN", "corp.example")]).unwrap().default_domain, "corp.example");
+    }
+
+    #[test]
+    fn rejects_bad_values_with_their_name() {
+        assert_eq!(cfg(&[("NEOSC_DEMO", "maybe")]).unwrap_err().name, "NEOSC_DEMO");
+        assert_eq!(cfg(&[("NEOSC_DEFAULT_DOMAIN", "not a domain")]).unwrap_err().name, "NEOSC_DEFAULT_DOMAIN");
+        assert_eq!(cfg(&[("NEOSC_PUBLIC_URL", "ftp://x")]).unwrap_err().name, "NEOSC_PUBLIC_URL");
+    }
+}

@@ -1,0 +1,220 @@
+//! The only place with SQL. One store API with SQLite and PostgreSQL behind
+//! it: every query is written once, with `$n` placeholders and types both
+//! drivers understand (UUID, chrono timestamps, i64, bool, JSON), and
+//! compiled for each backend by `on_conn!`. Schema differences live in the
+//! per-backend migrations only.
+//!
+//! Callers get a [`Db`] handle: `Store::read` for a pooled connection in
+//! autocommit mode, `Store::write` for a transaction (on SQLite that is
+//! `BEGIN IMMEDIATE`, so read-then-write never hits a busy snapshot). Each
+//! area's queries are `impl Db` blocks in their own module.
+
+mod audit;
+mod orgs;
+mod rows;
+mod sessions;
+mod users;
+mod workspaces;
+
+pub use audit::{AuditRecord, NewAuditEvent};
+pub use orgs::{NewOrganization, OrgRecord};
+pub use sessions::{NewSession, SessionKind, SessionRecord};
+pub use users::{NewUser, UserRecord};
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Database, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+/// Which database an URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported DATABASE_URL {0:?}: use sqlite://path or postgres://…")]
+    UnsupportedUrl(String),
+    /// A unique index refused the row; the name says which.
+    #[error("unique constraint {0} violated")]
+    Unique(String),
+    /// A CHECK constraint refused the change (e.g. the seat limit).
+    #[error("check constraint {0} violated")]
+    Check(String),
+    #[error(transparent)]
+    Sqlx(sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            let constraint = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
+            match db.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => return DbError::Unique(constraint),
+                sqlx::error::ErrorKind::CheckViolation => return DbError::Check(constraint),
+                _ => {}
+            }
+        }
+        DbError::Sqlx(e)
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// The connection pool of whichever backend `DATABASE_URL` named.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Store {
+    pub async fn connect(url: &str) -> DbResult<Self> {
+        match Backend::from_url(url) {
+            Some(Backend::Sqlite) => {
+                let opts = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true);
+                if let Some(dir) = opts.get_filename().parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
+                    }
+                }
+                let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+                Ok(Store::Sqlite(pool))
+            }
+            Some(Backend::Postgres) => {
+                let opts = PgConnectOptions::from_str(url)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?;
+                Ok(Store::Postgres(pool))
+            }
+            None => Err(DbError::UnsupportedUrl(url.to_owned())),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the migrations of this backend that have not run yet. Safe to
+    /// call from several instances at once: sqlx takes an advisory lock on
+    /// PostgreSQL and SQLite serialises writers.
+    pub async fn migrate(&self) -> DbResult<()> {
+        match self {
+            Store::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Store::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A pooled connection in autocommit mode, for reads.
+    pub async fn read(&self) -> DbResult<Db> {
+        Ok(Db(match self {
+            Store::Sqlite(p) => Inner::Sqlite(Handle::Pooled(p.acquire().await?)),
+            Store::Postgres(p) => Inner::Postgres(Handle::Pooled(p.acquire().await?)),
+        }))
+    }
+
+    /// A transaction for a change; nothing is kept unless `Db::commit` runs.
+    pub async fn write(&self) -> DbResult<Db> {
+        Ok(Db(match self {
+            Store::Sqlite(p) => Inner::Sqlite(Handle::Tx(p.begin_with("BEGIN IMMEDIATE").await?)),
+            Store::Postgres(p) => Inner::Postgres(Handle::Tx(p.begin().await?)),
+        }))
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(p) => p.close().await,
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+enum Handle<DB: Database> {
+    Pooled(PoolConnection<DB>),
+    Tx(Transaction<'static, DB>),
+}
+
+impl<DB: Database> Handle<DB> {
+    fn conn(&mut self) -> &mut DB::Connection {
+        match self {
+            Handle::Pooled(c) => c,
+            Handle::Tx(t) => t,
+        }
+    }
+}
+
+enum Inner {
+    Sqlite(Handle<Sqlite>),
+    Postgres(Handle<Postgres>),
+}
+
+/// One connection or transaction of either backend.
+pub struct Db(Inner);
+
+/// Runs the same query code against whichever backend `$db` holds: `$c` is
+/// bound to a `&mut SqliteConnection` or a `&mut PgConnection`.
+macro_rules! on_conn {
+    ($db:expr, |$c:ident| $body:expr) => {
+        match &mut $db.0 {
+            $crate::server::db::Inner::Sqlite(h) => {
+                let $c = h.conn();
+                $body
+            }
+            $crate::server::db::Inner::Postgres(h) => {
+                let $c = h.conn();
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_conn;
+
+impl Db {
+    /// Makes the transaction's changes permanent. On a read handle it does
+    /// nothing.
+    pub async fn commit(self) -> DbResult<()> {
+        match self.0 {
+            Inner::Sqlite(Handle::Tx(t)) => t.commit().await?,
+            Inner::Postgres(Handle::Tx(t)) => t.commit().await?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub async fn ping(&mut self) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query("SELECT 1").execute(c).await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

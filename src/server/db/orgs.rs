@@ -1,0 +1,105 @@
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{on_conn, Db, DbResult};
+
+/// An organizations row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub domain: String,
+    pub status: String,
+    pub seat_limit: Option<i64>,
+    pub require_mfa: bool,
+    pub external_id: Option<String>,
+    pub is_default: bool,
+    pub users_count: i64,
+    pub workspaces_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrganization<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub slug: &'a str,
+    pub domain: &'a str,
+    pub is_default: bool,
+    pub now: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, name, slug, domain, status, seat_limit, require_mfa, external_id, is_default, \
+                       users_count, workspaces_count, created_at, updated_at";
+
+impl Db {
+    pub async fn insert_org(&mut self, new: &NewOrganization<'_>) -> DbResult<OrgRecord> {
+        let sql = format!(
+            "INSERT INTO organizations (id, name, slug, domain, is_default, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {COLUMNS}"
+        );
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql)
+            .bind(new.id)
+            .bind(new.name)
+            .bind(new.slug)
+            .bind(new.domain)
+            .bind(new.is_default)
+            .bind(new.now)
+            .fetch_one(c)
+            .await)?)
+    }
+
+    pub async fn org_by_id(&mut self, id: Uuid) -> DbResult<Option<OrgRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1");
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(id).fetch_optional(c).await)?)
+    }
+
+    /// Names are unique regardless of case.
+    pub async fn org_by_name(&mut self, name: &str) -> DbResult<Option<OrgRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM organizations WHERE lower(name) = lower($1)");
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(name).fetch_optional(c).await)?)
+    }
+
+    pub async fn org_by_domain(&mut self, domain: &str) -> DbResult<Option<OrgRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM organizations WHERE lower(domain) = lower($1)");
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(domain).fetch_optional(c).await)?)
+    }
+
+    pub async fn default_org(&mut self) -> DbResult<Option<OrgRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM organizations WHERE is_default = $1");
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(true).fetch_optional(c).await)?)
+    }
+
+    /// One page of organizations, oldest first. The counts are columns of
+    /// the row, so this is one indexed read of `limit` rows however many
+    /// users there are.
+    pub async fn list_orgs(&mut self, limit: i64, offset: i64) -> DbResult<Vec<OrgRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM organizations ORDER BY created_at, id LIMIT $1 OFFSET $2");
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(c)
+            .await)?)
+    }
+
+    /// Slugs already taken that equal `base` or extend it with `-<suffix>`,
+    /// so the caller can pick the first free one.
+    pub async fn slugs_like(&mut self, base: &str) -> DbResult<Vec<String>> {
+        let pattern = format!("{}-%", base.replace('%', "").replace('_', ""));
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, String>(
+            "SELECT slug FROM organizations WHERE slug = $1 OR slug LIKE $2"
+        )
+        .bind(base)
+        .bind(&pattern)
+        .fetch_all(c)
+        .await)?)
+    }
+
+    pub async fn count_orgs(&mut self) -> DbResult<i64> {
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations")
+            .fetch_one(c)
+            .await)?)
+    }
+}

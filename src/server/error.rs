@@ -1,0 +1,181 @@
+//! The service layer's error, mapped once to HTTP (RFC 9457 problem+json)
+//! and once to the `AppError` server functions return.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::db::DbError;
+use crate::model::{AppError, ErrorKind, ValidationError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{message}")]
+    Validation { field: Option<&'static str>, message: String },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_secs: u64 },
+    #[error("{message}")]
+    Unavailable { message: String, retry_after_secs: u64 },
+    /// Details go to the log, never to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl ServiceError {
+    pub fn validation(message: impl Into<String>) -> Self {
+        ServiceError::Validation { field: None, message: message.into() }
+    }
+
+    pub fn unauthenticated() -> Self {
+        ServiceError::Unauthorized("Sign in to continue.".into())
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        ServiceError::Internal(e.to_string())
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ServiceError::Validation { .. } => ErrorKind::Validation,
+            ServiceError::Unauthorized(_) => ErrorKind::Unauthorized,
+            ServiceError::Forbidden(_) => ErrorKind::Forbidden,
+            ServiceError::NotFound(_) => ErrorKind::NotFound,
+            ServiceError::Conflict(_) => ErrorKind::Conflict,
+            ServiceError::TooManyRequests { .. } => ErrorKind::TooManyRequests,
+            ServiceError::Unavailable { .. } => ErrorKind::Unavailable,
+            ServiceError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// What the client may read. Internal details stay in the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            ServiceError::Internal(_) => "Something went wrong on our side. Please try again.".into(),
+            other => other.to_string(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ServiceError::TooManyRequests { retry_after_secs, .. } | ServiceError::Unavailable { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        }
+    }
+
+    fn log(&self) {
+        if let ServiceError::Internal(detail) = self {
+            tracing::error!(%detail, "internal error");
+        }
+    }
+}
+
+impl From<DbError> for ServiceError {
+    fn from(e: DbError) -> Self {
+        ServiceError::Internal(e.to_string())
+    }
+}
+
+impl From<ValidationError> for ServiceError {
+    fn from(e: ValidationError) -> Self {
+        ServiceError::Validation { field: Some(e.field), message: e.message }
+    }
+}
+
+/// The HTTP status of each kind, shared by REST and server functions.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Validation => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal | ErrorKind::Transport => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The stable `type` URI of each kind; clients may switch on it.
+pub fn problem_type(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Validation => "https://neosc.dev/problems/validation",
+        ErrorKind::Unauthorized => "https://neosc.dev/problems/unauthorized",
+        ErrorKind::Forbidden => "https://neosc.dev/problems/forbidden",
+        ErrorKind::NotFound => "https://neosc.dev/problems/not-found",
+        ErrorKind::Conflict => "https://neosc.dev/problems/conflict",
+        ErrorKind::TooManyRequests => "https://neosc.dev/problems/too-many-requests",
+        ErrorKind::Unavailable => "https://neosc.dev/problems/unavailable",
+        ErrorKind::Internal | ErrorKind::Transport => "https://neosc.dev/problems/internal",
+    }
+}
+
+/// RFC 9457 problem details.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The request field the problem is about, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl Problem {
+    pub fn new(kind: ErrorKind, detail: String, field: Option<String>) -> Self {
+        let status = status_of(kind);
+        Self {
+            type_: problem_type(kind).into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail,
+            field,
+        }
+    }
+
+    pub fn into_response_with(self, retry_after: Option<u64>) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, axum::Json(self)).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(secs) = retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res
+    }
+}
+
+impl IntoResponse for ServiceError {
+    fn into_response(self) -> Response {
+        self.log();
+        let field = match &self {
+            ServiceError::Validation { field, .. } => field.map(str::to_owned),
+            _ => None,
+        };
+        let retry = self.retry_after();
+        Problem::new(self.kind(), self.public_message(), field).into_response_with(retry)
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        e.log();
+        let field = match &e {
+            ServiceError::Validation { field, .. } => field.map(str::to_owned),
+            _ => None,
+        };
+        AppError { kind: e.kind(), message: e.public_message(), field }
+    }
+}

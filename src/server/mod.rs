@@ -1,0 +1,14 @@
+//! Everything that runs only on the server: configuration, storage,
+//! authentication, business rules and the HTTP surface.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod rest;
+pub mod service;
+pub mod sfn;
+pub mod startup;
+pub mod state;
+pub mod web;

@@ -1,0 +1,54 @@
+//! Extractors that turn a request into service inputs: the caller, their
+//! request metadata, and JSON bodies whose errors are problem+json.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+
+use crate::server::auth::credentials::{token_from_headers, RequestMeta};
+use crate::server::error::ServiceError;
+use crate::server::service::{auth, Principal};
+use crate::server::state::AppState;
+
+/// The signed-in caller, from the bearer token or the session cookie.
+pub struct Authenticated(pub Principal);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = token_from_headers(&state.config, &parts.headers);
+        auth::authenticate(state, token.as_deref()).await.map(Authenticated)
+    }
+}
+
+/// Who is asking: IP and user agent.
+pub struct Meta(pub RequestMeta);
+
+impl<S: Send + Sync> FromRequestParts<S> for Meta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let connect = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+        Ok(Meta(RequestMeta::from_parts(&parts.headers, connect)))
+    }
+}
+
+/// `axum::Json`, but a body that is not valid JSON or misses a field is a
+/// 400 problem+json that says what is wrong.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ServiceError))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for ServiceError {
+    fn from(r: JsonRejection) -> Self {
+        let message = match &r {
+            JsonRejection::MissingJsonContentType(_) => "Send the body as JSON with Content-Type: application/json.".to_owned(),
+            JsonRejection::JsonSyntaxError(_) => format!("The body is not valid JSON: {}", r.body_text()),
+            _ => format!("The body does not match the expected fields: {}", r.body_text()),
+        };
+        ServiceError::validation(message)
+    }
+}

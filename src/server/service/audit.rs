@@ -1,0 +1,55 @@
+//! The one helper every mutating service call uses to record what it did.
+//! It writes through the caller's transaction, so the event and the change
+//! commit or roll back together.
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::server::auth::credentials::RequestMeta;
+use crate::server::db::{Db, NewAuditEvent};
+use crate::server::error::ServiceResult;
+
+/// Event names. The organization ones are the product spec's, verbatim.
+pub mod action {
+    pub const CREATE_ORGANIZATION: &str = "create_organization";
+    pub const ADD_USER_TO_ORG: &str = "add_user_to_org";
+    pub const CREATE_PLATFORM_ADMIN: &str = "create_platform_admin";
+    pub const CHANGE_USER_ROLE: &str = "change_user_role";
+    pub const LOGIN: &str = "login";
+    pub const LOGIN_FAILED: &str = "login_failed";
+    pub const LOGOUT: &str = "logout";
+    pub const CREATE_WORKSPACE: &str = "create_workspace";
+}
+
+/// What an event is about.
+pub struct Target<'a> {
+    pub kind: &'a str,
+    pub id: String,
+}
+
+pub struct Event<'a> {
+    pub org: Option<Uuid>,
+    pub actor: Option<Uuid>,
+    pub action: &'a str,
+    pub target: Option<Target<'a>>,
+    pub details: Value,
+}
+
+pub async fn record(db: &mut Db, now: chrono::DateTime<chrono::Utc>, meta: &RequestMeta, e: Event<'_>) -> ServiceResult<()> {
+    let (target_type, target_id) = match e.target {
+        Some(t) => (Some(t.kind), Some(t.id)),
+        None => (None, None),
+    };
+    db.insert_audit_event(&NewAuditEvent {
+        organization_id: e.org,
+        actor_user_id: e.actor,
+        action: e.action,
+        target_type,
+        target_id,
+        details: e.details,
+        ip: meta.ip.as_deref(),
+        now,
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! What server functions need from the request: the app state, who is
+//! asking, and a way to answer with the right status and cookies. Server
+//! functions are public POST endpoints, so each one calls `principal()`
+//! (or deliberately does not, for sign-in and registration).
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use leptos::prelude::{expect_context, use_context};
+use leptos_axum::ResponseOptions;
+
+use super::auth::credentials::{token_from_headers, RequestMeta};
+use super::error::{status_of, ServiceError};
+use super::service::{auth, Principal};
+use super::state::AppState;
+use crate::model::AppError;
+
+pub struct Call {
+    pub state: AppState,
+    pub meta: RequestMeta,
+    pub token: Option<String>,
+}
+
+pub fn call() -> Result<Call, AppError> {
+    let state = use_context::<AppState>().ok_or_else(|| fail(ServiceError::internal("AppState missing from context")))?;
+    let parts = use_context::<Parts>().ok_or_else(|| fail(ServiceError::internal("request parts missing from context")))?;
+    let meta = RequestMeta::from_parts(&parts.headers, parts.extensions.get::<ConnectInfo<SocketAddr>>());
+    let token = token_from_headers(&state.config, &parts.headers);
+    Ok(Call { state, meta, token })
+}
+
+/// The signed-in caller, or an `Unauthorized` error.
+pub async fn principal() -> Result<(Call, Principal), AppError> {
+    let call = call()?;
+    let principal = auth::authenticate(&call.state, call.token.as_deref()).await.map_err(fail)?;
+    Ok((call, principal))
+}
+
+/// Maps a service error to the server function's error, with the same HTTP
+/// status the REST API would give.
+pub fn fail(e: ServiceError) -> AppError {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.set_status(status_of(e.kind()));
+    }
+    e.into()
+}
+
+pub fn set_cookie(value: HeaderValue) {
+    expect_context::<ResponseOptions>().append_header(header::SET_COOKIE, value);
+}

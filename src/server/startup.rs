@@ -1,0 +1,112 @@
+//! Builds the application: state, migrations, bootstrap data, router. Used
+//! by `main` and by the integration tests, so both run the same thing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+
+use super::auth::password::PasswordHasher;
+use super::clock::{Clock, SystemClock};
+use super::config::Config;
+use super::db::Store;
+use super::state::AppState;
+use super::{rest, service, web};
+use crate::app::{shell, App};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, bootstraps and binds; nothing is served until
+    /// `run_until_stopped`.
+    pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, leptos_options, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(config: Config, leptos_options: LeptosOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.database_url).await?;
+        store.migrate().await?;
+        let hasher = PasswordHasher::new(config.argon2, config.hash_queue_timeout);
+        let listener = TcpListener::bind(leptos_options.site_addr).await?;
+        let state = AppState { leptos_options, config: Arc::new(config), store, hasher, clock };
+        service::bootstrap::run(&state).await.map_err(|e| anyhow::anyhow!("start-up: {e}"))?;
+        Ok(Self { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self { listener, state } = self;
+        tokio::spawn(sweep_expired_sessions(state.clone()));
+        let app = router(state);
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface: JSON API, server functions, pages, static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .merge(rest::router())
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(from_fn_with_state(state.clone(), web::page_guard))
+        .layer(from_fn_with_state(state.clone(), web::origin_check))
+        .layer(from_fn(web::security_headers))
+        .with_state(state)
+}
+
+/// Expired sessions are refused on sight anyway; this only keeps the table
+/// small.
+async fn sweep_expired_sessions(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let swept = async {
+            let mut db = state.store.write().await?;
+            let n = db.delete_expired_sessions(state.clock.now()).await?;
+            db.commit().await?;
+            Ok::<_, super::db::DbError>(n)
+        }
+        .await;
+        if let Err(e) = swept {
+            tracing::warn!(error = %e, "could not sweep expired sessions");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,25 @@
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use super::auth::password::PasswordHasher;
+use super::clock::Clock;
+use super::config::Config;
+use super::db::Store;
+
+/// What every request handler and server function can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub hasher: PasswordHasher,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
