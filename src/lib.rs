@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! NeoSC: a multi-tenant admin console for secure cloud workspaces.
 //!
 //! One crate, two builds: with `ssr` it is the server (axum, database,

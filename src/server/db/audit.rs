@@ -65,3 +65,9 @@ impl Db {
         .await)?)
     }
 }
+
+impl Db {
+    pub async fn count_audit_events(&mut self) -> DbResult<i64> {
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_events").fetch_one(c).await)?)
+    }
+}

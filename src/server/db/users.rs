@@ -85,3 +85,18 @@ impl Db {
         Ok(())
     }
 }
+
+impl Db {
+    /// Counts the members of an organization row by row; what
+    /// `users_count` must always equal.
+    pub async fn count_members(&mut self, org_id: Uuid) -> DbResult<i64> {
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE organization_id = $1")
+            .bind(org_id)
+            .fetch_one(c)
+            .await)?)
+    }
+
+    pub async fn count_users(&mut self) -> DbResult<i64> {
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(c).await)?)
+    }
+}

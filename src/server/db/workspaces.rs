@@ -22,3 +22,14 @@ impl Db {
         Ok(id)
     }
 }
+
+impl Db {
+    /// Counts the workspaces of an organization row by row; what
+    /// `workspaces_count` must always equal.
+    pub async fn count_workspaces(&mut self, org_id: Uuid) -> DbResult<i64> {
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM workspaces WHERE organization_id = $1")
+            .bind(org_id)
+            .fetch_one(c)
+            .await)?)
+    }
+}

@@ -1,0 +1,220 @@
+//! Starts the real application in-process on a free port with a fresh
+//! database, and talks to it over HTTP like any client would.
+
+use std::collections::HashMap;
+
+use leptos::config::LeptosOptions;
+use neosc::server::config::Config;
+use neosc::server::db::Store;
+use neosc::server::startup::Application;
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::{Connection, Executor, PgConnection};
+
+pub const ADMIN_EMAIL: &str = "root@neosc.test";
+pub const ADMIN_PASSWORD: &str = "platform-admin-password-1";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    _db: TestDb,
+}
+
+/// Writes each test body once and runs it on both databases.
+macro_rules! both_backends {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($app: $crate::helpers::TestApp) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite, &[]).await.unwrap()).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres, &[]).await {
+                        run(app).await
+                    }
+                }
+            }
+        )*
+    };
+}
+
+impl TestApp {
+    /// `None` only for PostgreSQL when it is unreachable outside CI; in CI
+    /// (`CI=true`) a missing PostgreSQL fails the test.
+    pub async fn spawn(backend: Backend, env: &[(&str, &str)]) -> Option<TestApp> {
+        let db = match backend {
+            Backend::Sqlite => TestDb::sqlite(),
+            Backend::Postgres => match TestDb::postgres().await {
+                Ok(db) => db,
+                Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                    panic!("PostgreSQL is required in CI but unreachable: {e}")
+                }
+                Err(e) => {
+                    eprintln!("SKIPPED: PostgreSQL unreachable ({e}); set NEOSC_TEST_POSTGRES_URL");
+                    return None;
+                }
+            },
+        };
+        let mut vars: HashMap<String, String> = [
+            ("DATABASE_URL", db.url.as_str()),
+            ("NEOSC_ADMIN_EMAIL", ADMIN_EMAIL),
+            ("NEOSC_ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+        let leptos = LeptosOptions::builder()
+            .output_name("neosc")
+            .site_root("target/site")
+            .site_addr(([127, 0, 0, 1], 0))
+            .build();
+        let app = Application::build(config, leptos).await.expect("application starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let store = app.state().store.clone();
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Some(TestApp { address, client, store, _db: db })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    pub async fn register(&self, body: Value) -> Response {
+        self.post("/api/auth/register").json(&body).send().await.unwrap()
+    }
+
+    /// Registers and returns the session token, asserting success.
+    pub async fn register_ok(&self, email: &str, name: &str, organization: Option<&str>) -> (String, Value) {
+        let res = self
+            .register(json!({ "email": email, "password": PASSWORD, "name": name, "organization": organization }))
+            .await;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "register {email}: {body}");
+        (body["token"].as_str().unwrap().to_owned(), body["user"].clone())
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post("/api/auth/login").json(&json!({ "email": email, "password": password })).send().await.unwrap()
+    }
+
+    pub async fn login_ok(&self, email: &str, password: &str) -> String {
+        let res = self.login(email, password).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn orgs(&self, token: &str) -> Vec<Value> {
+        let res = self.get("/api/organizations").bearer_auth(token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    pub async fn me(&self, token: &str) -> Response {
+        self.get("/api/auth/me").bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn user_count(&self) -> i64 {
+        self.store.read().await.unwrap().count_users().await.unwrap()
+    }
+
+    pub async fn audit_count(&self) -> i64 {
+        self.store.read().await.unwrap().count_audit_events().await.unwrap()
+    }
+}
+
+/// Asserts a problem+json answer with the given status and returns it.
+pub async fn assert_problem(res: Response, status: StatusCode) -> Value {
+    assert_eq!(res.status(), status);
+    let ct = res.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["type"].as_str().unwrap().starts_with("https://neosc.dev/problems/"), "{body}");
+    assert!(!body["detail"].as_str().unwrap().is_empty());
+    body
+}
+
+/// A database that exists for one test only.
+struct TestDb {
+    url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+impl TestDb {
+    fn sqlite() -> Self {
+        let path = std::env::temp_dir().join(format!("neosc-test-{}.db", uuid::Uuid::new_v4()));
+        Self { url: format!("sqlite://{}", path.display()), cleanup: Cleanup::File(path) }
+    }
+
+    async fn postgres() -> Result<Self, sqlx::Error> {
+        let admin_url = std::env::var("NEOSC_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("neosc_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::connect(&admin_url).await?;
+        conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await?;
+        let (base, _) = admin_url.rsplit_once('/').expect("url has a database path");
+        Ok(Self { url: format!("{base}/{name}"), cleanup: Cleanup::Database { admin_url, name } })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Database { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime; use a thread of our own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    rt.block_on(async {
+                        if let Ok(mut conn) = PgConnection::connect(&admin_url).await {
+                            let _ = conn.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str()).await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}

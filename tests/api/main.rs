@@ -1,0 +1,10 @@
+//! Integration tests over HTTP. Every test runs twice, against SQLite and
+//! against PostgreSQL, each time on a fresh database of its own.
+
+#[macro_use]
+mod helpers;
+
+mod auth;
+mod organizations;
+mod platform;
+mod validation;
