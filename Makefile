@@ -1,0 +1,73 @@
+# NeoSC — the two commands of the README, and the steps they are made of.
+#   make run    build the release site and serve it on SQLite (DEMO=1 adds demo data)
+#   make test   Rust tests on SQLite and PostgreSQL, then Playwright against a fresh server
+# Every tool is installed here when missing; when present, each check is quick.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := 0.2.130
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+DATABASE_URL ?= sqlite://data/neosc.db
+DEMO ?=
+SITE_ADDR ?= 127.0.0.1:3000
+
+.PHONY: help tools build run test test-rust e2e migrate clean
+
+help:
+	@echo "make run     build and serve http://$(SITE_ADDR) on SQLite (DEMO=1 loads demo data)"
+	@echo "make test    run every test suite (Rust on SQLite + PostgreSQL, Playwright)"
+	@echo "make tools   install the build tools that are missing"
+
+tools: node_modules/.installed end2end/node_modules/.installed
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" || \
+		cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
+	@# Not --locked: wasm-bindgen-cli's own lockfile names a crate version the registry lacks.
+	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+	@touch $@
+
+build: tools
+	cargo leptos build --release
+
+run: build
+	@mkdir -p data
+	DATABASE_URL='$(DATABASE_URL)' LEPTOS_SITE_ADDR='$(SITE_ADDR)' LEPTOS_ENV=PROD \
+		NEOSC_DEMO='$(if $(DEMO),1,0)' ./target/release/neosc serve
+
+migrate:
+	DATABASE_URL='$(DATABASE_URL)' cargo run --features ssr --bin neosc -- migrate
+
+test: tools test-rust build e2e
+
+# Both databases: PostgreSQL at NEOSC_TEST_POSTGRES_URL (default the local
+# server); with CI=true an unreachable PostgreSQL fails instead of skipping.
+test-rust:
+	cargo test --features ssr
+
+# A fresh SQLite file and a free port for every run; Playwright starts the
+# server, waits for /healthz, and stops it when done.
+e2e: tools
+	@port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	dir=$$(mktemp -d); \
+	echo "e2e: server on 127.0.0.1:$$port, database $$dir/e2e.db"; \
+	status=0; \
+	(cd end2end && NEOSC_E2E_PORT=$$port NEOSC_E2E_DB="$$dir/e2e.db" npx playwright test) || status=$$?; \
+	rm -rf "$$dir"; exit $$status
+
+clean:
+	cargo clean
+	rm -rf node_modules end2end/node_modules end2end/test-results

@@ -1,0 +1,54 @@
+import { defineConfig } from '@playwright/test';
+import * as path from 'node:path';
+import * as os from 'node:os';
+
+// `make e2e` picks a free port and a fresh database file; these defaults
+// only serve a hand-run `npx playwright test`.
+const port = Number(process.env.NEOSC_E2E_PORT ?? 3199);
+const db = process.env.NEOSC_E2E_DB ?? path.join(os.tmpdir(), `neosc-e2e-${Date.now()}.db`);
+export const adminEmail = 'e2e-admin@neosc.test';
+export const adminPassword = 'e2e-platform-admin-password';
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: './target/release/neosc serve',
+    cwd: '..',
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      DATABASE_URL: `sqlite://${db}`,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_ENV: 'PROD',
+      NEOSC_ADMIN_EMAIL: adminEmail,
+      NEOSC_ADMIN_PASSWORD: adminPassword,
+      RUST_LOG: 'info,sqlx=warn',
+    },
+  },
+});
