@@ -13,8 +13,9 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     let signed_in = service::auth::login(&call.state, &email, &password, &call.meta, SessionKind::Browser)
         .await
         .map_err(sfn::fail)?;
+    service::auth::discard_session(&call.state, call.token.as_deref()).await.map_err(sfn::fail)?;
     sfn::set_cookie(session_cookie(&call.state.config, &signed_in.token, signed_in.max_age_secs));
-    leptos_axum::redirect("/organizations");
+    leptos_axum::redirect(crate::model::stage_path(&signed_in.stage_name()));
     Ok(())
 }
 
@@ -36,8 +37,9 @@ pub async fn register(
     let signed_in = service::auth::register(&call.state, input, &call.meta, SessionKind::Browser)
         .await
         .map_err(sfn::fail)?;
+    service::auth::discard_session(&call.state, call.token.as_deref()).await.map_err(sfn::fail)?;
     sfn::set_cookie(session_cookie(&call.state.config, &signed_in.token, signed_in.max_age_secs));
-    leptos_axum::redirect("/organizations");
+    leptos_axum::redirect(crate::model::stage_path(&signed_in.stage_name()));
     Ok(())
 }
 
@@ -47,7 +49,7 @@ pub async fn logout() -> Result<(), AppError> {
     use crate::server::auth::credentials::clear_cookie;
     use crate::server::{service, sfn};
 
-    match sfn::principal().await {
+    match sfn::principal_any_stage().await {
         Ok((call, principal)) => {
             service::auth::logout(&call.state, &principal, &call.meta).await.map_err(sfn::fail)?;
             sfn::set_cookie(clear_cookie(&call.state.config));

@@ -2,6 +2,7 @@
 //! the database or the network, so every page can use them for inline
 //! validation and the server uses the very same rules.
 
+mod account;
 mod email;
 mod error;
 mod ids;
@@ -11,6 +12,7 @@ mod password;
 mod person_name;
 mod user;
 
+pub use account::{ApiTokenView, CreatedApiToken, MfaStatus, SessionView, TotpSetupView};
 pub use email::Email;
 pub use error::{AppError, ErrorKind};
 pub use ids::{OrgId, UserId};
@@ -18,7 +20,7 @@ pub use org_name::OrgName;
 pub use organization::Organization;
 pub use password::{Password, PasswordPolicy};
 pub use person_name::PersonName;
-pub use user::{Role, User};
+pub use user::{stage_path, Role, User};
 
 /// A field that failed validation, with a message written for the person who
 /// typed it.

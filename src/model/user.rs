@@ -60,3 +60,15 @@ pub struct User {
     pub mfa_enabled: bool,
     pub created_at: DateTime<Utc>,
 }
+
+/// The page that takes a sign-in's next step, by the stage name the
+/// server reports (`full`, `mfa_pending`, `enrol_required`,
+/// `password_change_required`).
+pub fn stage_path(stage: &str) -> &'static str {
+    match stage {
+        "mfa_pending" => "/login/mfa",
+        "enrol_required" => "/account/mfa",
+        "password_change_required" => "/account/password",
+        _ => "/organizations",
+    }
+}

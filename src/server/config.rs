@@ -20,6 +20,8 @@ pub struct Config {
     pub demo: bool,
     /// Absolute lifetime of a session.
     pub session_ttl: Duration,
+    /// A session unused this long has ended.
+    pub session_idle: Duration,
     pub password_policy: PasswordPolicy,
     pub argon2: Argon2Params,
     /// How long a login may wait for a free hashing slot before it gets 503.
@@ -93,6 +95,7 @@ impl Config {
             default_domain,
             demo,
             session_ttl: Duration::from_secs(60 * parse_num(&get, "NEOSC_SESSION_TTL_MINUTES")?.unwrap_or(12 * 60)),
+            session_idle: Duration::from_secs(60 * parse_num(&get, "NEOSC_SESSION_IDLE_MINUTES")?.unwrap_or(30)),
             password_policy: PasswordPolicy { min_chars, max_chars: 128 },
             argon2: Argon2Params {
                 m_kib: parse_num(&get, "NEOSC_ARGON2_M_KIB")?.map_or(defaults.m_kib, |v| v as u32),

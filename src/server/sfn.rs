@@ -38,6 +38,14 @@ pub async fn principal() -> Result<(Call, Principal), AppError> {
     Ok((call, principal))
 }
 
+/// The caller even if their sign-in still owes a step; for the pages that
+/// take those steps.
+pub async fn principal_any_stage() -> Result<(Call, Principal), AppError> {
+    let call = call()?;
+    let principal = auth::authenticate_any_stage(&call.state, call.token.as_deref()).await.map_err(fail)?;
+    Ok((call, principal))
+}
+
 /// Maps a service error to the server function's error, with the same HTTP
 /// status the REST API would give.
 pub fn fail(e: ServiceError) -> AppError {

@@ -32,12 +32,12 @@ impl Application {
     }
 
     pub async fn build_with_clock(config: Config, leptos_options: LeptosOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let store = Store::connect(&config.database_url).await?;
-        store.migrate().await?;
-        let hasher = PasswordHasher::new(config.argon2, config.hash_queue_timeout);
-        let listener = TcpListener::bind(leptos_options.site_addr).await?;
-        let state = AppState { leptos_options, config: Arc::new(config), store, hasher, clock };
+        let site_addr = leptos_options.site_addr;
+        let state = connect(config, leptos_options, clock).await?;
+        let listener = TcpListener::bind(site_addr).await?;
         service::bootstrap::run(&state).await.map_err(|e| anyhow::anyhow!("start-up: {e}"))?;
+        // Pays for the dummy hash now rather than in the first sign-in.
+        let _ = state.hasher.verify_dummy(String::new()).await;
         Ok(Self { listener, state })
     }
 
@@ -58,6 +58,14 @@ impl Application {
             .await?;
         Ok(())
     }
+}
+
+/// Connects and migrates; the state operator commands work with.
+pub async fn connect(config: Config, leptos_options: LeptosOptions, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    let hasher = PasswordHasher::new(config.argon2, config.hash_queue_timeout);
+    Ok(AppState { leptos_options, config: Arc::new(config), store, hasher, clock })
 }
 
 /// The whole HTTP surface: JSON API, server functions, pages, static files.

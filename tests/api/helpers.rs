@@ -2,7 +2,10 @@
 //! database, and talks to it over HTTP like any client would.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Duration, Utc};
+use neosc::server::clock::Clock;
 use leptos::config::LeptosOptions;
 use neosc::server::config::Config;
 use neosc::server::db::Store;
@@ -25,7 +28,25 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// The app's clock; tests move it instead of sleeping.
+    pub clock: Arc<ManualClock>,
+    pub database_url: String,
     _db: TestDb,
+}
+
+/// A clock that stands still until a test moves it.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
 }
 
 /// Writes each test body once and runs it on both databases.
@@ -86,7 +107,8 @@ impl TestApp {
             .site_root("target/site")
             .site_addr(([127, 0, 0, 1], 0))
             .build();
-        let app = Application::build(config, leptos).await.expect("application starts");
+        let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
+        let app = Application::build_with_clock(config, leptos, clock.clone()).await.expect("application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let store = app.state().store.clone();
         tokio::spawn(app.run_until_stopped());
@@ -94,7 +116,7 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Some(TestApp { address, client, store, _db: db })
+        Some(TestApp { address, client, store, clock, database_url: db.url.clone(), _db: db })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -139,6 +161,11 @@ impl TestApp {
         let res = self.get("/api/organizations").bearer_auth(token).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         res.json().await.unwrap()
+    }
+
+    /// POSTs JSON with a bearer token.
+    pub async fn post_json(&self, path: &str, token: &str, body: Value) -> Response {
+        self.post(path).bearer_auth(token).json(&body).send().await.unwrap()
     }
 
     pub async fn me(&self, token: &str) -> Response {

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod identity;
 mod organizations;
 mod platform;
 mod validation;

@@ -7,6 +7,10 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+/// Personal API tokens carry this prefix, so they are told apart from
+/// session tokens at a glance (and by secret scanners).
+pub const API_TOKEN_PREFIX: &str = "nsc_pat_";
+
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);

@@ -9,16 +9,21 @@
 //! `BEGIN IMMEDIATE`, so read-then-write never hits a busy snapshot). Each
 //! area's queries are `impl Db` blocks in their own module.
 
+mod api_tokens;
 mod audit;
+mod mfa;
 mod orgs;
 mod rows;
 mod sessions;
+mod throttle;
 mod users;
 mod workspaces;
 
 pub use audit::{AuditRecord, NewAuditEvent};
 pub use orgs::{NewOrganization, OrgRecord};
-pub use sessions::{NewSession, SessionKind, SessionRecord};
+pub use api_tokens::ApiTokenRecord;
+pub use sessions::{NewSession, SessionKind, SessionRecord, SessionStage};
+pub use throttle::ThrottleRecord;
 pub use users::{NewUser, UserRecord};
 
 use std::str::FromStr;

@@ -103,3 +103,16 @@ impl Db {
             .await)?)
     }
 }
+
+impl Db {
+    pub async fn set_org_require_mfa(&mut self, id: Uuid, require: bool, now: DateTime<Utc>) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query("UPDATE organizations SET require_mfa = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(require)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

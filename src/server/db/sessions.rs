@@ -20,20 +20,54 @@ impl SessionKind {
     }
 }
 
+/// How far a sign-in has got. Only `Full` sessions reach the console; the
+/// others may do exactly the one thing their name says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStage {
+    Full,
+    MfaPending,
+    EnrolRequired,
+    PasswordChangeRequired,
+}
+
+impl SessionStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStage::Full => "full",
+            SessionStage::MfaPending => "mfa_pending",
+            SessionStage::EnrolRequired => "enrol_required",
+            SessionStage::PasswordChangeRequired => "password_change_required",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Full, Self::MfaPending, Self::EnrolRequired, Self::PasswordChangeRequired]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRecord {
     pub id: Uuid,
     pub user_id: Uuid,
+    pub kind: String,
+    pub stage: String,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }
+
+const SESSION_COLUMNS: &str = "id, user_id, kind, stage, created_at, last_seen_at, expires_at, ip, user_agent";
 
 pub struct NewSession<'a> {
     pub id: Uuid,
     pub token_hash: &'a [u8],
     pub user_id: Uuid,
     pub kind: SessionKind,
+    pub stage: SessionStage,
     pub now: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub ip: Option<&'a str>,
@@ -43,8 +77,8 @@ pub struct NewSession<'a> {
 impl Db {
     pub async fn insert_session(&mut self, new: &NewSession<'_>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query(
-            "INSERT INTO sessions (id, token_hash, user_id, kind, created_at, last_seen_at, expires_at, ip, user_agent) \
-             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)"
+            "INSERT INTO sessions (id, token_hash, user_id, kind, created_at, last_seen_at, expires_at, ip, user_agent, stage) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)"
         )
         .bind(new.id)
         .bind(new.token_hash)
@@ -54,6 +88,7 @@ impl Db {
         .bind(new.expires_at)
         .bind(new.ip)
         .bind(new.user_agent)
+        .bind(new.stage.as_str())
         .execute(c)
         .await
             .map(|r| r.rows_affected()))?;
@@ -61,12 +96,8 @@ impl Db {
     }
 
     pub async fn session_by_token_hash(&mut self, hash: &[u8]) -> DbResult<Option<SessionRecord>> {
-        Ok(on_conn!(self, |c| sqlx::query_as::<_, SessionRecord>(
-            "SELECT id, user_id, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1"
-        )
-        .bind(hash)
-        .fetch_optional(c)
-        .await)?)
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1");
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, SessionRecord>(&sql).bind(hash).fetch_optional(c).await)?)
     }
 
     pub async fn touch_session(&mut self, id: Uuid, now: DateTime<Utc>) -> DbResult<()> {
@@ -93,5 +124,48 @@ impl Db {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(done)
+    }
+}
+
+impl Db {
+    /// A user's sessions, newest first.
+    pub async fn sessions_of_user(&mut self, user_id: Uuid) -> DbResult<Vec<SessionRecord>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC");
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, SessionRecord>(&sql).bind(user_id).fetch_all(c).await)?)
+    }
+
+    /// Ends one session of one user; false when that user has no such
+    /// session (someone else's id ends nothing).
+    pub async fn delete_session_of_user(&mut self, user_id: Uuid, id: Uuid) -> DbResult<bool> {
+        let done = on_conn!(self, |c| sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(done > 0)
+    }
+
+    /// Ends every session of a user, except `keep` if given; returns how many.
+    pub async fn delete_sessions_of_user(&mut self, user_id: Uuid, keep: Option<Uuid>) -> DbResult<u64> {
+        Ok(on_conn!(self, |c| sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id <> $2)")
+            .bind(user_id)
+            .bind(keep)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+}
+
+impl Db {
+    /// Ends the session a token names, if any (sign-in replaces the one the
+    /// browser still carried, so no session id survives a sign-in).
+    pub async fn delete_session_by_token_hash(&mut self, hash: &[u8]) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(hash)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 }

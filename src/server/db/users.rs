@@ -16,6 +16,10 @@ pub struct UserRecord {
     pub role: String,
     pub status: String,
     pub mfa_enabled: bool,
+    pub must_change_password: bool,
+    pub organization_require_mfa: bool,
+    pub totp_secret: Option<Vec<u8>>,
+    pub totp_pending_secret: Option<Vec<u8>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -31,7 +35,8 @@ pub struct NewUser<'a> {
 }
 
 const SELECT: &str = "SELECT u.id, u.organization_id, o.name AS organization_name, o.status AS organization_status, \
-                      u.email, u.name, u.password_hash, u.role, u.status, u.mfa_enabled, u.created_at \
+                      u.email, u.name, u.password_hash, u.role, u.status, u.mfa_enabled, u.must_change_password, \
+                      o.require_mfa AS organization_require_mfa, u.totp_secret, u.totp_pending_secret, u.created_at \
                       FROM users u JOIN organizations o ON o.id = u.organization_id";
 
 impl Db {
@@ -72,13 +77,16 @@ impl Db {
             .await)?)
     }
 
-    /// Replaces the stored password hash (used when the hashing parameters
-    /// changed and on password resets).
-    pub async fn set_password_hash(&mut self, user_id: Uuid, hash: &str, now: DateTime<Utc>) -> DbResult<()> {
-        on_conn!(self, |c| sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+    /// Replaces the stored password hash: after a change, on a rehash with new
+    /// parameters, or with `must_change` for an operator's one-time password.
+    pub async fn set_password_hash(&mut self, user_id: Uuid, hash: &str, must_change: bool, now: DateTime<Utc>) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE users SET password_hash = $2, must_change_password = $4, updated_at = $3 WHERE id = $1"
+        )
             .bind(user_id)
             .bind(hash)
             .bind(now)
+            .bind(must_change)
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
@@ -98,5 +106,53 @@ impl Db {
 
     pub async fn count_users(&mut self) -> DbResult<i64> {
         Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(c).await)?)
+    }
+}
+
+impl Db {
+    pub async fn set_user_role(&mut self, user_id: Uuid, role: &str, now: DateTime<Utc>) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
+            .bind(user_id)
+            .bind(role)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn set_user_status(&mut self, user_id: Uuid, status: &str, now: DateTime<Utc>) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query("UPDATE users SET status = $2, updated_at = $3 WHERE id = $1")
+            .bind(user_id)
+            .bind(status)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Active platform admins: the last one may not be demoted or disabled.
+    pub async fn count_active_platform_admins(&mut self) -> DbResult<i64> {
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM users WHERE role = 'platform_admin' AND status = 'active'"
+        )
+        .fetch_one(c)
+        .await)?)
+    }
+}
+
+impl Db {
+    /// Serialises changes to who is a platform admin, so two admins
+    /// demoting each other at once cannot leave none. PostgreSQL takes a row
+    /// lock on the default organization; SQLite's writer lock already
+    /// serialises every write transaction.
+    pub async fn lock_platform_admins(&mut self) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query("UPDATE organizations SET updated_at = updated_at WHERE is_default = $1")
+            .bind(true)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 }

@@ -3,11 +3,12 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiJson, Authenticated, Meta};
+use super::{AnyStage, ApiJson, Authenticated, Meta};
 use crate::model::User;
-use crate::server::db::SessionKind;
+use crate::server::db::{SessionKind, SessionStage};
 use crate::server::error::{Problem, ServiceError};
 use crate::server::service::auth::{self, RegisterInput, SignedIn};
+use crate::server::service::mfa;
 use crate::server::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,17 +31,32 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// A session token (send it as `Authorization: Bearer …`) and its user.
+/// A session token (send it as `Authorization: Bearer …`). When `stage`
+/// is not `full` the token is good only for that next step
+/// (`mfa_pending` → `POST /api/auth/mfa`, `enrol_required` → the TOTP
+/// enrolment endpoints, `password_change_required` →
+/// `POST /api/account/password`), and `user` is left out.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     pub token: String,
-    pub user: User,
+    #[schema(example = "full")]
+    pub stage: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
 }
 
 impl From<SignedIn> for TokenResponse {
     fn from(s: SignedIn) -> Self {
-        Self { token: s.token, user: s.user }
+        let full = s.stage == SessionStage::Full;
+        Self { token: s.token, stage: s.stage.as_str().into(), user: full.then_some(s.user) }
     }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    /// A 6-digit TOTP code or a recovery code.
+    pub code: String,
 }
 
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
@@ -84,7 +100,7 @@ pub async fn login(
 pub async fn logout(
     State(state): State<AppState>,
     Meta(meta): Meta,
-    Authenticated(principal): Authenticated,
+    AnyStage(principal): AnyStage,
 ) -> Result<StatusCode, ServiceError> {
     auth::logout(&state, &principal, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -97,4 +113,21 @@ pub async fn logout(
     ))]
 pub async fn me(Authenticated(principal): Authenticated) -> axum::Json<User> {
     axum::Json(auth::me(&principal))
+}
+
+#[utoipa::path(post, path = "/api/auth/mfa", tag = "auth", request_body = CodeRequest, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Second factor accepted; a new token replaces the pending one", body = TokenResponse),
+        (status = 400, description = "Wrong or reused code", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No pending sign-in", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong codes", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn mfa_step(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    AnyStage(principal): AnyStage,
+    ApiJson(req): ApiJson<CodeRequest>,
+) -> Result<axum::Json<TokenResponse>, ServiceError> {
+    let signed_in = mfa::complete_sign_in(&state, &principal, &req.code, SessionKind::Api, &meta).await?;
+    Ok(axum::Json(signed_in.into()))
 }

@@ -24,6 +24,19 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+/// A caller whose session may still owe a sign-in step (MFA code, MFA
+/// enrolment, password change); only the endpoints for those steps take it.
+pub struct AnyStage(pub Principal);
+
+impl FromRequestParts<AppState> for AnyStage {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = token_from_headers(&state.config, &parts.headers);
+        auth::authenticate_any_stage(state, token.as_deref()).await.map(AnyStage)
+    }
+}
+
 /// Who is asking: IP and user agent.
 pub struct Meta(pub RequestMeta);
 

@@ -1,16 +1,18 @@
 //! The JSON API under `/api`, compatible with the product spec's curl
 //! examples, described by an OpenAPI document generated from this code.
 
+mod account;
 mod auth;
 mod extract;
 mod health;
 mod openapi;
 mod orgs;
+mod users;
 
 use axum::routing::{get, post};
 use axum::Router;
 
-pub use extract::{ApiJson, Authenticated, Meta};
+pub use extract::{AnyStage, ApiJson, Authenticated, Meta};
 pub use openapi::ApiDoc;
 
 use super::state::AppState;
@@ -21,6 +23,20 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
+        .route("/api/auth/mfa", post(auth::mfa_step))
+        .route("/api/account/password", post(account::change_password))
+        .route("/api/account/sessions", get(account::sessions))
+        .route("/api/account/sessions/{id}/end", post(account::end_session))
+        .route("/api/account/tokens", get(account::tokens).post(account::create_token))
+        .route("/api/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/api/account/mfa", get(account::mfa_status))
+        .route("/api/account/mfa/totp/setup", post(account::totp_setup))
+        .route("/api/account/mfa/totp/confirm", post(account::totp_confirm))
+        .route("/api/account/mfa/disable", post(account::mfa_disable))
+        .route("/api/users/{id}/role", post(users::change_role))
+        .route("/api/users/{id}/disable", post(users::disable))
+        .route("/api/users/{id}/enable", post(users::enable))
+        .route("/api/users/{id}/sessions/end", post(users::end_sessions))
         .route("/api/organizations", get(orgs::list))
         .route("/api/openapi.json", get(openapi::document))
         .route("/healthz", get(health::healthz))

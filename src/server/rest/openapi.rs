@@ -2,17 +2,32 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, orgs};
-use crate::model::{Organization, Role, User};
+use super::{account, auth, orgs, users};
+use crate::model::{ApiTokenView, CreatedApiToken, MfaStatus, Organization, Role, SessionView, TotpSetupView, User};
 use crate::server::error::Problem;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "NeoSC API", description = "Multi-tenant admin console for secure cloud workspaces."),
-    paths(auth::register, auth::login, auth::logout, auth::me, orgs::list),
-    components(schemas(Organization, User, Role, Problem, auth::RegisterRequest, auth::LoginRequest, auth::TokenResponse)),
+    paths(
+        auth::register, auth::login, auth::logout, auth::me, auth::mfa_step,
+        account::change_password, account::sessions, account::end_session, account::tokens, account::create_token,
+        account::revoke_token, account::mfa_status, account::totp_setup, account::totp_confirm, account::mfa_disable,
+        users::change_role, users::disable, users::enable, users::end_sessions,
+        orgs::list,
+    ),
+    components(schemas(
+        Organization, User, Role, Problem, auth::RegisterRequest, auth::LoginRequest, auth::TokenResponse, auth::CodeRequest,
+        account::ChangePasswordRequest, account::CreateTokenRequest, account::EnrolmentResult, users::RoleRequest, users::EndedSessions,
+        SessionView, ApiTokenView, CreatedApiToken, TotpSetupView, MfaStatus,
+    )),
     modifiers(&BearerAuth),
-    tags((name = "auth", description = "Accounts and sessions"), (name = "organizations", description = "Tenants"))
+    tags(
+        (name = "auth", description = "Registration and sign-in"),
+        (name = "account", description = "The caller's password, sessions, API tokens and second factor"),
+        (name = "users", description = "Admin actions on other accounts"),
+        (name = "organizations", description = "Tenants"),
+    )
 )]
 pub struct ApiDoc;
 

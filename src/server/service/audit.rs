@@ -17,6 +17,20 @@ pub mod action {
     pub const CHANGE_USER_ROLE: &str = "change_user_role";
     pub const LOGIN: &str = "login";
     pub const LOGIN_FAILED: &str = "login_failed";
+    pub const LOGIN_THROTTLED: &str = "login_throttled";
+    pub const MFA_FAILED: &str = "mfa_failed";
+    pub const MFA_ENABLED: &str = "mfa_enabled";
+    pub const MFA_DISABLED: &str = "mfa_disabled";
+    pub const RECOVERY_CODE_USED: &str = "recovery_code_used";
+    pub const CHANGE_PASSWORD: &str = "change_password";
+    pub const RESET_PASSWORD: &str = "reset_password";
+    pub const END_SESSION: &str = "end_session";
+    pub const END_USER_SESSIONS: &str = "end_user_sessions";
+    pub const CREATE_API_TOKEN: &str = "create_api_token";
+    pub const REVOKE_API_TOKEN: &str = "revoke_api_token";
+    pub const DISABLE_USER: &str = "disable_user";
+    pub const ENABLE_USER: &str = "enable_user";
+    pub const CROSS_ORG_ACCESS_DENIED: &str = "cross_org_access_denied";
     pub const LOGOUT: &str = "logout";
     pub const CREATE_WORKSPACE: &str = "create_workspace";
 }

@@ -1,4 +1,5 @@
-//! Registration, sign-in, sign-out and "who is this request".
+//! Registration, sign-in (password, then second factor when enabled),
+//! sign-out and "who is this request".
 
 use chrono::Duration as ChronoDuration;
 use serde_json::json;
@@ -6,12 +7,13 @@ use uuid::Uuid;
 
 use super::audit::{self, action, Event, Target};
 use super::orgs::{create_org, org_target};
-use super::{user_view, Principal};
+use super::{throttle, user_view, Credential, Principal};
 use crate::model::{Email, OrgName, Password, PersonName, Role, User, UserId};
+use crate::server::auth::common_passwords;
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::password::Verified;
-use crate::server::auth::token::{hash_token, random_token};
-use crate::server::db::{Db, DbError, NewSession, NewUser, OrgRecord, SessionKind};
+use crate::server::auth::token::{hash_token, random_token, API_TOKEN_PREFIX};
+use crate::server::db::{Db, DbError, NewSession, NewUser, OrgRecord, SessionKind, SessionStage, UserRecord};
 use crate::server::error::{ServiceError, ServiceResult};
 use crate::server::state::AppState;
 
@@ -25,9 +27,11 @@ pub struct RegisterInput {
 }
 
 /// A new session: the token goes to the client once and is never stored.
+/// Unless `stage` is `Full`, the session may only take that next step.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub token: String,
+    pub stage: SessionStage,
     pub user: User,
     pub max_age_secs: u64,
 }
@@ -36,10 +40,32 @@ pub struct SignedIn {
 /// it does not reveal which addresses have accounts.
 const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
 
+/// Sessions that still owe a step live this long at most.
+const PARTIAL_SESSION_TTL: ChronoDuration = ChronoDuration::minutes(10);
+
+impl SignedIn {
+    pub fn stage_name(&self) -> String {
+        self.stage.as_str().to_owned()
+    }
+}
+
 /// Where a registrant lands, decided by the product's rules.
 enum Placement {
     Join(OrgRecord),
     Create(OrgName),
+}
+
+/// A new password that meets the policy: length, not the email, not one of
+/// the 10,000 most common.
+pub fn new_password(state: &AppState, raw: &str, email: &Email) -> ServiceResult<Password> {
+    let password = Password::parse(raw, email, state.config.password_policy)?;
+    if common_passwords::is_common(raw) {
+        return Err(ServiceError::Validation {
+            field: Some("password"),
+            message: "This password is one of the most common ones and easy to guess. Choose another.".into(),
+        });
+    }
+    Ok(password)
 }
 
 pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta, kind: SessionKind) -> ServiceResult<SignedIn> {
@@ -49,7 +75,7 @@ pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta
         Some(raw) => Some(OrgName::parse(raw)?),
         None => None,
     };
-    let password = Password::parse(&input.password, &email, state.config.password_policy)?;
+    let password = new_password(state, &input.password, &email)?;
     // Hash before the transaction opens, so no write lock is held while the
     // CPU-heavy part runs.
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
@@ -96,7 +122,8 @@ pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta
         details: json!({ "email": email.as_str(), "role": role.as_str(), "source": "registration" }),
     })
     .await?;
-    let signed_in = open_session(state, &mut db, user_id, kind, meta).await?;
+    let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::internal("user vanished"))?;
+    let signed_in = open_session(state, &mut db, &user, next_stage(&user, false), kind, meta).await?;
     db.commit().await?;
     Ok(signed_in)
 }
@@ -146,56 +173,79 @@ pub(crate) async fn insert_member(db: &mut Db, org: &OrgRecord, new: &NewUser<'_
     })
 }
 
-async fn open_session(
+/// What a user still owes after the steps done so far.
+pub(crate) fn next_stage(user: &UserRecord, second_factor_done: bool) -> SessionStage {
+    if user.mfa_enabled && !second_factor_done {
+        SessionStage::MfaPending
+    } else if user.must_change_password {
+        SessionStage::PasswordChangeRequired
+    } else if user.organization_require_mfa && !user.mfa_enabled {
+        SessionStage::EnrolRequired
+    } else {
+        SessionStage::Full
+    }
+}
+
+/// Opens a session at `stage`. Every step of a sign-in opens a new one
+/// (and the caller ends the old), so a session id never outlives a change
+/// of privilege.
+pub(crate) async fn open_session(
     state: &AppState,
     db: &mut Db,
-    user_id: Uuid,
+    user: &UserRecord,
+    stage: SessionStage,
     kind: SessionKind,
     meta: &RequestMeta,
 ) -> ServiceResult<SignedIn> {
     let now = state.clock.now();
-    let ttl = state.config.session_ttl;
+    let full = ChronoDuration::from_std(state.config.session_ttl).map_err(ServiceError::internal)?;
+    let ttl = if stage == SessionStage::Full { full } else { full.min(PARTIAL_SESSION_TTL) };
     let token = random_token();
     db.insert_session(&NewSession {
         id: Uuid::now_v7(),
         token_hash: &hash_token(&token),
-        user_id,
+        user_id: user.id,
         kind,
+        stage,
         now,
-        expires_at: now + ChronoDuration::from_std(ttl).map_err(ServiceError::internal)?,
+        expires_at: now + ttl,
         ip: meta.ip.as_deref(),
         user_agent: meta.user_agent.as_deref(),
     })
     .await?;
-    let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::internal("user vanished"))?;
-    Ok(SignedIn { token, user: user_view(&user), max_age_secs: ttl.as_secs() })
+    Ok(SignedIn { token, stage, user: user_view(user), max_age_secs: ttl.num_seconds().max(0) as u64 })
 }
 
+/// The password step. With MFA enabled the session it opens is only good
+/// for the code step (`complete_mfa`).
 pub async fn login(state: &AppState, email: &str, password: &str, meta: &RequestMeta, kind: SessionKind) -> ServiceResult<SignedIn> {
     let email = Email::parse(email).map_err(|_| ServiceError::Unauthorized(BAD_CREDENTIALS.into()))?;
     if password.is_empty() {
         return Err(ServiceError::Validation { field: Some("password"), message: "Password is required.".into() });
     }
-    if password.chars().count() > state.config.password_policy.max_chars {
-        return Err(ServiceError::Unauthorized(BAD_CREDENTIALS.into()));
-    }
+    let subjects = throttle::subjects(email.as_str(), meta);
     let user = state.store.read().await?.user_by_email(email.as_str()).await?;
-    let now = state.clock.now();
+    let org = user.as_ref().map(|u| u.organization_id);
+    // Checked (and a refusal recorded) before any password work is spent.
+    throttle::guard(state, &subjects, meta, org).await?;
+    let too_long = password.chars().count() > state.config.password_policy.max_chars;
     let verified = match user.as_ref().and_then(|u| u.password_hash.clone()) {
-        Some(phc) => state.hasher.verify(password.to_owned(), phc).await?,
-        None => {
-            state.hasher.verify_dummy(password.to_owned()).await?;
+        Some(phc) if !too_long => state.hasher.verify(password.to_owned(), phc).await?,
+        _ => {
+            state.hasher.verify_dummy(password.chars().take(128).collect()).await?;
             Verified::No
         }
     };
+    let now = state.clock.now();
     let mut db = state.store.write().await?;
     let user = match (user, verified) {
         (Some(user), Verified::Yes) => user,
         (Some(user), Verified::YesRehash(new_hash)) => {
-            db.set_password_hash(user.id, &new_hash, now).await?;
+            db.set_password_hash(user.id, &new_hash, user.must_change_password, now).await?;
             user
         }
         (user, _) => {
+            throttle::fail(&mut db, &subjects, now).await?;
             audit::record(&mut db, now, meta, Event {
                 org: user.as_ref().map(|u| u.organization_id),
                 actor: None,
@@ -208,30 +258,57 @@ pub async fn login(state: &AppState, email: &str, password: &str, meta: &Request
             return Err(ServiceError::Unauthorized(BAD_CREDENTIALS.into()));
         }
     };
-    if user.status != "active" {
-        return Err(ServiceError::Forbidden("This account is disabled. Contact your organization's admin.".into()));
-    }
-    if user.organization_status != "active" {
-        return Err(ServiceError::Forbidden(format!("Your organization “{}” is suspended.", user.organization_name)));
-    }
-    let signed_in = open_session(state, &mut db, user.id, kind, meta).await?;
+    ensure_may_sign_in(&user)?;
+    throttle::succeed(&mut db, email.as_str()).await?;
+    let stage = next_stage(&user, false);
+    let signed_in = open_session(state, &mut db, &user, stage, kind, meta).await?;
     audit::record(&mut db, now, meta, Event {
         org: Some(user.organization_id),
         actor: Some(user.id),
         action: action::LOGIN,
         target: None,
-        details: json!({ "method": "password", "session": kind.as_str() }),
+        details: json!({ "method": "password", "session": kind.as_str(), "stage": stage.as_str() }),
     })
     .await?;
     db.commit().await?;
     Ok(signed_in)
 }
 
+fn ensure_may_sign_in(user: &UserRecord) -> ServiceResult<()> {
+    if user.status != "active" {
+        return Err(ServiceError::Forbidden("This account is disabled. Contact your organization's admin.".into()));
+    }
+    if user.organization_status != "active" {
+        return Err(ServiceError::Forbidden(format!("Your organization “{}” is suspended.", user.organization_name)));
+    }
+    Ok(())
+}
+
+/// Moves a partial session on to its next stage: ends it and opens a new
+/// one, so the token that was good for one step is dead afterwards.
+pub(crate) async fn advance(
+    state: &AppState,
+    db: &mut Db,
+    principal: &Principal,
+    second_factor_done: bool,
+    kind: SessionKind,
+    meta: &RequestMeta,
+) -> ServiceResult<SignedIn> {
+    let user = db.user_by_id(principal.user.id).await?.ok_or_else(ServiceError::unauthenticated)?;
+    if let Some(id) = principal.session_id() {
+        db.delete_session(id).await?;
+    }
+    open_session(state, db, &user, next_stage(&user, second_factor_done), kind, meta).await
+}
+
 /// Ends the caller's session on the server; the token is dead from now on.
 pub async fn logout(state: &AppState, principal: &Principal, meta: &RequestMeta) -> ServiceResult<()> {
+    let Some(session) = principal.session_id() else {
+        return Err(ServiceError::validation("API tokens are not sessions; revoke the token instead."));
+    };
     let now = state.clock.now();
     let mut db = state.store.write().await?;
-    db.delete_session(principal.session_id).await?;
+    db.delete_session(session).await?;
     audit::record(&mut db, now, meta, Event {
         org: Some(principal.org_id()),
         actor: Some(principal.user.id),
@@ -244,33 +321,82 @@ pub async fn logout(state: &AppState, principal: &Principal, meta: &RequestMeta)
     Ok(())
 }
 
-/// How often `last_seen_at` is written: often enough for a sessions list,
-/// rarely enough that reads do not turn into writes.
+/// How often `last_seen_at` is written: often enough for a sessions list
+/// and the idle timeout, rarely enough that reads do not turn into writes.
 const TOUCH_EVERY_SECS: i64 = 60;
 
-/// Resolves a token to the signed-in caller, or `Unauthorized`.
+/// Resolves a token to a fully signed-in caller, or `Unauthorized`.
 pub async fn authenticate(state: &AppState, token: Option<&str>) -> ServiceResult<Principal> {
+    let principal = authenticate_any_stage(state, token).await?;
+    match principal.stage {
+        SessionStage::Full => Ok(principal),
+        SessionStage::MfaPending => Err(ServiceError::Unauthorized("Enter your authentication code to finish signing in.".into())),
+        SessionStage::EnrolRequired => Err(ServiceError::Forbidden(
+            "Your organization requires two-factor authentication. Set it up to continue.".into(),
+        )),
+        SessionStage::PasswordChangeRequired => {
+            Err(ServiceError::Forbidden("Choose a new password to continue.".into()))
+        }
+    }
+}
+
+/// Like `authenticate`, but also accepts sessions that owe a step; only
+/// the endpoints that take that step use it.
+pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> ServiceResult<Principal> {
     let token = token.ok_or_else(ServiceError::unauthenticated)?;
     let now = state.clock.now();
     let mut db = state.store.read().await?;
-    let session = db.session_by_token_hash(&hash_token(token)).await?.ok_or_else(ServiceError::unauthenticated)?;
-    if now >= session.expires_at {
-        db.delete_session(session.id).await?;
-        return Err(ServiceError::Unauthorized("Your session has expired. Sign in again.".into()));
-    }
-    let user = db.user_by_id(session.user_id).await?.ok_or_else(ServiceError::unauthenticated)?;
+    let hash = hash_token(token);
+    let (credential, stage, user_id) = if token.starts_with(API_TOKEN_PREFIX) {
+        let t = db.api_token_by_hash(&hash).await?.ok_or_else(ServiceError::unauthenticated)?;
+        if t.expires_at.is_some_and(|e| now >= e) {
+            return Err(ServiceError::Unauthorized("This API token has expired.".into()));
+        }
+        if t.last_used_at.is_none_or(|seen| (now - seen).num_seconds() >= TOUCH_EVERY_SECS) {
+            db.touch_api_token(t.id, now).await?;
+        }
+        (Credential::ApiToken(t.id), SessionStage::Full, t.user_id)
+    } else {
+        let s = db.session_by_token_hash(&hash).await?.ok_or_else(ServiceError::unauthenticated)?;
+        let idle = ChronoDuration::from_std(state.config.session_idle).map_err(ServiceError::internal)?;
+        if now >= s.expires_at || now - s.last_seen_at >= idle {
+            db.delete_session(s.id).await?;
+            return Err(ServiceError::Unauthorized("Your session has expired. Sign in again.".into()));
+        }
+        if (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
+            db.touch_session(s.id, now).await?;
+        }
+        let stage = SessionStage::parse(&s.stage).ok_or_else(|| ServiceError::internal("unknown session stage"))?;
+        (Credential::Session(s.id), stage, s.user_id)
+    };
+    let user = db.user_by_id(user_id).await?.ok_or_else(ServiceError::unauthenticated)?;
     if user.status != "active" || user.organization_status != "active" {
-        db.delete_session(session.id).await?;
+        if let Credential::Session(id) = credential {
+            db.delete_session(id).await?;
+        }
         return Err(ServiceError::unauthenticated());
     }
-    if (now - session.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
-        db.touch_session(session.id, now).await?;
-    }
     let role = Role::parse(&user.role).ok_or_else(|| ServiceError::internal(format!("unknown role {}", user.role)))?;
-    Ok(Principal { session_id: session.id, user, role })
+    Ok(Principal { credential, stage, user, role })
 }
 
 /// The caller as the API shows them.
 pub fn me(principal: &Principal) -> User {
     user_view(&principal.user)
+}
+
+/// Seconds since the epoch by the app's clock, for TOTP.
+pub(crate) fn unix_now(state: &AppState) -> i64 {
+    state.clock.now().timestamp()
+}
+
+
+/// Ends the session `token` names, if it is one. Sign-in calls it with the
+/// cookie the browser came with, so the old session id dies with the
+/// privilege change.
+pub async fn discard_session(state: &AppState, token: Option<&str>) -> ServiceResult<()> {
+    if let Some(token) = token.filter(|t| !t.starts_with(API_TOKEN_PREFIX)) {
+        state.store.read().await?.delete_session_by_token_hash(&hash_token(token)).await?;
+    }
+    Ok(())
 }

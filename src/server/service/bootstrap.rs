@@ -31,7 +31,7 @@ fn system() -> RequestMeta {
     RequestMeta { ip: None, user_agent: Some("neosc bootstrap".into()) }
 }
 
-async fn ensure_default_org(state: &AppState) -> ServiceResult<OrgRecord> {
+pub async fn ensure_default_org(state: &AppState) -> ServiceResult<OrgRecord> {
     let now = state.clock.now();
     let mut db = state.store.write().await?;
     if let Some(org) = db.default_org().await? {

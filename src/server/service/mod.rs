@@ -2,21 +2,34 @@
 //! change what is made here, nowhere else; the REST handlers and server
 //! functions only translate requests into calls to these functions.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod mfa;
+pub mod operator;
 pub mod orgs;
+pub mod throttle;
+pub mod users;
 
 use uuid::Uuid;
 
-use super::db::UserRecord;
+use super::db::{SessionStage, UserRecord};
 use crate::model::{OrgId, Role, User, UserId};
+
+/// What the caller presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Session(Uuid),
+    ApiToken(Uuid),
+}
 
 /// The signed-in caller, re-read from the database on every request so a
 /// role change or a disabled account takes effect at once.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub session_id: Uuid,
+    pub credential: Credential,
+    pub stage: SessionStage,
     pub user: UserRecord,
     pub role: Role,
 }
@@ -24,6 +37,13 @@ pub struct Principal {
 impl Principal {
     pub fn org_id(&self) -> Uuid {
         self.user.organization_id
+    }
+
+    pub fn session_id(&self) -> Option<Uuid> {
+        match self.credential {
+            Credential::Session(id) => Some(id),
+            Credential::ApiToken(_) => None,
+        }
     }
 }
 

@@ -1,0 +1,215 @@
+//! What a signed-in person manages about themselves: their password, their
+//! sessions and their personal API tokens.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::audit::{self, action, Event, Target};
+use super::auth::{advance, new_password, SignedIn};
+use super::throttle;
+use super::{Credential, Principal};
+use crate::model::Email;
+use crate::server::auth::credentials::RequestMeta;
+use crate::server::auth::password::Verified;
+use crate::server::auth::token::{hash_token, random_token, API_TOKEN_PREFIX};
+use crate::server::db::{ApiTokenRecord, SessionKind, SessionRecord, SessionStage};
+use crate::server::error::{ServiceError, ServiceResult};
+use crate::server::state::AppState;
+
+/// Changes the caller's password. Every other session of theirs ends; the
+/// current one lives on (or, when the change was owed, moves on to the
+/// next stage with a new token).
+pub async fn change_password(
+    state: &AppState,
+    principal: &Principal,
+    current: &str,
+    new: &str,
+    kind: SessionKind,
+    meta: &RequestMeta,
+) -> ServiceResult<Option<SignedIn>> {
+    if !matches!(principal.stage, SessionStage::Full | SessionStage::PasswordChangeRequired) {
+        return Err(ServiceError::Forbidden("Finish signing in first.".into()));
+    }
+    let user = &principal.user;
+    let email = Email::parse(&user.email)?;
+    let subjects = throttle::subjects(email.as_str(), meta);
+    throttle::guard(state, &subjects, meta, Some(user.organization_id)).await?;
+    let Some(phc) = user.password_hash.clone() else {
+        return Err(ServiceError::Conflict("This account signs in through SSO and has no password here.".into()));
+    };
+    if state.hasher.verify(current.to_owned(), phc).await? == Verified::No {
+        let now = state.clock.now();
+        let mut db = state.store.write().await?;
+        throttle::fail(&mut db, &subjects, now).await?;
+        db.commit().await?;
+        return Err(ServiceError::Validation { field: Some("current_password"), message: "The current password is not correct.".into() });
+    }
+    if current == new {
+        return Err(ServiceError::Validation { field: Some("new_password"), message: "The new password must differ from the current one.".into() });
+    }
+    let password = new_password(state, new, &email).map_err(|e| match e {
+        ServiceError::Validation { message, .. } => ServiceError::Validation { field: Some("new_password"), message },
+        other => other,
+    })?;
+    let hash = state.hasher.hash(password.expose().to_owned()).await?;
+    let now = state.clock.now();
+    let mut db = state.store.write().await?;
+    db.set_password_hash(user.id, &hash, false, now).await?;
+    let ended = db.delete_sessions_of_user(user.id, principal.session_id()).await?;
+    audit::record(&mut db, now, meta, Event {
+        org: Some(user.organization_id),
+        actor: Some(user.id),
+        action: action::CHANGE_PASSWORD,
+        target: None,
+        details: json!({ "other_sessions_ended": ended }),
+    })
+    .await?;
+    let next = if principal.stage == SessionStage::PasswordChangeRequired {
+        Some(advance(state, &mut db, principal, true, kind, meta).await?)
+    } else {
+        None
+    };
+    db.commit().await?;
+    Ok(next)
+}
+
+/// A session as its owner sees it.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub record: SessionRecord,
+    pub current: bool,
+}
+
+pub async fn list_sessions(state: &AppState, principal: &Principal) -> ServiceResult<Vec<SessionInfo>> {
+    let mut db = state.store.read().await?;
+    let now = state.clock.now();
+    let sessions = db.sessions_of_user(principal.user.id).await?;
+    Ok(sessions
+        .into_iter()
+        .filter(|s| s.expires_at > now)
+        .map(|record| SessionInfo { current: Some(record.id) == principal.session_id(), record })
+        .collect())
+}
+
+/// Ends one of the caller's own sessions. Another user's session id is
+/// "not found", whoever owns it.
+pub async fn end_session(state: &AppState, principal: &Principal, session_id: Uuid, meta: &RequestMeta) -> ServiceResult<()> {
+    let now = state.clock.now();
+    let mut db = state.store.write().await?;
+    if !db.delete_session_of_user(principal.user.id, session_id).await? {
+        return Err(ServiceError::NotFound("No such session.".into()));
+    }
+    audit::record(&mut db, now, meta, Event {
+        org: Some(principal.org_id()),
+        actor: Some(principal.user.id),
+        action: action::END_SESSION,
+        target: Some(Target { kind: "session", id: session_id.to_string() }),
+        details: json!({ "own": true }),
+    })
+    .await?;
+    db.commit().await?;
+    Ok(())
+}
+
+/// A new personal API token; `token` is shown once.
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    pub token: String,
+    pub record: ApiTokenRecord,
+}
+
+pub const MAX_TOKEN_DAYS: i64 = 366;
+
+pub async fn create_api_token(
+    state: &AppState,
+    principal: &Principal,
+    name: &str,
+    expires_in_days: Option<i64>,
+    meta: &RequestMeta,
+) -> ServiceResult<NewApiToken> {
+    if principal.stage != SessionStage::Full || matches!(principal.credential, Credential::ApiToken(_)) {
+        return Err(ServiceError::Forbidden("API tokens are created from a signed-in session, not with another token.".into()));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ServiceError::Validation { field: Some("name"), message: "Give the token a name of 1 to 100 characters.".into() });
+    }
+    let now = state.clock.now();
+    let expires_at: Option<DateTime<Utc>> = match expires_in_days {
+        None => None,
+        Some(d) if (1..=MAX_TOKEN_DAYS).contains(&d) => Some(now + Duration::days(d)),
+        Some(_) => {
+            return Err(ServiceError::Validation {
+                field: Some("expires_in_days"),
+                message: format!("Expiry must be between 1 and {MAX_TOKEN_DAYS} days, or none."),
+            })
+        }
+    };
+    let token = format!("{API_TOKEN_PREFIX}{}", random_token());
+    let mut db = state.store.write().await?;
+    let record = db.insert_api_token(principal.user.id, name, &hash_token(&token), now, expires_at).await?;
+    audit::record(&mut db, now, meta, Event {
+        org: Some(principal.org_id()),
+        actor: Some(principal.user.id),
+        action: action::CREATE_API_TOKEN,
+        target: Some(Target { kind: "api_token", id: record.id.to_string() }),
+        details: json!({ "name": name, "expires_at": expires_at }),
+    })
+    .await?;
+    db.commit().await?;
+    Ok(NewApiToken { token, record })
+}
+
+pub async fn list_api_tokens(state: &AppState, principal: &Principal) -> ServiceResult<Vec<ApiTokenRecord>> {
+    Ok(state.store.read().await?.api_tokens_of_user(principal.user.id).await?)
+}
+
+pub async fn revoke_api_token(state: &AppState, principal: &Principal, id: Uuid, meta: &RequestMeta) -> ServiceResult<()> {
+    let now = state.clock.now();
+    let mut db = state.store.write().await?;
+    if !db.delete_api_token(principal.user.id, id).await? {
+        return Err(ServiceError::NotFound("No such API token.".into()));
+    }
+    audit::record(&mut db, now, meta, Event {
+        org: Some(principal.org_id()),
+        actor: Some(principal.user.id),
+        action: action::REVOKE_API_TOKEN,
+        target: Some(Target { kind: "api_token", id: id.to_string() }),
+        details: json!({}),
+    })
+    .await?;
+    db.commit().await?;
+    Ok(())
+}
+
+impl From<&SessionInfo> for crate::model::SessionView {
+    fn from(s: &SessionInfo) -> Self {
+        let r = &s.record;
+        Self {
+            id: r.id,
+            kind: r.kind.clone(),
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.expires_at,
+            ip: r.ip.clone(),
+            user_agent: r.user_agent.clone(),
+            current: s.current,
+        }
+    }
+}
+
+impl From<&ApiTokenRecord> for crate::model::ApiTokenView {
+    fn from(t: &ApiTokenRecord) -> Self {
+        Self { id: t.id, name: t.name.clone(), created_at: t.created_at, last_used_at: t.last_used_at, expires_at: t.expires_at }
+    }
+}
+
+pub async fn mfa_status(state: &AppState, principal: &Principal) -> ServiceResult<crate::model::MfaStatus> {
+    let left = state.store.read().await?.unused_recovery_codes(principal.user.id).await?;
+    Ok(crate::model::MfaStatus {
+        enabled: principal.user.mfa_enabled,
+        recovery_codes_left: if principal.user.mfa_enabled { left } else { 0 },
+        required_by_organization: principal.user.organization_require_mfa,
+    })
+}

@@ -1,0 +1,242 @@
+//! Two-factor authentication with TOTP: enrolment, the code step of
+//! sign-in, recovery codes, and turning it off.
+
+use serde_json::json;
+
+use super::audit::{self, action, Event};
+use super::auth::{advance, unix_now, SignedIn};
+use super::throttle::{self, Policy, ACCOUNT};
+use super::Principal;
+use crate::server::auth::credentials::RequestMeta;
+use crate::server::auth::token::hash_token;
+use crate::server::auth::totp;
+use crate::server::db::{Db, SessionKind, SessionStage, UserRecord};
+use crate::server::error::{ServiceError, ServiceResult};
+use crate::server::state::AppState;
+
+/// What the enrolment page shows: the secret as text and as a QR code.
+#[derive(Debug, Clone)]
+pub struct TotpSetup {
+    pub secret: String,
+    pub otpauth_uri: String,
+    pub qr_svg: String,
+}
+
+/// How a second factor was proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactor {
+    Totp,
+    RecoveryCode,
+}
+
+const BAD_CODE: &str = "That code is not valid. Codes change every 30 seconds and work once.";
+
+fn allowed(principal: &Principal, stages: &[SessionStage]) -> ServiceResult<()> {
+    if stages.contains(&principal.stage) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden("Finish signing in first.".into()))
+    }
+}
+
+/// Starts enrolment: a new secret, kept pending until a code confirms it.
+pub async fn begin_enrolment(state: &AppState, principal: &Principal) -> ServiceResult<TotpSetup> {
+    allowed(principal, &[SessionStage::Full, SessionStage::EnrolRequired])?;
+    if principal.user.mfa_enabled {
+        return Err(ServiceError::Conflict("Two-factor authentication is already on. Turn it off first to set up a new device.".into()));
+    }
+    let secret = totp::new_secret();
+    let mut db = state.store.write().await?;
+    db.set_totp_pending(principal.user.id, Some(&secret)).await?;
+    db.commit().await?;
+    let otpauth_uri = totp::otpauth_uri(&secret, &principal.user.email);
+    Ok(TotpSetup { secret: totp::secret_text(&secret), qr_svg: totp::qr_svg(&otpauth_uri), otpauth_uri })
+}
+
+/// Confirms enrolment with a code from the new device. Returns the ten
+/// recovery codes (shown once, stored hashed) and, when enrolment was what
+/// the sign-in still owed, the session that replaces the partial one.
+pub async fn confirm_enrolment(
+    state: &AppState,
+    principal: &Principal,
+    code: &str,
+    kind: SessionKind,
+    meta: &RequestMeta,
+) -> ServiceResult<(Vec<String>, Option<SignedIn>)> {
+    allowed(principal, &[SessionStage::Full, SessionStage::EnrolRequired])?;
+    let user = &principal.user;
+    let Some(pending) = user.totp_pending_secret.clone() else {
+        return Err(ServiceError::Conflict("Start the set-up again: there is no pending authenticator.".into()));
+    };
+    let now = state.clock.now();
+    let subjects = mfa_subjects(user);
+    throttle::guard(state, &subjects, meta, Some(user.organization_id)).await?;
+    let mut db = state.store.write().await?;
+    let Some(step) = totp::matching_step(&pending, code, unix_now(state)) else {
+        throttle::fail(&mut db, &subjects, now).await?;
+        db.commit().await?;
+        return Err(ServiceError::Validation { field: Some("code"), message: BAD_CODE.into() });
+    };
+    db.set_totp(user.id, Some(&pending), Some(step), now).await?;
+    let codes = totp::new_recovery_codes();
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| hash_token(&totp::normalize_recovery_code(c))).collect();
+    db.replace_recovery_codes(user.id, &hashes).await?;
+    audit::record(&mut db, now, meta, Event {
+        org: Some(user.organization_id),
+        actor: Some(user.id),
+        action: action::MFA_ENABLED,
+        target: None,
+        details: json!({ "method": "totp" }),
+    })
+    .await?;
+    let next = if principal.stage == SessionStage::EnrolRequired {
+        Some(advance(state, &mut db, principal, true, kind, meta).await?)
+    } else {
+        None
+    };
+    db.commit().await?;
+    Ok((codes, next))
+}
+
+fn mfa_subjects(user: &UserRecord) -> Vec<(String, Policy)> {
+    vec![(format!("mfa:{}", user.id), ACCOUNT)]
+}
+
+/// Checks a TOTP code (once per time step) or a recovery code (once ever).
+async fn verify_second_factor(state: &AppState, db: &mut Db, user: &UserRecord, code: &str) -> ServiceResult<Option<SecondFactor>> {
+    if let Some(secret) = &user.totp_secret {
+        if let Some(step) = totp::matching_step(secret, code, unix_now(state)) {
+            return Ok(db.claim_totp_step(user.id, step).await?.then_some(SecondFactor::Totp));
+        }
+    }
+    let normalized = totp::normalize_recovery_code(code);
+    if normalized.len() == 16 && db.use_recovery_code(user.id, &hash_token(&normalized), state.clock.now()).await? {
+        return Ok(Some(SecondFactor::RecoveryCode));
+    }
+    Ok(None)
+}
+
+/// Verifies the second factor inside `db`'s transaction; `Err` when it is
+/// wrong. The caller has passed `throttle::guard` before opening `db`.
+async fn require_second_factor(
+    state: &AppState,
+    db: &mut Db,
+    user: &UserRecord,
+    code: &str,
+    meta: &RequestMeta,
+) -> ServiceResult<SecondFactor> {
+    let now = state.clock.now();
+    let subjects = mfa_subjects(user);
+    match verify_second_factor(state, db, user, code).await? {
+        Some(method) => {
+            throttle::succeed_subject(db, &subjects[0].0).await?;
+            if method == SecondFactor::RecoveryCode {
+                let left = db.unused_recovery_codes(user.id).await?;
+                audit::record(db, now, meta, Event {
+                    org: Some(user.organization_id),
+                    actor: Some(user.id),
+                    action: action::RECOVERY_CODE_USED,
+                    target: None,
+                    details: json!({ "remaining": left }),
+                })
+                .await?;
+            }
+            Ok(method)
+        }
+        None => Err(ServiceError::Validation { field: Some("code"), message: BAD_CODE.into() }),
+    }
+}
+
+/// Records a failed code in its own transaction, so the failure counts even
+/// though the caller's transaction rolls back.
+async fn record_failure(state: &AppState, user: &UserRecord, meta: &RequestMeta) -> ServiceResult<()> {
+    let now = state.clock.now();
+    let mut db = state.store.write().await?;
+    throttle::fail(&mut db, &mfa_subjects(user), now).await?;
+    audit::record(&mut db, now, meta, Event {
+        org: Some(user.organization_id),
+        actor: Some(user.id),
+        action: action::MFA_FAILED,
+        target: None,
+        details: json!({}),
+    })
+    .await?;
+    db.commit().await?;
+    Ok(())
+}
+
+/// The code step of sign-in: turns an `mfa_pending` session into the next
+/// one (a new token; the pending one is dead).
+pub async fn complete_sign_in(
+    state: &AppState,
+    principal: &Principal,
+    code: &str,
+    kind: SessionKind,
+    meta: &RequestMeta,
+) -> ServiceResult<SignedIn> {
+    allowed(principal, &[SessionStage::MfaPending])?;
+    throttle::guard(state, &mfa_subjects(&principal.user), meta, Some(principal.org_id())).await?;
+    let mut db = state.store.write().await?;
+    match require_second_factor(state, &mut db, &principal.user, code, meta).await {
+        Ok(method) => {
+            let signed_in = advance(state, &mut db, principal, true, kind, meta).await?;
+            audit::record(&mut db, state.clock.now(), meta, Event {
+                org: Some(principal.org_id()),
+                actor: Some(principal.user.id),
+                action: action::LOGIN,
+                target: None,
+                details: json!({ "method": match method { SecondFactor::Totp => "totp", SecondFactor::RecoveryCode => "recovery_code" } }),
+            })
+            .await?;
+            db.commit().await?;
+            Ok(signed_in)
+        }
+        Err(e @ ServiceError::Validation { .. }) => {
+            drop(db);
+            record_failure(state, &principal.user, meta).await?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Turns MFA off; needs a current code or a recovery code, and is refused
+/// while the organization requires MFA.
+pub async fn disable(state: &AppState, principal: &Principal, code: &str, meta: &RequestMeta) -> ServiceResult<()> {
+    allowed(principal, &[SessionStage::Full])?;
+    let user = &principal.user;
+    if !user.mfa_enabled {
+        return Err(ServiceError::Conflict("Two-factor authentication is already off.".into()));
+    }
+    if user.organization_require_mfa {
+        return Err(ServiceError::Forbidden(format!(
+            "“{}” requires two-factor authentication, so it cannot be turned off.",
+            user.organization_name
+        )));
+    }
+    let now = state.clock.now();
+    throttle::guard(state, &mfa_subjects(user), meta, Some(user.organization_id)).await?;
+    let mut db = state.store.write().await?;
+    match require_second_factor(state, &mut db, user, code, meta).await {
+        Ok(_) => {
+            db.set_totp(user.id, None, None, now).await?;
+            db.replace_recovery_codes(user.id, &[]).await?;
+            audit::record(&mut db, now, meta, Event {
+                org: Some(user.organization_id),
+                actor: Some(user.id),
+                action: action::MFA_DISABLED,
+                target: None,
+                details: json!({}),
+            })
+            .await?;
+            db.commit().await?;
+            Ok(())
+        }
+        Err(e @ ServiceError::Validation { .. }) => {
+            drop(db);
+            record_failure(state, user, meta).await?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,87 @@
+//! What the `neosc admin …` command does for operators, who act with the
+//! database's authority rather than a session's.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::audit::{self, action, Event, Target};
+use super::auth::insert_member;
+use super::bootstrap::ensure_default_org;
+use crate::model::{Email, Role, UserId};
+use crate::server::auth::credentials::RequestMeta;
+use crate::server::auth::token::random_token;
+use crate::server::db::NewUser;
+use crate::server::error::{ServiceError, ServiceResult};
+use crate::server::state::AppState;
+
+fn operator() -> RequestMeta {
+    RequestMeta { ip: None, user_agent: Some("neosc admin (operator CLI)".into()) }
+}
+
+/// Creates an account with a one-time password (returned, to print once):
+/// it signs in once and must then choose its own. Users join the
+/// organization of their email's domain, else the default one; platform
+/// admins join the default organization.
+pub async fn create_account(state: &AppState, email: &str, name: &str, platform_admin: bool) -> ServiceResult<String> {
+    let email = Email::parse(email)?;
+    let default_org = ensure_default_org(state).await?;
+    let password = random_token();
+    let hash = state.hasher.hash(password.clone()).await?;
+    let now = state.clock.now();
+    let mut db = state.store.write().await?;
+    if db.user_by_email(email.as_str()).await?.is_some() {
+        return Err(ServiceError::Conflict(format!("{email} already has an account; use `neosc admin reset-password`.")));
+    }
+    let (org, role) = match (platform_admin, db.org_by_domain(email.domain()).await?) {
+        (true, _) | (false, None) => (default_org, if platform_admin { Role::PlatformAdmin } else { Role::User }),
+        (false, Some(org)) => (org, Role::User),
+    };
+    let id = Uuid::now_v7();
+    insert_member(&mut db, &org, &NewUser {
+        id,
+        organization_id: org.id,
+        email: email.as_str(),
+        name: name.trim(),
+        password_hash: Some(&hash),
+        role: role.as_str(),
+        now,
+    })
+    .await?;
+    db.set_password_hash(id, &hash, true, now).await?;
+    audit::record(&mut db, now, &operator(), Event {
+        org: Some(org.id),
+        actor: None,
+        action: action::ADD_USER_TO_ORG,
+        target: Some(Target { kind: "user", id: UserId(id).to_string() }),
+        details: json!({ "email": email.as_str(), "role": role.as_str(), "source": "operator_cli" }),
+    })
+    .await?;
+    db.commit().await?;
+    Ok(password)
+}
+
+/// Replaces an account's password with a one-time one (returned, to print
+/// once) and ends all its sessions.
+pub async fn reset_password(state: &AppState, email: &str) -> ServiceResult<String> {
+    let email = Email::parse(email)?;
+    let password = random_token();
+    let hash = state.hasher.hash(password.clone()).await?;
+    let now = state.clock.now();
+    let mut db = state.store.write().await?;
+    let user = db
+        .user_by_email(email.as_str())
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("No account has the email {email}.")))?;
+    db.set_password_hash(user.id, &hash, true, now).await?;
+    let ended = db.delete_sessions_of_user(user.id, None).await?;
+    audit::record(&mut db, now, &operator(), Event {
+        org: Some(user.organization_id),
+        actor: None,
+        action: action::RESET_PASSWORD,
+        target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
+        details: json!({ "source": "operator_cli", "sessions_ended": ended }),
+    })
+    .await?;
+    db.commit().await?;
+    Ok(password)
+}
