@@ -6,9 +6,11 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{LoginPage, NotFound, OrganizationsPage, RegisterPage};
+use crate::pages::{AccountPage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrganizationsPage, PasswordRequiredPage, RegisterPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::web::set_page_csp();
     view! {
         <!DOCTYPE html>
         <html lang="en" class="dark">
@@ -44,6 +46,10 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/organizations"/> }/>
                 <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/login/mfa") view=MfaStepPage/>
+                <Route path=path!("/account") view=AccountPage/>
+                <Route path=path!("/account/mfa") view=MfaRequiredPage/>
+                <Route path=path!("/account/password") view=PasswordRequiredPage/>
                 <Route path=path!("/register") view=RegisterPage/>
                 <Route path=path!("/organizations") view=OrganizationsPage/>
             </Routes>

@@ -2,5 +2,6 @@
 //! endpoint under `/api/fn/…`, checks who is calling itself, and calls the
 //! service layer; none holds a rule or a query of its own.
 
+pub mod account;
 pub mod auth;
 pub mod orgs;

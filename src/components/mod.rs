@@ -2,8 +2,11 @@
 
 mod form;
 mod icons;
+mod security;
 mod shell;
 
 pub use form::{ErrorBanner, TextField};
 pub use icons::{Icon, IconKind};
+pub use security::{PasswordChangeForm, TotpEnrolment};
+pub(crate) use security::{field_error, primary_button};
 pub use shell::{AuthCard, ConsoleLayout};

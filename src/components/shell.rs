@@ -49,6 +49,9 @@ pub fn ConsoleLayout(children: Children) -> impl IntoView {
                             <A href="/organizations" attr:class="rounded-md px-3 py-1.5 text-muted-foreground hover:text-foreground aria-[current=page]:bg-secondary aria-[current=page]:text-foreground">
                                 "Organizations"
                             </A>
+                            <A href="/account" attr:class="rounded-md px-3 py-1.5 text-muted-foreground hover:text-foreground aria-[current=page]:bg-secondary aria-[current=page]:text-foreground">
+                                "Account"
+                            </A>
                         </nav>
                     </div>
                     <div class="flex items-center gap-4 text-sm">

@@ -5,14 +5,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::auth::{Login, Register};
-use crate::components::{AuthCard, ErrorBanner, TextField};
-use crate::model::AppError;
-
-/// The message for `field`, if the last submission failed on it.
-fn field_error(err: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
-    Signal::derive(move || err.get().filter(|e| e.field.as_deref() == Some(field)).map(|e| e.message))
-}
+use crate::api::account::CompleteMfa;
+use crate::api::auth::{Login, Logout, Register};
+use crate::components::{field_error, AuthCard, ErrorBanner, TextField};
 
 fn submit_button(label: &'static str, busy_label: &'static str, pending: Signal<bool>) -> impl IntoView {
     view! {
@@ -78,6 +73,27 @@ pub fn RegisterPage() -> impl IntoView {
             <p class="mt-6 text-center text-sm text-muted-foreground">
                 "Already have an account? " <a href="/login" class="text-primary hover:underline">"Sign in"</a>
             </p>
+        </AuthCard>
+    }
+}
+
+/// The second step of sign-in for accounts with MFA.
+#[component]
+pub fn MfaStepPage() -> impl IntoView {
+    let action = ServerAction::<CompleteMfa>::new();
+    let restart = ServerAction::<Logout>::new();
+    let err = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
+        <Title text="Two-factor authentication"/>
+        <AuthCard title="Two-factor authentication" subtitle="Enter the 6-digit code from your authenticator app, or one of your recovery codes.">
+            <ActionForm action=action attr:class="space-y-4" attr:novalidate="true">
+                <TextField label="Authentication code" name="code" autocomplete="one-time-code" required=true error=field_error(err, "code")/>
+                <ErrorBanner error=err/>
+                {submit_button("Verify", "Verifying…", action.pending().into())}
+            </ActionForm>
+            <ActionForm action=restart attr:class="mt-6 text-center">
+                <button type="submit" class="text-sm text-muted-foreground hover:text-foreground">"Cancel and sign in as someone else"</button>
+            </ActionForm>
         </AuthCard>
     }
 }

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::auth::credentials::token_from_headers;
 use super::error::ServiceError;
-use super::service::auth::authenticate;
+use super::db::SessionStage;
+use super::service::auth::authenticate_any_stage;
+use crate::model::stage_path;
 use super::state::AppState;
 
 /// Refuses state-changing requests a browser sent from another site
@@ -41,29 +43,75 @@ fn same_origin(public_url: Option<&str>, headers: &HeaderMap) -> bool {
     }
 }
 
-/// Pages that need a signed-in person, and pages only for signed-out ones.
-const PROTECTED: [&str; 1] = ["/organizations"];
-const GUEST_ONLY: [&str; 2] = ["/login", "/register"];
+/// What a page asks of the visitor's session.
+enum PageKind {
+    /// The console: a complete sign-in.
+    Console,
+    /// Sign-in and registration: for visitors not signed in.
+    GuestOnly,
+    /// A step of sign-in: sessions at one of these stages.
+    Step(&'static [SessionStage]),
+}
 
-/// Sends page requests to where they belong before anything renders:
-/// signed-out visitors of a console page to /login, signed-in visitors of
-/// /login or /register to the console.
+fn classify(path: &str) -> Option<PageKind> {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    match path {
+        "/login" | "/register" => Some(PageKind::GuestOnly),
+        "/login/mfa" => Some(PageKind::Step(&[SessionStage::MfaPending])),
+        "/account/mfa" => Some(PageKind::Step(&[SessionStage::EnrolRequired, SessionStage::Full])),
+        "/account/password" => Some(PageKind::Step(&[SessionStage::PasswordChangeRequired, SessionStage::Full])),
+        "/" => Some(PageKind::Console),
+        _ if under("/organizations") || under("/account") => Some(PageKind::Console),
+        _ => None,
+    }
+}
+
+/// Sends page requests where they belong before anything renders: signed
+/// out visitors of the console to /login, signed-in visitors of /login to
+/// the console, and sign-ins that still owe a step to that step's page.
 pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::GET {
         return next.run(req).await;
     }
-    let path = req.uri().path();
-    let protected = path == "/" || PROTECTED.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
-    let guest_only = GUEST_ONLY.contains(&path);
-    if !protected && !guest_only {
-        return next.run(req).await;
-    }
+    let path = req.uri().path().to_owned();
+    let Some(kind) = classify(&path) else { return next.run(req).await };
     let token = token_from_headers(&state.config, req.headers());
-    let signed_in = token.is_some() && authenticate(&state, token.as_deref()).await.is_ok();
-    match (signed_in, protected, path) {
-        (true, _, "/") | (true, false, _) => Redirect::to("/organizations").into_response(),
-        (false, true, _) => Redirect::to("/login").into_response(),
-        _ => next.run(req).await,
+    let stage = match token {
+        Some(t) => authenticate_any_stage(&state, Some(&t)).await.ok().map(|p| p.stage),
+        None => None,
+    };
+    let go = |to: &str| Redirect::to(to).into_response();
+    match (kind, stage) {
+        (PageKind::Console, Some(SessionStage::Full)) if path == "/" => go("/organizations"),
+        (PageKind::Console, Some(SessionStage::Full)) => next.run(req).await,
+        (PageKind::Console, Some(stage)) => go(stage_path(stage.as_str())),
+        (PageKind::Console, None) => go("/login"),
+        (PageKind::GuestOnly, Some(SessionStage::Full)) => go("/organizations"),
+        (PageKind::GuestOnly, _) => next.run(req).await,
+        (PageKind::Step(allowed), Some(stage)) if allowed.contains(&stage) => next.run(req).await,
+        (PageKind::Step(_), Some(stage)) => go(stage_path(stage.as_str())),
+        (PageKind::Step(_), None) => go("/login"),
+    }
+}
+
+/// The policy of a rendered page: only our own files and the inline
+/// hydration scripts that carry this response's nonce may run.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Sets the page's CSP from the nonce the renderer was given. Called while
+/// the shell renders, before any byte is sent.
+pub fn set_page_csp() {
+    use leptos::prelude::use_context;
+    if let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(v) = HeaderValue::from_str(&page_csp(&nonce.to_string())) {
+            res.insert_header(header::CONTENT_SECURITY_POLICY, v);
+        }
     }
 }
 

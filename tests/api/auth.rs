@@ -97,6 +97,27 @@ both_backends! {
         assert_eq!(res.headers()["location"], "/organizations");
     }
 
+    async fn sign_ins_that_owe_a_step_are_sent_to_it(app: TestApp) {
+        let (token, user) = app.register_ok("steps@neogenesys.com", "Steps", None).await;
+        let org = neosc::model::OrgId::parse(user["organization_id"].as_str().unwrap()).unwrap();
+        app.store.read().await.unwrap().set_org_require_mfa(org.0, true, chrono::Utc::now()).await.unwrap();
+        let cookie = format!("neosc_session={token}");
+        let res = app.get("/organizations").header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "a full session from before the policy stays full until the next sign-in");
+
+        let step: Value = app.login("steps@neogenesys.com", PASSWORD).await.json().await.unwrap();
+        let partial = format!("neosc_session={}", step["token"].as_str().unwrap());
+        for page in ["/organizations", "/account", "/"] {
+            let res = app.get(page).header("cookie", &partial).send().await.unwrap();
+            assert_eq!(res.headers()["location"], "/account/mfa", "{page}");
+        }
+        assert_eq!(app.get("/account/mfa").header("cookie", &partial).send().await.unwrap().status(), StatusCode::OK);
+        let res = app.get("/login/mfa").header("cookie", &partial).send().await.unwrap();
+        assert_eq!(res.headers()["location"], "/account/mfa");
+        let res = app.get("/login/mfa").send().await.unwrap();
+        assert_eq!(res.headers()["location"], "/login");
+    }
+
     async fn cross_site_posts_are_refused(app: TestApp) {
         let before = app.user_count().await;
         let res = app

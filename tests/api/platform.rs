@@ -32,6 +32,18 @@ both_backends! {
         assert!(doc["components"]["schemas"].get("Organization").is_some());
     }
 
+    async fn pages_allow_only_scripts_with_this_responses_nonce(app: TestApp) {
+        let a = app.get("/login").send().await.unwrap();
+        let csp = a.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        let html = a.text().await.unwrap();
+        let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).expect("a nonce in the CSP").to_owned();
+        assert!(nonce.len() >= 22, "at least 128 bits: {nonce}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries it");
+        let b = app.get("/login").send().await.unwrap();
+        assert!(!b.headers()["content-security-policy"].to_str().unwrap().contains(&nonce), "a new nonce per response");
+    }
+
     async fn every_response_carries_security_headers(app: TestApp) {
         for path in ["/login", "/healthz", "/api/auth/me"] {
             let res = app.get(path).send().await.unwrap();
