@@ -31,6 +31,7 @@ pub struct TestApp {
     /// The app's clock; tests move it instead of sleeping.
     pub clock: Arc<ManualClock>,
     pub database_url: String,
+    pub hasher: neosc::server::auth::password::PasswordHasher,
     _db: TestDb,
 }
 
@@ -111,12 +112,13 @@ impl TestApp {
         let app = Application::build_with_clock(config, leptos, clock.clone()).await.expect("application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let store = app.state().store.clone();
+        let hasher = app.state().hasher.clone();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Some(TestApp { address, client, store, clock, database_url: db.url.clone(), _db: db })
+        Some(TestApp { address, client, store, clock, hasher, database_url: db.url.clone(), _db: db })
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -58,6 +58,24 @@ both_backends! {
         app.login_ok("victim@neogenesys.com", PASSWORD).await;
     }
 
+    async fn unknown_accounts_cost_a_password_check_like_known_ones(app: TestApp) {
+        app.register_ok("known@neogenesys.com", "Known", None).await;
+        let before = app.hasher.verifications();
+        assert_problem(app.login("known@neogenesys.com", "wrong password here").await, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(app.hasher.verifications(), before + 1);
+        assert_problem(app.login("unknown@neogenesys.com", "wrong password here").await, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(app.hasher.verifications(), before + 2, "the unknown account is checked against the dummy hash");
+    }
+
+    async fn one_address_failing_on_many_accounts_is_throttled(app: TestApp) {
+        for i in 0..20 {
+            let res = app.login(&format!("spray{i}@neogenesys.com"), "wrong password here").await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+        }
+        let res = app.login("spray-next@neogenesys.com", "wrong password here").await;
+        assert_problem(res, StatusCode::TOO_MANY_REQUESTS).await;
+    }
+
     async fn the_backoff_doubles_and_unknown_accounts_are_throttled_alike(app: TestApp) {
         for _ in 0..6 {
             let res = app.login("ghost@neogenesys.com", "wrong password here").await;
@@ -320,6 +338,30 @@ both_backends! {
         assert_eq!(res.status(), StatusCode::NO_CONTENT, "two admins: one may go");
         let res = app.post(&format!("/api/users/{other_id}/disable")).bearer_auth(&second).send().await.unwrap();
         assert_problem(res, StatusCode::CONFLICT).await;
+    }
+
+    async fn operators_create_platform_admins_with_one_time_passwords(app: TestApp) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_neosc"))
+            .args(["admin", "create", "--email", "ops@neosc.test", "--name", "Ops", "--platform-admin"])
+            .env("DATABASE_URL", &app.database_url)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let one_time = String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim().to_owned();
+        let step: Value = app.login("ops@neosc.test", &one_time).await.json().await.unwrap();
+        assert_eq!(step["stage"], "password_change_required");
+        let token = step["token"].as_str().unwrap().to_owned();
+        let res = app.post_json("/api/account/password", &token, json!({ "current_password": one_time, "new_password": "operator chosen passphrase" })).await;
+        let full: Value = res.json().await.unwrap();
+        let admin = full["token"].as_str().unwrap();
+        let me: Value = app.me(admin).await.json().await.unwrap();
+        assert_eq!(me["role"], "platform_admin");
+        let again = std::process::Command::new(env!("CARGO_BIN_EXE_neosc"))
+            .args(["admin", "create", "--email", "ops@neosc.test"])
+            .env("DATABASE_URL", &app.database_url)
+            .output()
+            .unwrap();
+        assert!(!again.status.success(), "an existing account is not created twice");
     }
 
     async fn operators_reset_passwords_to_one_time_ones(app: TestApp) {

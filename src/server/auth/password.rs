@@ -4,6 +4,7 @@
 //! let a burst of logins exhaust memory. So at most one hash per core runs
 //! at a time, the rest wait in line up to a deadline and then get a 503.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +28,9 @@ struct Inner {
     /// A real hash of a random password, verified against when the email is
     /// unknown so that path costs the same as a wrong password.
     dummy: OnceCell<String>,
+    /// Password checks run so far; lets tests see that every sign-in path
+    /// pays for one, whether or not the account exists.
+    verifications: AtomicU64,
 }
 
 /// The outcome of checking a password.
@@ -43,7 +47,13 @@ impl PasswordHasher {
         let params = Params::new(p.m_kib, p.t, p.p, None).expect("valid argon2 parameters");
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         Self {
-            inner: Arc::new(Inner { params, slots: Semaphore::new(cores), queue_timeout, dummy: OnceCell::new() }),
+            inner: Arc::new(Inner {
+                params,
+                slots: Semaphore::new(cores),
+                queue_timeout,
+                dummy: OnceCell::new(),
+                verifications: AtomicU64::new(0),
+            }),
         }
     }
 
@@ -76,7 +86,12 @@ impl PasswordHasher {
         .map_err(ServiceError::internal)
     }
 
+    pub fn verifications(&self) -> u64 {
+        self.inner.verifications.load(Ordering::Relaxed)
+    }
+
     pub async fn verify(&self, password: String, phc: String) -> ServiceResult<Verified> {
+        self.inner.verifications.fetch_add(1, Ordering::Relaxed);
         self.run(move |params| {
             let Ok(parsed) = PasswordHash::new(&phc) else { return Ok(Verified::No) };
             if Argon2::default().verify_password(password.as_bytes(), &parsed).is_err() {
@@ -139,6 +154,26 @@ mod tests {
             Verified::YesRehash(new) => assert!(new.starts_with("$argon2id$v=19$m=2048,t=1,p=1$")),
             other => panic!("expected a rehash, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_503_with_retry_after_instead_of_piling_up() {
+        let h = PasswordHasher::new(Argon2Params { m_kib: 1024, t: 1, p: 1 }, Duration::from_millis(50));
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let _held: Vec<_> = futures_hold(&h, cores).await;
+        match h.hash("x".into()).await {
+            Err(ServiceError::Unavailable { retry_after_secs, .. }) => assert!(retry_after_secs > 0),
+            other => panic!("expected 503, got {other:?}"),
+        }
+    }
+
+    /// Takes every hashing slot, as a burst of sign-ins would.
+    async fn futures_hold(h: &PasswordHasher, n: usize) -> Vec<tokio::sync::SemaphorePermit<'_>> {
+        let mut permits = Vec::new();
+        for _ in 0..n {
+            permits.push(h.inner.slots.acquire().await.unwrap());
+        }
+        permits
     }
 
     #[tokio::test]
