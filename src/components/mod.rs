@@ -8,5 +8,5 @@ mod shell;
 pub use form::{ErrorBanner, TextField};
 pub use icons::{Icon, IconKind};
 pub use security::{PasswordChangeForm, TotpEnrolment};
-pub(crate) use security::{field_error, primary_button};
+pub(crate) use security::{field_error, primary_button, submit_button};
 pub use shell::{AuthCard, ConsoleLayout};

@@ -12,11 +12,17 @@ pub(crate) fn field_error(err: Signal<Option<AppError>>, field: &'static str) ->
 }
 
 pub(crate) fn primary_button(label: &'static str, busy_label: &'static str, pending: Signal<bool>) -> impl IntoView {
+    submit_button(label, busy_label, pending, "")
+}
+
+/// A submit button that says it is busy while its action runs; `extra`
+/// adds classes (e.g. `w-full`).
+pub(crate) fn submit_button(label: &'static str, busy_label: &'static str, pending: Signal<bool>, extra: &'static str) -> impl IntoView {
     view! {
         <button
             type="submit"
             disabled=move || pending.get()
-            class="rounded-lg bg-primary px-4 py-2 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:opacity-60"
+            class=format!("rounded-lg bg-primary px-4 py-2 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:opacity-60 {extra}")
         >
             {move || if pending.get() { busy_label } else { label }}
         </button>

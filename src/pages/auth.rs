@@ -7,19 +7,7 @@ use leptos_meta::Title;
 
 use crate::api::account::CompleteMfa;
 use crate::api::auth::{Login, Logout, Register};
-use crate::components::{field_error, AuthCard, ErrorBanner, TextField};
-
-fn submit_button(label: &'static str, busy_label: &'static str, pending: Signal<bool>) -> impl IntoView {
-    view! {
-        <button
-            type="submit"
-            disabled=move || pending.get()
-            class="w-full rounded-lg bg-primary px-4 py-2.5 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:opacity-60"
-        >
-            {move || if pending.get() { busy_label } else { label }}
-        </button>
-    }
-}
+use crate::components::{field_error, submit_button, AuthCard, ErrorBanner, TextField};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -32,7 +20,7 @@ pub fn LoginPage() -> impl IntoView {
                 <TextField label="Email" name="email" kind="email" autocomplete="username" required=true error=field_error(err, "email")/>
                 <TextField label="Password" name="password" kind="password" autocomplete="current-password" required=true error=field_error(err, "password")/>
                 <ErrorBanner error=err/>
-                {submit_button("Sign in", "Signing in…", action.pending().into())}
+                {submit_button("Sign in", "Signing in…", action.pending().into(), "w-full")}
             </ActionForm>
             <p class="mt-6 text-center text-sm text-muted-foreground">
                 "No account yet? " <a href="/register" class="text-primary hover:underline">"Create one"</a>
@@ -68,7 +56,7 @@ pub fn RegisterPage() -> impl IntoView {
                     error=field_error(err, "organization")
                 />
                 <ErrorBanner error=err/>
-                {submit_button("Create account", "Creating account…", action.pending().into())}
+                {submit_button("Create account", "Creating account…", action.pending().into(), "w-full")}
             </ActionForm>
             <p class="mt-6 text-center text-sm text-muted-foreground">
                 "Already have an account? " <a href="/login" class="text-primary hover:underline">"Sign in"</a>
@@ -89,7 +77,7 @@ pub fn MfaStepPage() -> impl IntoView {
             <ActionForm action=action attr:class="space-y-4" attr:novalidate="true">
                 <TextField label="Authentication code" name="code" autocomplete="one-time-code" required=true error=field_error(err, "code")/>
                 <ErrorBanner error=err/>
-                {submit_button("Verify", "Verifying…", action.pending().into())}
+                {submit_button("Verify", "Verifying…", action.pending().into(), "w-full")}
             </ActionForm>
             <ActionForm action=restart attr:class="mt-6 text-center">
                 <button type="submit" class="text-sm text-muted-foreground hover:text-foreground">"Cancel and sign in as someone else"</button>

@@ -116,53 +116,34 @@ async fn verify_second_factor(state: &AppState, db: &mut Db, user: &UserRecord, 
     Ok(None)
 }
 
-/// Verifies the second factor inside `db`'s transaction; `Err` when it is
-/// wrong. The caller has passed `throttle::guard` before opening `db`.
-async fn require_second_factor(
-    state: &AppState,
-    db: &mut Db,
-    user: &UserRecord,
-    code: &str,
-    meta: &RequestMeta,
-) -> ServiceResult<SecondFactor> {
-    let now = state.clock.now();
+/// Proves the second factor in a transaction of its own: a right code is
+/// used up (a TOTP step once, a recovery code for good) and a wrong one
+/// counts against the throttle, whatever the caller does next.
+async fn prove_second_factor(state: &AppState, user: &UserRecord, code: &str, meta: &RequestMeta) -> ServiceResult<SecondFactor> {
     let subjects = mfa_subjects(user);
-    match verify_second_factor(state, db, user, code).await? {
-        Some(method) => {
-            throttle::succeed_subject(db, &subjects[0].0).await?;
-            if method == SecondFactor::RecoveryCode {
-                let left = db.unused_recovery_codes(user.id).await?;
-                audit::record(db, now, meta, Event {
-                    org: Some(user.organization_id),
-                    actor: Some(user.id),
-                    action: action::RECOVERY_CODE_USED,
-                    target: None,
-                    details: json!({ "remaining": left }),
-                })
-                .await?;
-            }
-            Ok(method)
-        }
-        None => Err(ServiceError::Validation { field: Some("code"), message: BAD_CODE.into() }),
-    }
-}
-
-/// Records a failed code in its own transaction, so the failure counts even
-/// though the caller's transaction rolls back.
-async fn record_failure(state: &AppState, user: &UserRecord, meta: &RequestMeta) -> ServiceResult<()> {
+    throttle::guard(state, &subjects, meta, Some(user.organization_id)).await?;
     let now = state.clock.now();
     let mut db = state.store.write().await?;
-    throttle::fail(&mut db, &mfa_subjects(user), now).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(user.organization_id),
-        actor: Some(user.id),
-        action: action::MFA_FAILED,
-        target: None,
-        details: json!({}),
-    })
-    .await?;
+    let proven = verify_second_factor(state, &mut db, user, code).await?;
+    let event = match proven {
+        Some(SecondFactor::Totp) => None,
+        Some(SecondFactor::RecoveryCode) => {
+            Some((action::RECOVERY_CODE_USED, json!({ "remaining": db.unused_recovery_codes(user.id).await? })))
+        }
+        None => {
+            throttle::fail(&mut db, &subjects, now).await?;
+            Some((action::MFA_FAILED, json!({})))
+        }
+    };
+    if proven.is_some() {
+        throttle::succeed_subject(&mut db, &subjects[0].0).await?;
+    }
+    if let Some((action, details)) = event {
+        audit::record(&mut db, now, meta, Event { org: Some(user.organization_id), actor: Some(user.id), action, target: None, details })
+            .await?;
+    }
     db.commit().await?;
-    Ok(())
+    proven.ok_or_else(|| ServiceError::Validation { field: Some("code"), message: BAD_CODE.into() })
 }
 
 /// The code step of sign-in: turns an `mfa_pending` session into the next
@@ -175,29 +156,19 @@ pub async fn complete_sign_in(
     meta: &RequestMeta,
 ) -> ServiceResult<SignedIn> {
     allowed(principal, &[SessionStage::MfaPending])?;
-    throttle::guard(state, &mfa_subjects(&principal.user), meta, Some(principal.org_id())).await?;
+    let method = prove_second_factor(state, &principal.user, code, meta).await?;
     let mut db = state.store.write().await?;
-    match require_second_factor(state, &mut db, &principal.user, code, meta).await {
-        Ok(method) => {
-            let signed_in = advance(state, &mut db, principal, true, kind, meta).await?;
-            audit::record(&mut db, state.clock.now(), meta, Event {
-                org: Some(principal.org_id()),
-                actor: Some(principal.user.id),
-                action: action::LOGIN,
-                target: None,
-                details: json!({ "method": match method { SecondFactor::Totp => "totp", SecondFactor::RecoveryCode => "recovery_code" } }),
-            })
-            .await?;
-            db.commit().await?;
-            Ok(signed_in)
-        }
-        Err(e @ ServiceError::Validation { .. }) => {
-            drop(db);
-            record_failure(state, &principal.user, meta).await?;
-            Err(e)
-        }
-        Err(e) => Err(e),
-    }
+    let signed_in = advance(state, &mut db, principal, true, kind, meta).await?;
+    audit::record(&mut db, state.clock.now(), meta, Event {
+        org: Some(principal.org_id()),
+        actor: Some(principal.user.id),
+        action: action::LOGIN,
+        target: None,
+        details: json!({ "method": match method { SecondFactor::Totp => "totp", SecondFactor::RecoveryCode => "recovery_code" } }),
+    })
+    .await?;
+    db.commit().await?;
+    Ok(signed_in)
 }
 
 /// Turns MFA off; needs a current code or a recovery code, and is refused
@@ -214,29 +185,19 @@ pub async fn disable(state: &AppState, principal: &Principal, code: &str, meta: 
             user.organization_name
         )));
     }
+    prove_second_factor(state, user, code, meta).await?;
     let now = state.clock.now();
-    throttle::guard(state, &mfa_subjects(user), meta, Some(user.organization_id)).await?;
     let mut db = state.store.write().await?;
-    match require_second_factor(state, &mut db, user, code, meta).await {
-        Ok(_) => {
-            db.set_totp(user.id, None, None, now).await?;
-            db.replace_recovery_codes(user.id, &[]).await?;
-            audit::record(&mut db, now, meta, Event {
-                org: Some(user.organization_id),
-                actor: Some(user.id),
-                action: action::MFA_DISABLED,
-                target: None,
-                details: json!({}),
-            })
-            .await?;
-            db.commit().await?;
-            Ok(())
-        }
-        Err(e @ ServiceError::Validation { .. }) => {
-            drop(db);
-            record_failure(state, user, meta).await?;
-            Err(e)
-        }
-        Err(e) => Err(e),
-    }
+    db.set_totp(user.id, None, None, now).await?;
+    db.replace_recovery_codes(user.id, &[]).await?;
+    audit::record(&mut db, now, meta, Event {
+        org: Some(user.organization_id),
+        actor: Some(user.id),
+        action: action::MFA_DISABLED,
+        target: None,
+        details: json!({}),
+    })
+    .await?;
+    db.commit().await?;
+    Ok(())
 }
