@@ -17,7 +17,7 @@ pub use email::Email;
 pub use error::{AppError, ErrorKind};
 pub use ids::{OrgId, UserId};
 pub use org_name::OrgName;
-pub use organization::Organization;
+pub use organization::{Invitation, InvitationPreview, Member, Organization, OrganizationDetail, Page};
 pub use password::{Password, PasswordPolicy};
 pub use person_name::PersonName;
 pub use user::{stage_path, Role, User};

@@ -19,3 +19,63 @@ pub struct Organization {
     /// RFC 3339, UTC.
     pub created_at: DateTime<Utc>,
 }
+
+/// An organization with the settings the detail page and admins see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OrganizationDetail {
+    #[serde(flatten)]
+    pub organization: Organization,
+    pub slug: String,
+    /// `active` or `suspended`.
+    pub status: String,
+    /// Most members allowed; none means unlimited.
+    pub seat_limit: Option<i64>,
+    pub require_mfa: bool,
+    pub is_default: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One page of a longer list, with the total so pages can be numbered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A member of an organization as its admins see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Member {
+    #[serde(flatten)]
+    pub user: super::User,
+    /// `active` or `disabled`.
+    pub status: String,
+}
+
+/// An open invitation. `link` is present only right after creating or
+/// re-sending it (the token is not stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Invitation {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub role: super::Role,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub expired: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+/// What the invitee sees before accepting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InvitationPreview {
+    pub organization: String,
+    pub email: String,
+    pub role: super::Role,
+    pub expires_at: DateTime<Utc>,
+}

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 
 use crate::api::orgs::list_organizations;
 use crate::components::{ConsoleLayout, Icon, IconKind};
-use crate::model::{ErrorKind, Organization};
+use crate::model::{ErrorKind, Organization, Page};
 
 const NEW_ORG_HINT: &str = "Organizations are created automatically at registration and SSO sign-in.";
 
@@ -18,8 +18,13 @@ fn matches(org: &Organization, query: &str) -> bool {
 
 #[component]
 pub fn OrganizationsPage() -> impl IntoView {
-    let orgs = Resource::new(|| (), |_| list_organizations());
+    // Typing filters the loaded cards at once, in the browser; Enter also
+    // asks the server, which searches every organization (platform admins
+    // may have many pages of them).
     let (query, set_query) = signal(String::new());
+    let (server_query, set_server_query) = signal(None::<String>);
+    let (offset, set_offset) = signal(0i64);
+    let orgs = Resource::new(move || (server_query.get(), offset.get()), |(q, offset)| list_organizations(q, offset));
     view! {
         <Title text="Organizations"/>
         <ConsoleLayout>
@@ -47,7 +52,16 @@ pub fn OrganizationsPage() -> impl IntoView {
                     </span>
                 </span>
             </div>
-            <div class="relative mb-6 max-w-sm">
+            <form
+                class="relative mb-6 max-w-sm"
+                role="search"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    let q = query.get_untracked();
+                    set_offset.set(0);
+                    set_server_query.set((!q.trim().is_empty()).then_some(q));
+                }
+            >
                 <Icon kind=IconKind::Search class="pointer-events-none absolute left-3 top-1/2 h-4 w-4 -translate-y-1/2 text-muted-foreground"/>
                 <input
                     type="search"
@@ -57,10 +71,13 @@ pub fn OrganizationsPage() -> impl IntoView {
                     on:input=move |ev| set_query.set(event_target_value(&ev))
                     class="w-full rounded-lg border border-border bg-input py-2 pl-9 pr-3 text-sm outline-none placeholder:text-muted-foreground/60 focus:border-primary focus:ring-2 focus:ring-primary/30"
                 />
-            </div>
+            </form>
             <Suspense fallback=skeleton>
                 {move || orgs.get().map(|result| match result {
-                    Ok(list) => view! { <OrgGrid orgs=list query=query/> }.into_any(),
+                    Ok(page) => view! {
+                        <OrgGrid orgs=page.items.clone() query=query/>
+                        <Pager page set_offset/>
+                    }.into_any(),
                     Err(e) => load_error(e.kind, e.message).into_any(),
                 })}
             </Suspense>
@@ -95,9 +112,31 @@ fn OrgGrid(orgs: Vec<Organization>, query: ReadSignal<String>) -> impl IntoView 
     .into_any()
 }
 
+/// Previous/next when there is more than one page.
+#[component]
+fn Pager(page: Page<Organization>, set_offset: WriteSignal<i64>) -> impl IntoView {
+    let (offset, limit, total) = (page.offset, page.limit, page.total);
+    (total > limit).then(|| {
+        let last = (offset + limit).min(total);
+        view! {
+            <nav class="mt-6 flex items-center justify-between text-sm text-muted-foreground" aria-label="Pages">
+                <span>{format!("{}–{last} of {total}", offset + 1)}</span>
+                <div class="flex gap-2">
+                    <button type="button" class="rounded-md border border-border px-3 py-1.5 hover:bg-secondary disabled:opacity-40"
+                        disabled=offset == 0 on:click=move |_| set_offset.set((offset - limit).max(0))>"Previous"</button>
+                    <button type="button" class="rounded-md border border-border px-3 py-1.5 hover:bg-secondary disabled:opacity-40"
+                        disabled=last >= total on:click=move |_| set_offset.set(offset + limit)>"Next"</button>
+                </div>
+            </nav>
+        }
+    })
+}
+
 #[component]
 fn OrgCard(org: Organization) -> impl IntoView {
+    let href = format!("/organizations/{}", org.id);
     view! {
+        <a href=href class="block rounded-xl focus:outline-none focus:ring-2 focus:ring-primary/50">
         <article class="rounded-xl border border-border bg-card p-6 transition-colors hover:border-primary/40" data-testid="org-card">
             <div class="mb-4 flex items-center gap-4">
                 <div class="flex h-14 w-14 shrink-0 items-center justify-center rounded-xl bg-gradient-to-br from-cyan-500/20 to-orange-500/20">
@@ -126,6 +165,7 @@ fn OrgCard(org: Organization) -> impl IntoView {
                 </div>
             </div>
         </article>
+        </a>
     }
 }
 

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod mailer;
 pub mod rest;
 pub mod service;
 pub mod sfn;

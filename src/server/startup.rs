@@ -65,7 +65,7 @@ pub async fn connect(config: Config, leptos_options: LeptosOptions, clock: Arc<d
     let store = Store::connect(&config.database_url).await?;
     store.migrate().await?;
     let hasher = PasswordHasher::new(config.argon2, config.hash_queue_timeout);
-    Ok(AppState { leptos_options, config: Arc::new(config), store, hasher, clock })
+    Ok(AppState { leptos_options, config: Arc::new(config), store, hasher, clock, mailer: Arc::new(super::mailer::LogMailer) })
 }
 
 /// The whole HTTP surface: JSON API, server functions, pages, static files.

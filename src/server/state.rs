@@ -7,6 +7,7 @@ use super::auth::password::PasswordHasher;
 use super::clock::Clock;
 use super::config::Config;
 use super::db::Store;
+use super::mailer::SharedMailer;
 
 /// What every request handler and server function can reach.
 #[derive(Clone)]
@@ -16,6 +17,7 @@ pub struct AppState {
     pub store: Store,
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,
+    pub mailer: SharedMailer,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -8,4 +8,5 @@ mod auth;
 mod identity;
 mod organizations;
 mod platform;
+mod tenancy;
 mod validation;

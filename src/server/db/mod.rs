@@ -11,6 +11,7 @@
 
 mod api_tokens;
 mod audit;
+mod invitations;
 mod mfa;
 mod orgs;
 mod rows;
@@ -20,6 +21,7 @@ mod users;
 mod workspaces;
 
 pub use audit::{AuditRecord, NewAuditEvent};
+pub use invitations::{InvitationRecord, NewInvitation};
 pub use orgs::{NewOrganization, OrgRecord};
 pub use api_tokens::ApiTokenRecord;
 pub use sessions::{NewSession, SessionKind, SessionRecord, SessionStage};

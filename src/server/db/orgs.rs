@@ -72,16 +72,52 @@ impl Db {
         Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(true).fetch_optional(c).await)?)
     }
 
-    /// One page of organizations, oldest first. The counts are columns of
-    /// the row, so this is one indexed read of `limit` rows however many
-    /// users there are.
-    pub async fn list_orgs(&mut self, limit: i64, offset: i64) -> DbResult<Vec<OrgRecord>> {
-        let sql = format!("SELECT {COLUMNS} FROM organizations ORDER BY created_at, id LIMIT $1 OFFSET $2");
+    /// One page of organizations, oldest first, optionally only those whose
+    /// name or domain contains `search`. The counts are columns of the row,
+    /// so this is one indexed read of `limit` rows however many users there
+    /// are.
+    pub async fn list_orgs(&mut self, search: Option<&str>, limit: i64, offset: i64) -> DbResult<Vec<OrgRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM organizations \
+             WHERE ($1 IS NULL OR lower(name) LIKE $1 OR lower(domain) LIKE $1) \
+             ORDER BY created_at, id LIMIT $2 OFFSET $3"
+        );
+        let pattern = search.map(like_pattern);
         Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql)
+            .bind(pattern.as_deref())
             .bind(limit)
             .bind(offset)
             .fetch_all(c)
             .await)?)
+    }
+
+    pub async fn count_orgs_matching(&mut self, search: Option<&str>) -> DbResult<i64> {
+        let pattern = search.map(like_pattern);
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM organizations WHERE ($1 IS NULL OR lower(name) LIKE $1 OR lower(domain) LIKE $1)"
+        )
+        .bind(pattern.as_deref())
+        .fetch_one(c)
+        .await)?)
+    }
+
+    /// Writes an organization's editable fields as the service decided them.
+    pub async fn update_org(&mut self, org: &OrgRecord, now: DateTime<Utc>) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE organizations SET name = $2, domain = $3, require_mfa = $4, seat_limit = $5, status = $6, updated_at = $7 \
+             WHERE id = $1"
+        )
+        .bind(org.id)
+        .bind(&org.name)
+        .bind(&org.domain)
+        .bind(org.require_mfa)
+        .bind(org.seat_limit)
+        .bind(&org.status)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// Slugs already taken that equal `base` or extend it with `-<suffix>`,
@@ -115,4 +151,11 @@ impl Db {
             .map(|r| r.rows_affected()))?;
         Ok(())
     }
+}
+
+/// `%text%` for a case-insensitive LIKE, with the wildcards in the text
+/// itself taken literally (they are dropped).
+pub(crate) fn like_pattern(search: &str) -> String {
+    let cleaned: String = search.trim().to_lowercase().chars().filter(|c| *c != '%' && *c != '_' && *c != '\\').collect();
+    format!("%{cleaned}%")
 }

@@ -156,3 +156,66 @@ impl Db {
         Ok(())
     }
 }
+
+impl Db {
+    /// One page of an organization's members, oldest first, optionally only
+    /// those whose name or email contains `search`.
+    pub async fn members_of_org(&mut self, org_id: Uuid, search: Option<&str>, limit: i64, offset: i64) -> DbResult<Vec<UserRecord>> {
+        let sql = format!(
+            "{SELECT} WHERE u.organization_id = $1 AND ($2 IS NULL OR lower(u.name) LIKE $2 OR u.email LIKE $2) \
+             ORDER BY u.created_at, u.id LIMIT $3 OFFSET $4"
+        );
+        let pattern = search.map(super::orgs::like_pattern);
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, UserRecord>(&sql)
+            .bind(org_id)
+            .bind(pattern.as_deref())
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(c)
+            .await)?)
+    }
+
+    pub async fn count_members_matching(&mut self, org_id: Uuid, search: Option<&str>) -> DbResult<i64> {
+        let pattern = search.map(super::orgs::like_pattern);
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM users u WHERE u.organization_id = $1 AND ($2 IS NULL OR lower(u.name) LIKE $2 OR u.email LIKE $2)"
+        )
+        .bind(org_id)
+        .bind(pattern.as_deref())
+        .fetch_one(c)
+        .await)?)
+    }
+
+    /// Active org admins of an organization: the last one stays.
+    pub async fn count_active_org_admins(&mut self, org_id: Uuid) -> DbResult<i64> {
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM users WHERE organization_id = $1 AND role = 'org_admin' AND status = 'active'"
+        )
+        .bind(org_id)
+        .fetch_one(c)
+        .await)?)
+    }
+
+    /// Deletes an account; its sessions, API tokens and recovery codes go
+    /// with it (ON DELETE CASCADE) and the organization's count follows by
+    /// trigger. Audit events keep the id as text.
+    pub async fn delete_user(&mut self, user_id: Uuid) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Ends every session of every member of an organization (suspension).
+    pub async fn delete_sessions_of_org(&mut self, org_id: Uuid) -> DbResult<u64> {
+        Ok(on_conn!(self, |c| sqlx::query(
+            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE organization_id = $1)"
+        )
+        .bind(org_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+}

@@ -5,6 +5,7 @@ mod account;
 mod auth;
 mod extract;
 mod health;
+mod invitations;
 mod openapi;
 mod orgs;
 mod users;
@@ -37,7 +38,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/users/{id}/disable", post(users::disable))
         .route("/api/users/{id}/enable", post(users::enable))
         .route("/api/users/{id}/sessions/end", post(users::end_sessions))
-        .route("/api/organizations", get(orgs::list))
+        .route("/api/organizations", get(orgs::list).post(orgs::create))
+        .route("/api/organizations/{id}", get(orgs::detail).post(orgs::update))
+        .route("/api/organizations/{id}/suspend", post(orgs::suspend))
+        .route("/api/organizations/{id}/activate", post(orgs::activate))
+        .route("/api/organizations/{id}/members", get(orgs::list_members))
+        .route("/api/organizations/{id}/members/{user_id}/remove", post(orgs::remove_member))
+        .route("/api/organizations/{id}/invitations", get(orgs::list_invitations).post(orgs::invite))
+        .route("/api/organizations/{id}/invitations/{invitation_id}/revoke", post(orgs::revoke_invitation))
+        .route("/api/organizations/{id}/invitations/{invitation_id}/resend", post(orgs::resend_invitation))
+        .route("/api/invitations/{token}", get(invitations::preview))
+        .route("/api/invitations/{token}/accept", post(invitations::accept))
         .route("/api/openapi.json", get(openapi::document))
         .route("/healthz", get(health::healthz))
 }

@@ -12,7 +12,13 @@ use crate::server::error::ServiceResult;
 /// Event names. The organization ones are the product spec's, verbatim.
 pub mod action {
     pub const CREATE_ORGANIZATION: &str = "create_organization";
+    pub const UPDATE_ORGANIZATION: &str = "update_organization";
     pub const ADD_USER_TO_ORG: &str = "add_user_to_org";
+    pub const REMOVE_USER_FROM_ORG: &str = "remove_user_from_org";
+    pub const SUSPEND_ORGANIZATION: &str = "suspend_organization";
+    pub const ACTIVATE_ORGANIZATION: &str = "activate_organization";
+    pub const INVITE_USER: &str = "invite_user";
+    pub const REVOKE_INVITATION: &str = "revoke_invitation";
     pub const CREATE_PLATFORM_ADMIN: &str = "create_platform_admin";
     pub const CHANGE_USER_ROLE: &str = "change_user_role";
     pub const LOGIN: &str = "login";

@@ -133,6 +133,7 @@ pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta
 async fn place(db: &mut Db, email: &Email, org_name: Option<OrgName>) -> ServiceResult<Placement> {
     let Some(name) = org_name else {
         if let Some(org) = db.org_by_domain(email.domain()).await? {
+            refuse_if_removed(db, &org, email).await?;
             return Ok(Placement::Join(org));
         }
         return match db.default_org().await? {
@@ -142,6 +143,7 @@ async fn place(db: &mut Db, email: &Email, org_name: Option<OrgName>) -> Service
     };
     if let Some(org) = db.org_by_name(name.as_str()).await? {
         if org.domain.eq_ignore_ascii_case(email.domain()) {
+            refuse_if_removed(db, &org, email).await?;
             return Ok(Placement::Join(org));
         }
         return Err(ServiceError::Forbidden(format!(
@@ -156,7 +158,29 @@ async fn place(db: &mut Db, email: &Email, org_name: Option<OrgName>) -> Service
             owner.name
         )));
     }
+    if super::domains::is_public_mail_domain(email.domain()) {
+        return Err(ServiceError::Validation {
+            field: Some("organization"),
+            message: format!(
+                "{} is a public email provider, so it cannot identify a new organization. Register with your work email, \
+                 or leave the organization empty.",
+                email.domain()
+            ),
+        });
+    }
     Ok(Placement::Create(name))
+}
+
+/// A removed member does not get back in by the domain rule; only a new
+/// invitation readmits them.
+async fn refuse_if_removed(db: &mut Db, org: &OrgRecord, email: &Email) -> ServiceResult<()> {
+    if db.was_removed(org.id, email.as_str()).await? {
+        return Err(ServiceError::Forbidden(format!(
+            "You were removed from “{}”. Ask one of its admins for a new invitation.",
+            org.name
+        )));
+    }
+    Ok(())
 }
 
 /// Inserts a member, turning the database's refusals into answers a person

@@ -1,11 +1,16 @@
-//! Organizations: who sees which, and how new ones are made.
+//! Organizations: who sees which, how they are made, changed, suspended.
+//! A caller outside an organization gets "not found" for it, never
+//! "forbidden", and the attempt is recorded in the caller's organization.
 
 use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::audit::Target;
+use super::audit::{self, action, Event, Target};
+use super::domains::organization_domain;
 use super::Principal;
-use crate::model::{OrgId, OrgName, Organization, Role};
+use crate::model::{OrgId, OrgName, Organization, OrganizationDetail, Page, Role};
+use crate::server::auth::credentials::RequestMeta;
 use crate::server::db::{Db, NewOrganization, OrgRecord};
 use crate::server::error::{ServiceError, ServiceResult};
 use crate::server::state::AppState;
@@ -24,19 +29,94 @@ pub fn org_view(r: &OrgRecord) -> Organization {
     }
 }
 
+pub fn org_detail(r: &OrgRecord) -> OrganizationDetail {
+    OrganizationDetail {
+        organization: org_view(r),
+        slug: r.slug.clone(),
+        status: r.status.clone(),
+        seat_limit: r.seat_limit,
+        require_mfa: r.require_mfa,
+        is_default: r.is_default,
+        updated_at: r.updated_at,
+    }
+}
+
 pub(crate) fn org_target(org: &OrgRecord) -> Target<'static> {
     Target { kind: "organization", id: OrgId(org.id).to_string() }
 }
 
-/// The organizations the caller may see: every one for a platform admin,
-/// otherwise only their own. The tenant comes from the session alone.
-pub async fn list_visible(state: &AppState, principal: &Principal, limit: i64, offset: i64) -> ServiceResult<Vec<Organization>> {
+fn not_found() -> ServiceError {
+    ServiceError::NotFound("No such organization.".into())
+}
+
+/// The organizations the caller may see: every one for a platform admin
+/// (searchable, paged), otherwise only their own.
+pub async fn list_visible(
+    state: &AppState,
+    principal: &Principal,
+    search: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> ServiceResult<Page<Organization>> {
+    let (limit, offset) = (limit.clamp(1, MAX_PAGE), offset.max(0));
+    let search = search.map(str::trim).filter(|s| !s.is_empty());
     let mut db = state.store.read().await?;
-    let rows = match principal.role {
-        Role::PlatformAdmin => db.list_orgs(limit.clamp(1, MAX_PAGE), offset.max(0)).await?,
-        Role::OrgAdmin | Role::User => db.org_by_id(principal.org_id()).await?.into_iter().collect(),
+    let (rows, total) = match principal.role {
+        Role::PlatformAdmin => (db.list_orgs(search, limit, offset).await?, db.count_orgs_matching(search).await?),
+        Role::OrgAdmin | Role::User => {
+            let own: Vec<OrgRecord> = db.org_by_id(principal.org_id()).await?.into_iter().collect();
+            let matching: Vec<OrgRecord> = own
+                .into_iter()
+                .filter(|o| search.is_none_or(|q| o.name.to_lowercase().contains(&q.to_lowercase()) || o.domain.contains(&q.to_lowercase())))
+                .collect();
+            let total = matching.len() as i64;
+            (matching.into_iter().skip(offset as usize).take(limit as usize).collect(), total)
+        }
     };
-    Ok(rows.iter().map(org_view).collect())
+    Ok(Page { items: rows.iter().map(org_view).collect(), total, limit, offset })
+}
+
+/// Records that the caller reached for something of another organization.
+pub(crate) async fn deny_cross_org(
+    state: &AppState,
+    principal: &Principal,
+    target: Target<'_>,
+    operation: &str,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    let mut db = state.store.write().await?;
+    audit::record(&mut db, state.clock.now(), meta, Event {
+        org: Some(principal.org_id()),
+        actor: Some(principal.user.id),
+        action: action::CROSS_ORG_ACCESS_DENIED,
+        target: Some(target),
+        details: json!({ "operation": operation }),
+    })
+    .await?;
+    db.commit().await?;
+    Ok(())
+}
+
+/// The organization `id` if the caller may see it.
+pub async fn visible_org(state: &AppState, principal: &Principal, id: Uuid, operation: &str, meta: &RequestMeta) -> ServiceResult<OrgRecord> {
+    if principal.role != Role::PlatformAdmin && id != principal.org_id() {
+        deny_cross_org(state, principal, Target { kind: "organization", id: OrgId(id).to_string() }, operation, meta).await?;
+        return Err(not_found());
+    }
+    state.store.read().await?.org_by_id(id).await?.ok_or_else(not_found)
+}
+
+/// The organization `id` if the caller may administer it.
+pub async fn managed_org(state: &AppState, principal: &Principal, id: Uuid, operation: &str, meta: &RequestMeta) -> ServiceResult<OrgRecord> {
+    let org = visible_org(state, principal, id, operation, meta).await?;
+    if principal.role == Role::User {
+        return Err(ServiceError::Forbidden("Only the organization's admins can do this.".into()));
+    }
+    Ok(org)
+}
+
+pub async fn detail(state: &AppState, principal: &Principal, id: Uuid, meta: &RequestMeta) -> ServiceResult<OrganizationDetail> {
+    Ok(org_detail(&visible_org(state, principal, id, "view_organization", meta).await?))
 }
 
 /// Creates an organization with a unique slug derived from its name.
@@ -50,11 +130,156 @@ pub(crate) async fn create_org(db: &mut Db, name: &OrgName, domain: &str, is_def
         .expect("an unbounded range always has a free slug");
     db.insert_org(&NewOrganization { id: Uuid::now_v7(), name: name.as_str(), slug: &slug, domain, is_default, now })
         .await
-        .map_err(|e| match e {
-            e if e.is_unique_on("name") => ServiceError::Conflict(format!("An organization named “{name}” already exists.")),
-            e if e.is_unique_on("domain") => {
-                ServiceError::Conflict(format!("The domain {domain} already belongs to another organization."))
-            }
-            e => e.into(),
-        })
+        .map_err(|e| unique_conflict(e, name.as_str(), domain))
+}
+
+fn unique_conflict(e: crate::server::db::DbError, name: &str, domain: &str) -> ServiceError {
+    match e {
+        e if e.is_unique_on("name") => ServiceError::Conflict(format!("An organization named “{name}” already exists.")),
+        e if e.is_unique_on("domain") => ServiceError::Conflict(format!("The domain {domain} already belongs to another organization.")),
+        e if e.is_check_on("seat_limit") || matches!(e, crate::server::db::DbError::Check(_)) => {
+            ServiceError::Conflict("The seat limit is below the number of members.".into())
+        }
+        e => e.into(),
+    }
+}
+
+/// What may change about an organization. `None` leaves a field as it is;
+/// `seat_limit: Some(None)` removes the limit.
+#[derive(Debug, Clone, Default)]
+pub struct OrgChanges {
+    pub name: Option<String>,
+    pub domain: Option<String>,
+    pub require_mfa: Option<bool>,
+    pub seat_limit: Option<Option<i64>>,
+}
+
+/// Creates an organization (platform admins only).
+pub async fn create(state: &AppState, principal: &Principal, name: &str, domain: &str, changes: OrgChanges, meta: &RequestMeta) -> ServiceResult<OrganizationDetail> {
+    if principal.role != Role::PlatformAdmin {
+        return Err(ServiceError::Forbidden(
+            "Organizations are created automatically at registration and SSO sign-in, or by a platform admin.".into(),
+        ));
+    }
+    let name = OrgName::parse(name)?;
+    let domain = organization_domain(domain, "domain")?;
+    let now = state.clock.now();
+    let mut db = state.store.write().await?;
+    let mut org = create_org(&mut db, &name, &domain, false, now).await?;
+    org.require_mfa = changes.require_mfa.unwrap_or(false);
+    org.seat_limit = validate_seat_limit(changes.seat_limit.flatten())?;
+    db.update_org(&org, now).await.map_err(|e| unique_conflict(e, &org.name, &org.domain))?;
+    audit::record(&mut db, now, meta, Event {
+        org: Some(org.id),
+        actor: Some(principal.user.id),
+        action: action::CREATE_ORGANIZATION,
+        target: Some(org_target(&org)),
+        details: json!({ "name": org.name, "domain": org.domain, "seat_limit": org.seat_limit, "require_mfa": org.require_mfa, "source": "api" }),
+    })
+    .await?;
+    db.commit().await?;
+    Ok(org_detail(&org))
+}
+
+fn validate_seat_limit(limit: Option<i64>) -> ServiceResult<Option<i64>> {
+    match limit {
+        Some(n) if !(1..=1_000_000).contains(&n) => Err(ServiceError::Validation {
+            field: Some("seat_limit"),
+            message: "The seat limit must be between 1 and 1,000,000, or none.".into(),
+        }),
+        other => Ok(other),
+    }
+}
+
+/// Edits an organization. Org admins may change the name, domain and MFA
+/// requirement of their own; seat limits and status are the platform's.
+pub async fn update(state: &AppState, principal: &Principal, id: Uuid, changes: OrgChanges, meta: &RequestMeta) -> ServiceResult<OrganizationDetail> {
+    let before = managed_org(state, principal, id, "update_organization", meta).await?;
+    if changes.seat_limit.is_some() && principal.role != Role::PlatformAdmin {
+        return Err(ServiceError::Forbidden("Only a platform admin can change the seat limit.".into()));
+    }
+    let mut after = before.clone();
+    if let Some(name) = &changes.name {
+        after.name = OrgName::parse(name)?.as_str().to_owned();
+    }
+    if let Some(domain) = &changes.domain {
+        after.domain = organization_domain(domain, "domain")?;
+    }
+    if let Some(require) = changes.require_mfa {
+        after.require_mfa = require;
+    }
+    if let Some(limit) = changes.seat_limit {
+        after.seat_limit = validate_seat_limit(limit)?;
+        if let Some(n) = after.seat_limit.filter(|n| *n < before.users_count) {
+            return Err(ServiceError::Conflict(format!(
+                "“{}” has {} members; a seat limit of {n} is below that.",
+                before.name, before.users_count
+            )));
+        }
+    }
+    let changed = diff(&before, &after);
+    if changed.is_empty() {
+        return Ok(org_detail(&before));
+    }
+    let now = state.clock.now();
+    let mut db = state.store.write().await?;
+    db.update_org(&after, now).await.map_err(|e| unique_conflict(e, &after.name, &after.domain))?;
+    audit::record(&mut db, now, meta, Event {
+        org: Some(after.id),
+        actor: Some(principal.user.id),
+        action: action::UPDATE_ORGANIZATION,
+        target: Some(org_target(&after)),
+        details: Value::Object(changed),
+    })
+    .await?;
+    db.commit().await?;
+    after.updated_at = now;
+    Ok(org_detail(&after))
+}
+
+/// `{ field: { old, new } }` for every field that differs.
+fn diff(before: &OrgRecord, after: &OrgRecord) -> Map<String, Value> {
+    let mut m = Map::new();
+    let mut field = |name: &str, old: Value, new: Value| {
+        if old != new {
+            m.insert(name.into(), json!({ "old": old, "new": new }));
+        }
+    };
+    field("name", json!(before.name), json!(after.name));
+    field("domain", json!(before.domain), json!(after.domain));
+    field("require_mfa", json!(before.require_mfa), json!(after.require_mfa));
+    field("seat_limit", json!(before.seat_limit), json!(after.seat_limit));
+    m
+}
+
+/// Suspends (ending every member's session) or reactivates an
+/// organization. Platform admins only; the default organization, home of
+/// the platform admins, is never suspended.
+pub async fn set_suspended(state: &AppState, principal: &Principal, id: Uuid, suspended: bool, meta: &RequestMeta) -> ServiceResult<OrganizationDetail> {
+    let mut org = visible_org(state, principal, id, "suspend_organization", meta).await?;
+    if principal.role != Role::PlatformAdmin {
+        return Err(ServiceError::Forbidden("Only a platform admin can suspend or reactivate an organization.".into()));
+    }
+    if suspended && org.is_default {
+        return Err(ServiceError::Conflict("The default organization holds the platform admins and cannot be suspended.".into()));
+    }
+    let status = if suspended { "suspended" } else { "active" };
+    if org.status == status {
+        return Ok(org_detail(&org));
+    }
+    let now = state.clock.now();
+    let mut db = state.store.write().await?;
+    org.status = status.into();
+    db.update_org(&org, now).await?;
+    let ended = if suspended { db.delete_sessions_of_org(org.id).await? } else { 0 };
+    audit::record(&mut db, now, meta, Event {
+        org: Some(org.id),
+        actor: Some(principal.user.id),
+        action: if suspended { action::SUSPEND_ORGANIZATION } else { action::ACTIVATE_ORGANIZATION },
+        target: Some(org_target(&org)),
+        details: json!({ "sessions_ended": ended }),
+    })
+    .await?;
+    db.commit().await?;
+    Ok(org_detail(&org))
 }

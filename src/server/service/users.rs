@@ -6,6 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, action, Event, Target};
+use super::orgs::deny_cross_org;
 use super::Principal;
 use crate::model::{Role, UserId};
 use crate::server::auth::credentials::RequestMeta;
@@ -31,16 +32,7 @@ async fn managed_user(state: &AppState, principal: &Principal, target: Uuid, met
     let user = state.store.read().await?.user_by_id(target).await?;
     let foreign = user.as_ref().is_some_and(|u| principal.role == Role::OrgAdmin && u.organization_id != principal.org_id());
     if foreign {
-        let mut db = state.store.write().await?;
-        audit::record(&mut db, state.clock.now(), meta, Event {
-            org: Some(principal.org_id()),
-            actor: Some(principal.user.id),
-            action: action::CROSS_ORG_ACCESS_DENIED,
-            target: Some(user_target(target)),
-            details: json!({ "operation": "manage_user" }),
-        })
-        .await?;
-        db.commit().await?;
+        deny_cross_org(state, principal, user_target(target), "manage_user", meta).await?;
         return Err(not_found());
     }
     let user = user.ok_or_else(not_found)?;
@@ -52,6 +44,10 @@ async fn managed_user(state: &AppState, principal: &Principal, target: Uuid, met
 
 fn would_remove_last_platform_admin(user: &UserRecord, remaining_active: i64) -> bool {
     user.role == Role::PlatformAdmin.as_str() && user.status == "active" && remaining_active <= 1
+}
+
+async fn is_last_org_admin(db: &mut crate::server::db::Db, user: &UserRecord) -> ServiceResult<bool> {
+    Ok(user.role == Role::OrgAdmin.as_str() && user.status == "active" && db.count_active_org_admins(user.organization_id).await? <= 1)
 }
 
 pub async fn change_role(state: &AppState, principal: &Principal, target: Uuid, role: Role, meta: &RequestMeta) -> ServiceResult<()> {
@@ -67,6 +63,9 @@ pub async fn change_role(state: &AppState, principal: &Principal, target: Uuid, 
     db.lock_platform_admins().await?;
     if role != Role::PlatformAdmin && would_remove_last_platform_admin(&user, db.count_active_platform_admins().await?) {
         return Err(ServiceError::Conflict("This is the last platform admin; make another one first.".into()));
+    }
+    if role != Role::OrgAdmin && is_last_org_admin(&mut db, &user).await? {
+        return Err(ServiceError::Conflict("This is the organization's last admin; make someone else admin first.".into()));
     }
     db.set_user_role(user.id, role.as_str(), now).await?;
     audit::record(&mut db, now, meta, Event {
@@ -92,6 +91,9 @@ pub async fn set_disabled(state: &AppState, principal: &Principal, target: Uuid,
     db.lock_platform_admins().await?;
     if disabled && would_remove_last_platform_admin(&user, db.count_active_platform_admins().await?) {
         return Err(ServiceError::Conflict("This is the last platform admin and cannot be disabled.".into()));
+    }
+    if disabled && is_last_org_admin(&mut db, &user).await? {
+        return Err(ServiceError::Conflict("This is the organization's last admin and cannot be disabled.".into()));
     }
     db.set_user_status(user.id, if disabled { "disabled" } else { "active" }, now).await?;
     let ended = if disabled { db.delete_sessions_of_user(user.id, None).await? } else { 0 };
