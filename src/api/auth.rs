@@ -49,14 +49,12 @@ pub async fn logout() -> Result<(), AppError> {
     use crate::server::auth::credentials::clear_cookie;
     use crate::server::{service, sfn};
 
-    match sfn::principal_any_stage().await {
-        Ok((call, principal)) => {
-            service::auth::logout(&call.state, &principal, &call.meta).await.map_err(sfn::fail)?;
-            sfn::set_cookie(clear_cookie(&call.state.config));
-        }
-        // Signing out without a live session still clears the browser.
-        Err(_) => sfn::set_cookie(clear_cookie(&sfn::call()?.state.config)),
+    let call = sfn::call()?;
+    // Signing out without a live session still clears the browser.
+    if let Ok(principal) = service::auth::authenticate_any_stage(&call.state, call.token.as_deref()).await {
+        service::auth::logout(&call.state, &principal, &call.meta).await.map_err(sfn::fail)?;
     }
+    sfn::set_cookie(clear_cookie(&call.state.config));
     leptos_axum::redirect("/login");
     Ok(())
 }

@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod identity;
+mod matrix;
 mod organizations;
 mod platform;
 mod tenancy;

@@ -175,10 +175,11 @@ async fn place(db: &mut Db, email: &Email, org_name: Option<OrgName>) -> Service
 /// invitation readmits them.
 async fn refuse_if_removed(db: &mut Db, org: &OrgRecord, email: &Email) -> ServiceResult<()> {
     if db.was_removed(org.id, email.as_str()).await? {
-        return Err(ServiceError::Forbidden(format!(
-            "You were removed from “{}”. Ask one of its admins for a new invitation.",
-            org.name
-        )));
+        // The organization is not named: the address alone must not tell
+        // a stranger where it used to belong.
+        return Err(ServiceError::Forbidden(
+            "This address was removed from its organization. Ask one of its admins for a new invitation.".into(),
+        ));
     }
     Ok(())
 }

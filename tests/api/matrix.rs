@@ -1,0 +1,233 @@
+//! The isolation matrix: every route (REST from the OpenAPI document,
+//! server functions from their registry) × every kind of caller, against
+//! objects of a foreign organization. Each cell names the status; for
+//! everyone but the platform admin, no field of the foreign organization
+//! may appear in any answer. A route without a row fails the test, so new
+//! routes cannot skip it.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// The callers: nobody, a user of organization A, an admin of organization
+/// B, a platform admin. None but the last belongs to the foreign one.
+const ROLES: [&str; 4] = ["anonymous", "user", "other_org_admin", "platform_admin"];
+
+enum Body {
+    None,
+    Json(Value),
+    Form(Vec<(&'static str, String)>),
+}
+
+struct Row {
+    method: &'static str,
+    /// The route as served (and documented).
+    path: &'static str,
+    /// What `{id}` stands for in this route, when not the organization.
+    id: Option<String>,
+    body: Body,
+    /// Statuses for ROLES, in order.
+    expect: [u16; 4],
+}
+
+fn row(method: &'static str, path: &'static str, body: Body, expect: [u16; 4]) -> Row {
+    Row { method, path, id: None, body, expect }
+}
+
+/// A row whose `{id}` is not an organization's.
+fn row_id(method: &'static str, path: &'static str, id: &str, body: Body, expect: [u16; 4]) -> Row {
+    Row { method, path, id: Some(id.to_owned()), body, expect }
+}
+
+/// What the foreign organization has, to aim at and to look for.
+struct Foreign {
+    org_id: String,
+    member_id: String,
+    session_id: String,
+    token_id: String,
+    invitation_id: String,
+    secrets: Vec<String>,
+}
+
+fn table(f: &Foreign) -> Vec<Row> {
+    use Body::{Form, Json as J, None as N};
+    let form = |pairs: &[(&'static str, &str)]| Form(pairs.iter().map(|(k, v)| (*k, v.to_string())).collect());
+    vec![
+        row("GET", "/healthz", N, [200, 200, 200, 200]),
+        row("GET", "/api/openapi.json", N, [200, 200, 200, 200]),
+        // Sign-in and registration are public; these bodies fail on purpose.
+        row("POST", "/api/auth/register", J(json!({ "email": "member@foreign.test", "password": PASSWORD, "name": "X" })), [409, 409, 409, 409]),
+        row("POST", "/api/auth/login", J(json!({ "email": "member@foreign.test", "password": "not the password" })), [401, 401, 401, 401]),
+        row("GET", "/api/auth/me", N, [401, 200, 200, 200]),
+        row("POST", "/api/auth/mfa", J(json!({ "code": "000000" })), [401, 403, 403, 403]),
+        row("POST", "/api/account/password", J(json!({ "current_password": "wrong wrong wrong", "new_password": "whatever it is now" })), [401, 400, 400, 400]),
+        row("GET", "/api/account/sessions", N, [401, 200, 200, 200]),
+        row_id("POST", "/api/account/sessions/{id}/end", &f.session_id, N, [401, 404, 404, 404]),
+        row("GET", "/api/account/tokens", N, [401, 200, 200, 200]),
+        row("POST", "/api/account/tokens", J(json!({ "name": "matrix" })), [401, 201, 201, 201]),
+        row_id("POST", "/api/account/tokens/{id}/revoke", &f.token_id, N, [401, 404, 404, 404]),
+        row("GET", "/api/account/mfa", N, [401, 200, 200, 200]),
+        row("POST", "/api/account/mfa/totp/setup", N, [401, 200, 200, 200]),
+        row("POST", "/api/account/mfa/totp/confirm", J(json!({ "code": "000000" })), [401, 400, 400, 400]),
+        row("POST", "/api/account/mfa/disable", J(json!({ "code": "000000" })), [401, 409, 409, 409]),
+        row("GET", "/api/organizations", N, [401, 200, 200, 200]),
+        row("POST", "/api/organizations", J(json!({ "name": "Matrix Made", "domain": "matrix-made.test" })), [401, 403, 403, 201]),
+        row("GET", "/api/organizations/{id}", N, [401, 404, 404, 200]),
+        row("POST", "/api/organizations/{id}", J(json!({ "require_mfa": false })), [401, 404, 404, 200]),
+        row("GET", "/api/organizations/{id}/members", N, [401, 404, 404, 200]),
+        row("GET", "/api/organizations/{id}/invitations", N, [401, 404, 404, 200]),
+        row("POST", "/api/organizations/{id}/invitations", J(json!({ "email": "newcomer@elsewhere.test", "role": "user" })), [401, 404, 404, 201]),
+        row("POST", "/api/organizations/{id}/invitations/{invitation_id}/resend", N, [401, 404, 404, 200]),
+        row("POST", "/api/organizations/{id}/invitations/{invitation_id}/revoke", N, [401, 404, 404, 204]),
+        row("GET", "/api/invitations/{token}", N, [404, 404, 404, 404]),
+        row("POST", "/api/invitations/{token}/accept", J(json!({ "name": "X", "password": PASSWORD })), [404, 404, 404, 404]),
+        row_id("POST", "/api/users/{id}/role", &f.member_id, J(json!({ "role": "user" })), [401, 403, 404, 204]),
+        row_id("POST", "/api/users/{id}/sessions/end", &f.member_id, N, [401, 403, 404, 200]),
+        row_id("POST", "/api/users/{id}/disable", &f.member_id, N, [401, 403, 404, 204]),
+        row_id("POST", "/api/users/{id}/enable", &f.member_id, N, [401, 403, 404, 204]),
+        row("POST", "/api/organizations/{id}/suspend", N, [401, 404, 404, 200]),
+        row("POST", "/api/organizations/{id}/activate", N, [401, 404, 404, 200]),
+        // Server functions: the tenant comes from the session alone; the
+        // only ids they take name the caller's own sessions and tokens.
+        row("POST", "/api/fn/login", form(&[("email", "boss@foreign.test"), ("password", "not the password")]), [401, 401, 401, 401]),
+        row("POST", "/api/fn/register", form(&[("email", "member@foreign.test"), ("password", PASSWORD), ("name", "X")]), [409, 409, 409, 409]),
+        row("POST", "/api/fn/current_user", form(&[]), [200, 200, 200, 200]),
+        row("POST", "/api/fn/list_organizations", form(&[("offset", "0")]), [401, 200, 200, 200]),
+        row("POST", "/api/fn/complete_mfa", form(&[("code", "000000")]), [401, 403, 403, 403]),
+        row("POST", "/api/fn/mfa_status", form(&[]), [401, 200, 200, 200]),
+        row("POST", "/api/fn/begin_totp", form(&[]), [401, 200, 200, 200]),
+        row("POST", "/api/fn/confirm_totp", form(&[("code", "000000")]), [401, 400, 400, 400]),
+        row("POST", "/api/fn/disable_mfa", form(&[("code", "000000")]), [401, 409, 409, 409]),
+        row("POST", "/api/fn/change_password", form(&[("current_password", "wrong wrong wrong"), ("new_password", "whatever it is now")]), [401, 400, 400, 400]),
+        row("POST", "/api/fn/list_sessions", form(&[]), [401, 200, 200, 200]),
+        row("POST", "/api/fn/end_session", form(&[("id", f.session_id.as_str())]), [401, 404, 404, 404]),
+        row("POST", "/api/fn/list_tokens", form(&[]), [401, 200, 200, 200]),
+        row("POST", "/api/fn/create_token", form(&[("name", "matrix"), ("expires_in_days", "")]), [401, 200, 200, 200]),
+        row("POST", "/api/fn/revoke_token", form(&[("id", f.token_id.as_str())]), [401, 404, 404, 404]),
+        // Near the end: it deletes the foreign member the rows above aim at.
+        row("POST", "/api/organizations/{id}/members/{user_id}/remove", N, [401, 404, 404, 204]),
+        // Sign-out last, as it ends the caller's session.
+        row("POST", "/api/auth/logout", N, [401, 204, 204, 204]),
+        row("POST", "/api/fn/logout", form(&[]), [200, 200, 200, 200]),
+    ]
+}
+
+/// Every route the application serves, as `METHOD path-template`.
+fn served_routes() -> BTreeSet<String> {
+    use utoipa::OpenApi;
+    let doc = neosc::server::rest::ApiDoc::openapi();
+    let mut routes: BTreeSet<String> = doc
+        .paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let mut methods = Vec::new();
+            if item.get.is_some() {
+                methods.push("GET");
+            }
+            if item.post.is_some() {
+                methods.push("POST");
+            }
+            if item.put.is_some() || item.patch.is_some() || item.delete.is_some() {
+                methods.push("OTHER");
+            }
+            methods.into_iter().map(move |m| format!("{m} {path}"))
+        })
+        .collect();
+    for (path, method) in server_fn::axum::server_fn_paths() {
+        routes.insert(format!("{method} {path}"));
+    }
+    // Served but not part of the API description.
+    routes.insert("GET /healthz".into());
+    routes.insert("GET /api/openapi.json".into());
+    routes
+}
+
+async fn setup(app: &TestApp) -> (Foreign, [Option<String>; 4]) {
+    let (f_admin, _) = app.register_ok("boss@foreign.test", "Foreign Boss", Some("Foreign Corp")).await;
+    let (f_member, member) = app.register_ok("member@foreign.test", "Foreign Member", None).await;
+    let me: Value = app.me(&f_admin).await.json().await.unwrap();
+    let org_id = me["organization_id"].as_str().unwrap().to_owned();
+    let sessions: Vec<Value> = app.get("/api/account/sessions").bearer_auth(&f_member).send().await.unwrap().json().await.unwrap();
+    let token: Value = app.post_json("/api/account/tokens", &f_member, json!({ "name": "foreign token" })).await.json().await.unwrap();
+    let inv: Value = app
+        .post_json(&format!("/api/organizations/{org_id}/invitations"), &f_admin, json!({ "email": "invitee@elsewhere.test", "role": "user" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let foreign = Foreign {
+        secrets: vec![
+            "Foreign Corp".into(),
+            "foreign.test".into(),
+            "Foreign Member".into(),
+            "invitee@elsewhere.test".into(),
+            org_id.clone(),
+            member["id"].as_str().unwrap().to_owned(),
+        ],
+        org_id,
+        member_id: member["id"].as_str().unwrap().to_owned(),
+        session_id: sessions[0]["id"].as_str().unwrap().to_owned(),
+        token_id: token["id"].as_str().unwrap().to_owned(),
+        invitation_id: inv["id"].as_str().unwrap().to_owned(),
+    };
+    app.register_ok("owner@alpha.test", "Alpha Owner", Some("Alpha")).await;
+    let (user, _) = app.register_ok("user@alpha.test", "Alpha User", None).await;
+    let (other_admin, _) = app.register_ok("owner@beta.test", "Beta Owner", Some("Beta")).await;
+    let platform = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    (foreign, [None, Some(user), Some(other_admin), Some(platform)])
+}
+
+both_backends! {
+    async fn every_route_for_every_caller_against_a_foreign_organization(app: TestApp) {
+        let (foreign, tokens) = setup(&app).await;
+        let rows = table(&foreign);
+        let covered: BTreeSet<String> = rows.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+        let served = served_routes();
+        let missing: Vec<_> = served.difference(&covered).collect();
+        let stale: Vec<_> = covered.difference(&served).collect();
+        assert!(missing.is_empty(), "routes without a matrix row: {missing:?}");
+        assert!(stale.is_empty(), "matrix rows for routes that are not served: {stale:?}");
+
+        let mut failures = Vec::new();
+        for r in &rows {
+            let path = r
+                .path
+                .replace("{id}", r.id.as_deref().unwrap_or(&foreign.org_id))
+                .replace("{user_id}", &foreign.member_id)
+                .replace("{invitation_id}", &foreign.invitation_id)
+                .replace("{token}", "not-a-live-invitation-token");
+            for (i, role) in ROLES.iter().enumerate() {
+                let mut req = match r.method {
+                    "GET" => app.get(&path),
+                    _ => app.post(&path),
+                };
+                req = match &r.body {
+                    Body::None => req,
+                    Body::Json(v) => req.json(v),
+                    Body::Form(pairs) => req.form(pairs),
+                };
+                if let Some(t) = &tokens[i] {
+                    req = req.header("cookie", format!("neosc_session={t}"));
+                }
+                let res = req.send().await.unwrap();
+                let status = res.status();
+                let body = res.text().await.unwrap();
+                if status != StatusCode::from_u16(r.expect[i]).unwrap() {
+                    failures.push(format!("{} {} as {role}: {status}, expected {} ({body})", r.method, r.path, r.expect[i]));
+                }
+                if *role != "platform_admin" {
+                    for secret in &foreign.secrets {
+                        if body.contains(secret.as_str()) {
+                            failures.push(format!("{} {} as {role} leaked {secret:?}", r.method, r.path));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}
