@@ -49,6 +49,9 @@ struct Foreign {
     session_id: String,
     token_id: String,
     invitation_id: String,
+    /// A second member and invitation, for the server functions' turn.
+    member2_id: String,
+    invitation2_id: String,
     secrets: Vec<String>,
 }
 
@@ -109,6 +112,19 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("POST", "/api/fn/revoke_token", form(&[("id", f.token_id.as_str())]), [401, 404, 404, 404]),
         // Near the end: it deletes the foreign member the rows above aim at.
         row("POST", "/api/organizations/{id}/members/{user_id}/remove", N, [401, 404, 404, 204]),
+        row("POST", "/api/fn/get_organization", form(&[("id", f.org_id.as_str())]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/update_organization", form(&[("id", f.org_id.as_str()), ("name", "Foreign Corp"), ("domain", "foreign.test")]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/set_organization_suspended", form(&[("id", f.org_id.as_str()), ("suspended", "false")]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/list_members", form(&[("id", f.org_id.as_str()), ("offset", "0")]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/change_member_role", form(&[("user_id", f.member2_id.as_str()), ("role", "user")]), [401, 403, 404, 200]),
+        row("POST", "/api/fn/set_member_disabled", form(&[("user_id", f.member2_id.as_str()), ("disabled", "false")]), [401, 403, 404, 200]),
+        row("POST", "/api/fn/list_invitations", form(&[("id", f.org_id.as_str())]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/invite_member", form(&[("id", f.org_id.as_str()), ("email", "fn-newcomer@elsewhere.test"), ("role", "user")]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/resend_invitation", form(&[("id", f.org_id.as_str()), ("invitation_id", f.invitation2_id.as_str())]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/revoke_invitation", form(&[("id", f.org_id.as_str()), ("invitation_id", f.invitation2_id.as_str())]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/preview_invitation", form(&[("token", "not-a-live-invitation-token")]), [404, 404, 404, 404]),
+        row("POST", "/api/fn/accept_invitation", form(&[("token", "not-a-live-invitation-token"), ("name", "X"), ("password", PASSWORD)]), [404, 404, 404, 404]),
+        row("POST", "/api/fn/remove_member", form(&[("id", f.org_id.as_str()), ("user_id", f.member2_id.as_str())]), [401, 404, 404, 200]),
         // Sign-out last, as it ends the caller's session.
         row("POST", "/api/auth/logout", N, [401, 204, 204, 204]),
         row("POST", "/api/fn/logout", form(&[]), [200, 200, 200, 200]),
@@ -149,6 +165,7 @@ fn served_routes() -> BTreeSet<String> {
 async fn setup(app: &TestApp) -> (Foreign, [Option<String>; 4]) {
     let (f_admin, _) = app.register_ok("boss@foreign.test", "Foreign Boss", Some("Foreign Corp")).await;
     let (f_member, member) = app.register_ok("member@foreign.test", "Foreign Member", None).await;
+    let (_, member2) = app.register_ok("second@foreign.test", "Foreign Second", None).await;
     let me: Value = app.me(&f_admin).await.json().await.unwrap();
     let org_id = me["organization_id"].as_str().unwrap().to_owned();
     let sessions: Vec<Value> = app.get("/api/account/sessions").bearer_auth(&f_member).send().await.unwrap().json().await.unwrap();
@@ -159,12 +176,20 @@ async fn setup(app: &TestApp) -> (Foreign, [Option<String>; 4]) {
         .json()
         .await
         .unwrap();
+    let inv2: Value = app
+        .post_json(&format!("/api/organizations/{org_id}/invitations"), &f_admin, json!({ "email": "invitee2@elsewhere.test", "role": "user" }))
+        .await
+        .json()
+        .await
+        .unwrap();
     let foreign = Foreign {
         secrets: vec![
             "Foreign Corp".into(),
             "foreign.test".into(),
             "Foreign Member".into(),
             "invitee@elsewhere.test".into(),
+            "invitee2@elsewhere.test".into(),
+            "Foreign Second".into(),
             org_id.clone(),
             member["id"].as_str().unwrap().to_owned(),
         ],
@@ -173,6 +198,8 @@ async fn setup(app: &TestApp) -> (Foreign, [Option<String>; 4]) {
         session_id: sessions[0]["id"].as_str().unwrap().to_owned(),
         token_id: token["id"].as_str().unwrap().to_owned(),
         invitation_id: inv["id"].as_str().unwrap().to_owned(),
+        member2_id: member2["id"].as_str().unwrap().to_owned(),
+        invitation2_id: inv2["id"].as_str().unwrap().to_owned(),
     };
     app.register_ok("owner@alpha.test", "Alpha Owner", Some("Alpha")).await;
     let (user, _) = app.register_ok("user@alpha.test", "Alpha User", None).await;
