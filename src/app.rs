@@ -6,7 +6,10 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{AccountPage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrganizationsPage, PasswordRequiredPage, RegisterPage};
+use crate::pages::{
+    AccountPage, InvitePage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrgDetailPage, OrganizationsPage, PasswordRequiredPage,
+    RegisterPage,
+};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -52,6 +55,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account/password") view=PasswordRequiredPage/>
                 <Route path=path!("/register") view=RegisterPage/>
                 <Route path=path!("/organizations") view=OrganizationsPage/>
+                <Route path=path!("/organizations/:id") view=OrgDetailPage/>
+                <Route path=path!("/invite/:token") view=InvitePage/>
             </Routes>
         </Router>
     }

@@ -2,11 +2,12 @@
 //! the configured database.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use leptos::config::{get_configuration, LeptosOptions};
 use neosc::server::clock::SystemClock;
 use neosc::server::config::Config;
-use neosc::server::db::Store;
+use neosc::server::db::{SeedRun, Store};
 use neosc::server::service::operator;
 use neosc::server::startup::{connect, Application};
 use tracing_subscriber::EnvFilter;
@@ -21,6 +22,11 @@ commands:
             create an account with a one-time password (printed once)
   admin reset-password --email EMAIL
             give an account a one-time password (printed once), end its sessions
+  dev seed --orgs N --users M [--workspaces W]
+            development data in bulk: N organizations (Seed Org <k>, seed<k>.test)
+            and M users spread evenly across them (u<n>@seed<k>.test, no password,
+            cannot sign in), optionally W workspaces; a few set-based statements
+            in one transaction, counts checked afterwards
   help      show this text
 
 environment (all optional):
@@ -45,6 +51,7 @@ async fn main() {
         "serve" => serve().await,
         "migrate" => migrate().await,
         "admin" => admin(&args[1..]).await,
+        "dev" => dev(&args[1..]).await,
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -94,5 +101,95 @@ async fn admin(args: &[String]) -> anyhow::Result<()> {
     };
     println!("{email}: one-time password (shown once; a new one must be chosen at sign-in):\n{password}");
     state.store.close().await;
+    Ok(())
+}
+
+async fn dev(args: &[String]) -> anyhow::Result<()> {
+    match args.first().map(String::as_str) {
+        Some("seed") => seed(&args[1..]).await,
+        _ => anyhow::bail!("unknown dev command\n\n{USAGE}"),
+    }
+}
+
+/// A count flag: digits, optionally grouped with `_` or `,` (1_000_000).
+fn count_flag(args: &[String], name: &str, default: Option<i64>) -> anyhow::Result<i64> {
+    let Some(raw) = flag_value(args, name) else {
+        return default.ok_or_else(|| anyhow::anyhow!("{name} is required\n\n{USAGE}"));
+    };
+    let digits: String = raw.chars().filter(|c| *c != '_' && *c != ',').collect();
+    match digits.parse::<i64>() {
+        Ok(n) if (0..=1_000_000_000).contains(&n) => Ok(n),
+        _ => anyhow::bail!("{name} wants a number from 0 to 1,000,000,000, not {raw:?}"),
+    }
+}
+
+/// `neosc dev seed`: bulk development data, see `SeedRun`.
+async fn seed(args: &[String]) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let orgs = count_flag(args, "--orgs", None)?;
+    let users = count_flag(args, "--users", Some(0))?;
+    let workspaces = count_flag(args, "--workspaces", Some(0))?;
+    if orgs == 0 && (users > 0 || workspaces > 0) {
+        anyhow::bail!("users and workspaces are spread across the new organizations: --orgs must be at least 1");
+    }
+    let config = Config::from_env()?;
+    let options = LeptosOptions::builder().output_name("neosc").build();
+    let state = connect(config, options, Arc::new(SystemClock)).await?;
+    let store = state.store.clone();
+    let elapsed = || started.elapsed().as_secs_f64();
+    println!("seeding {orgs} organizations, {users} users, {workspaces} workspaces into the {:?} database", store.backend());
+
+    let mut db = store.write().await?;
+    let existing = db.seed_existing_orgs().await?;
+    let salt = (uuid::Uuid::new_v4().as_u128() & 0xfff) as u16;
+    let run = SeedRun::new(existing, orgs, users, workspaces, state.clock.now(), salt);
+    db.seed_prepare().await?;
+    let made = db.seed_orgs(&run).await?;
+    println!("  organizations {made:>10} (seed-org-{}..={})  {:6.1} s", existing + 1, existing + orgs, elapsed());
+    const CHUNK: i64 = 100_000;
+    let mut from = 1;
+    while from <= users {
+        let to = (from + CHUNK - 1).min(users);
+        db.seed_users(&run, from, to).await?;
+        println!("  users         {to:>10} / {users}  {:6.1} s", elapsed());
+        from = to + 1;
+    }
+    let mut from = 1;
+    while from <= workspaces {
+        let to = (from + CHUNK - 1).min(workspaces);
+        db.seed_workspaces(&run, from, to).await?;
+        println!("  workspaces    {to:>10} / {workspaces}  {:6.1} s", elapsed());
+        from = to + 1;
+    }
+    db.seed_finish(&run).await?;
+    db.commit().await?;
+    println!("  committed                          {:6.1} s", elapsed());
+
+    // The counts kept on organizations must equal the rows: a few
+    // organizations one by one, and every count in total.
+    let mut db = store.read().await?;
+    let mut samples: Vec<i64> = vec![1, orgs / 2 + 1, orgs];
+    samples.retain(|k| *k >= 1);
+    samples.dedup();
+    for k in samples {
+        let slug = run.org_slug(k);
+        let c = db.seed_org_counts(&slug).await?.ok_or_else(|| anyhow::anyhow!("{slug} is missing"))?;
+        println!(
+            "  check {slug}: users_count {} = {} rows, workspaces_count {} = {} rows",
+            c.users_count, c.users_counted, c.workspaces_count, c.workspaces_counted
+        );
+        if c.users_count != c.users_counted || c.workspaces_count != c.workspaces_counted {
+            anyhow::bail!("the counts of {slug} do not match its rows");
+        }
+    }
+    let (users_sum, users_rows, ws_sum, ws_rows) = db.seed_count_totals().await?;
+    println!("  check all: sum(users_count) {users_sum} = {users_rows} users, sum(workspaces_count) {ws_sum} = {ws_rows} workspaces");
+    if users_sum != users_rows || ws_sum != ws_rows {
+        anyhow::bail!("the organizations' counts do not add up to the rows");
+    }
+    db.seed_settle().await?;
+    drop(db);
+    println!("seeded in {:.1} s", elapsed());
+    store.close().await;
     Ok(())
 }

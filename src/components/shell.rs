@@ -39,6 +39,15 @@ pub fn AuthCard(#[prop(into)] title: String, #[prop(into)] subtitle: String, chi
 pub fn ConsoleLayout(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let logout = ServerAction::<Logout>::new();
+    provide_context(super::Toasts::new());
+    // A session that ended elsewhere (removed, disabled, signed out on
+    // another device) ends here too, on the next page it opens.
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(None)) = user.get() {
+            navigate("/login", Default::default());
+        }
+    });
     view! {
         <div class="min-h-screen">
             <header class="sticky top-0 z-10 border-b border-border bg-background/80 backdrop-blur">
@@ -80,6 +89,7 @@ pub fn ConsoleLayout(children: Children) -> impl IntoView {
                 </div>
             </header>
             <main class="mx-auto max-w-7xl px-6 py-8">{children()}</main>
+            <super::ToastHost/>
         </div>
     }
 }

@@ -2,10 +2,14 @@
 
 mod account;
 mod auth;
+mod invite;
 mod not_found;
+mod org_detail;
 mod organizations;
 
 pub use account::{AccountPage, MfaRequiredPage, PasswordRequiredPage};
 pub use auth::{LoginPage, MfaStepPage, RegisterPage};
+pub use invite::InvitePage;
 pub use not_found::NotFound;
+pub use org_detail::OrgDetailPage;
 pub use organizations::OrganizationsPage;

@@ -15,6 +15,7 @@ mod invitations;
 mod mfa;
 mod orgs;
 mod rows;
+mod seed;
 mod sessions;
 mod throttle;
 mod users;
@@ -23,6 +24,7 @@ mod workspaces;
 pub use audit::{AuditRecord, NewAuditEvent};
 pub use invitations::{InvitationRecord, NewInvitation};
 pub use orgs::{NewOrganization, OrgRecord};
+pub use seed::{SeedRun, SeededOrgCounts};
 pub use api_tokens::ApiTokenRecord;
 pub use sessions::{NewSession, SessionKind, SessionRecord, SessionStage};
 pub use throttle::ThrottleRecord;
@@ -208,6 +210,14 @@ macro_rules! on_conn {
 pub(crate) use on_conn;
 
 impl Db {
+    /// Which database this handle talks to.
+    pub fn backend(&self) -> Backend {
+        match self.0 {
+            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
     /// Makes the transaction's changes permanent. On a read handle it does
     /// nothing.
     pub async fn commit(self) -> DbResult<()> {

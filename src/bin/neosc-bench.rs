@@ -1,0 +1,268 @@
+//! `neosc-bench`: the load generator of `make bench`. Sends GET requests to
+//! one running server for a bounded time (and at most a bounded number of
+//! requests), a fixed number at a time over kept-alive connections, and
+//! prints for each endpoint: requests, errors, req/s and p50 / p99 / max
+//! latency. The endpoints, one after another on the same server:
+//!
+//! - `/healthz`: one trivial database round trip, the floor to compare with;
+//! - `/api/organizations?limit=100&offset=0`: the first page;
+//! - `/api/organizations?limit=100&offset=<random page>`: any page of the
+//!   installation (offsets spread over every page there is);
+//! - with `--page`, `/organizations`: the console page, server-rendered
+//!   with its first page of organizations.
+//!
+//! Only loopback URLs are accepted: this is for measuring one's own server.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "\
+usage: neosc-bench --url http://127.0.0.1:PORT --token TOKEN [options]
+
+  --url URL            the server (loopback only)
+  --token TOKEN        a bearer token of a platform admin (POST /api/auth/login)
+  --duration SECONDS   measuring time per endpoint (default 10)
+  --requests N         at most this many requests per endpoint (default 1000000)
+  --concurrency N      requests in flight at once (default 8)
+  --warmup SECONDS     unmeasured requests first, per endpoint (default 1)
+  --label TEXT         first column of every row (e.g. \"sqlite 10000/1000000\")
+  --page               also the server-rendered /organizations page
+  --header             print the column names first
+";
+
+#[derive(Debug, Clone)]
+struct Args {
+    url: String,
+    token: String,
+    duration: Duration,
+    requests: u64,
+    concurrency: usize,
+    warmup: Duration,
+    label: String,
+    page: bool,
+    header: bool,
+}
+
+fn flag_value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+}
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
+    let number = |name: &str, default: f64, max: f64| -> Result<f64, String> {
+        match flag_value(args, name) {
+            None => Ok(default),
+            Some(raw) => match raw.parse::<f64>() {
+                Ok(v) if v > 0.0 && v <= max => Ok(v),
+                _ => Err(format!("{name} wants a number above 0 and at most {max}, not {raw:?}")),
+            },
+        }
+    };
+    let url = flag_value(args, "--url").ok_or("--url is required")?.trim_end_matches('/').to_owned();
+    let host = url
+        .strip_prefix("http://")
+        .ok_or("--url must be http://… (loopback)")?
+        .split(['/', '?'])
+        .next()
+        .unwrap_or_default();
+    let hostname = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    if !matches!(hostname, "127.0.0.1" | "localhost" | "[::1]") {
+        return Err(format!("--url must name this machine (127.0.0.1, localhost or [::1]), not {hostname:?}"));
+    }
+    Ok(Args {
+        url,
+        token: flag_value(args, "--token").ok_or("--token is required")?.to_owned(),
+        duration: Duration::from_secs_f64(number("--duration", 10.0, 3600.0)?),
+        requests: number("--requests", 1_000_000.0, 100_000_000.0)? as u64,
+        concurrency: number("--concurrency", 8.0, 1024.0)? as usize,
+        warmup: Duration::from_secs_f64(number("--warmup", 1.0, 600.0)?),
+        label: flag_value(args, "--label").unwrap_or("").to_owned(),
+        page: args.iter().any(|a| a == "--page"),
+        header: args.iter().any(|a| a == "--header"),
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Health,
+    FirstPage,
+    AnyPage { pages: u64 },
+    HtmlPage,
+}
+
+impl Target {
+    fn name(&self) -> &'static str {
+        match self {
+            Target::Health => "GET /healthz",
+            Target::FirstPage => "GET /api/organizations offset=0",
+            Target::AnyPage { .. } => "GET /api/organizations offset=any",
+            Target::HtmlPage => "GET /organizations (page)",
+        }
+    }
+
+    fn path(&self, rng: &mut u64) -> String {
+        match self {
+            Target::Health => "/healthz".into(),
+            Target::FirstPage => "/api/organizations?limit=100&offset=0".into(),
+            Target::AnyPage { pages } => format!("/api/organizations?limit=100&offset={}", (xorshift(rng) % pages) * 100),
+            Target::HtmlPage => "/organizations".into(),
+        }
+    }
+}
+
+fn xorshift(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    x
+}
+
+struct Outcome {
+    /// Latency of each successful request, in microseconds.
+    latencies: Vec<u64>,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+/// Sends requests to `target` with `concurrency` in flight until `time` has
+/// passed or `max` requests were started.
+async fn load(client: &reqwest::Client, args: &Args, target: Target, time: Duration, max: u64) -> (Outcome, Duration) {
+    let started = Instant::now();
+    let deadline = started + time;
+    let issued = Arc::new(AtomicU64::new(0));
+    let mut workers = Vec::with_capacity(args.concurrency);
+    for worker in 0..args.concurrency {
+        let (client, issued) = (client.clone(), issued.clone());
+        let (base, auth) = (args.url.clone(), format!("Bearer {}", args.token));
+        workers.push(tokio::spawn(async move {
+            let mut rng = 0x9E37_79B9_7F4A_7C15_u64 ^ ((worker as u64 + 1) << 32) ^ started.elapsed().as_nanos() as u64;
+            let mut out = Outcome { latencies: Vec::new(), errors: 0, first_error: None };
+            while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < max {
+                let url = format!("{base}{}", target.path(&mut rng));
+                let sent = Instant::now();
+                let result = async {
+                    let response = client.get(&url).header("authorization", &auth).send().await.map_err(|e| e.to_string())?;
+                    let status = response.status();
+                    let body = response.bytes().await.map_err(|e| e.to_string())?;
+                    if status.is_success() {
+                        Ok(())
+                    } else {
+                        Err(format!("{status} for {url}: {}", String::from_utf8_lossy(&body[..body.len().min(200)])))
+                    }
+                }
+                .await;
+                match result {
+                    Ok(()) => out.latencies.push(sent.elapsed().as_micros() as u64),
+                    Err(e) => {
+                        out.errors += 1;
+                        out.first_error.get_or_insert(e);
+                    }
+                }
+            }
+            out
+        }));
+    }
+    let mut all = Outcome { latencies: Vec::new(), errors: 0, first_error: None };
+    for w in workers {
+        let out = w.await.expect("a worker panicked");
+        all.latencies.extend(out.latencies);
+        all.errors += out.errors;
+        if all.first_error.is_none() {
+            all.first_error = out.first_error;
+        }
+    }
+    (all, started.elapsed())
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
+}
+
+/// The number of organizations the token sees, from X-Total-Count.
+async fn total_orgs(client: &reqwest::Client, args: &Args) -> Result<u64, String> {
+    let response = client
+        .get(format!("{}/api/organizations?limit=1&offset=0", args.url))
+        .bearer_auth(&args.token)
+        .send()
+        .await
+        .map_err(|e| format!("GET /api/organizations: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("GET /api/organizations answered {} (is the token a platform admin's?)", response.status()));
+    }
+    response
+        .headers()
+        .get("x-total-count")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| "GET /api/organizations sent no X-Total-Count".to_owned())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{USAGE}");
+        return;
+    }
+    let args = match parse_args(&raw) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("neosc-bench: {e}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    let total = match total_orgs(&client, &args).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("neosc-bench: {e}");
+            std::process::exit(1);
+        }
+    };
+    let mut targets = vec![Target::Health, Target::FirstPage, Target::AnyPage { pages: total.div_ceil(100).max(1) }];
+    if args.page {
+        targets.push(Target::HtmlPage);
+    }
+    if args.header {
+        println!(
+            "{:<24} {:<34} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8}",
+            "setup", "endpoint", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"
+        );
+    }
+    let mut failed = false;
+    for target in targets {
+        let _ = load(&client, &args, target, args.warmup, args.requests).await;
+        let (mut out, elapsed) = load(&client, &args, target, args.duration, args.requests).await;
+        out.latencies.sort_unstable();
+        let n = out.latencies.len() as u64;
+        println!(
+            "{:<24} {:<34} {:>9} {:>6} {:>8.0} {:>8.2} {:>8.2} {:>8.2}",
+            args.label,
+            target.name(),
+            n,
+            out.errors,
+            n as f64 / elapsed.as_secs_f64(),
+            percentile(&out.latencies, 50.0),
+            percentile(&out.latencies, 99.0),
+            percentile(&out.latencies, 100.0),
+        );
+        if let Some(e) = out.first_error {
+            eprintln!("neosc-bench: {} failed {} times; first: {e}", target.name(), out.errors);
+            failed = true;
+        }
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}
