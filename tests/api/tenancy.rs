@@ -40,6 +40,25 @@ both_backends! {
         assert_problem(res, StatusCode::FORBIDDEN).await;
     }
 
+    async fn platform_admins_search_and_page_organizations_on_the_server(app: TestApp) {
+        for (name, domain) in [("Acme", "acme.test"), ("Acme Labs", "acmelabs.test"), ("Globex", "globex.test")] {
+            app.register_ok(&format!("boss@{domain}"), "Boss", Some(name)).await;
+        }
+        let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let res = app.get("/api/organizations?q=ACME&limit=1").bearer_auth(&admin).send().await.unwrap();
+        assert_eq!(res.headers()["x-total-count"], "2");
+        let page: Vec<Value> = res.json().await.unwrap();
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0]["name"], "Acme");
+        let res = app.get("/api/organizations?q=acme&limit=1&offset=1").bearer_auth(&admin).send().await.unwrap();
+        let page: Vec<Value> = res.json().await.unwrap();
+        assert_eq!(page[0]["name"], "Acme Labs");
+        for wildcard in ["%25", "_"] {
+            let res = app.get(&format!("/api/organizations?q={wildcard}")).bearer_auth(&admin).send().await.unwrap();
+            assert_eq!(res.headers()["x-total-count"], "0", "{wildcard} matches only itself");
+        }
+    }
+
     async fn public_mail_addresses_do_not_found_organizations(app: TestApp) {
         let res = app.register(json!({ "email": "bob@gmail.com", "password": PASSWORD, "name": "Bob", "organization": "Bob Co" })).await;
         assert_eq!(assert_problem(res, StatusCode::BAD_REQUEST).await["field"], "organization");

@@ -79,7 +79,7 @@ impl Db {
     pub async fn list_orgs(&mut self, search: Option<&str>, limit: i64, offset: i64) -> DbResult<Vec<OrgRecord>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM organizations \
-             WHERE ($1 IS NULL OR lower(name) LIKE $1 OR lower(domain) LIKE $1) \
+             WHERE ($1 IS NULL OR lower(name) LIKE $1 ESCAPE '\\' OR lower(domain) LIKE $1 ESCAPE '\\') \
              ORDER BY created_at, id LIMIT $2 OFFSET $3"
         );
         let pattern = search.map(like_pattern);
@@ -94,7 +94,7 @@ impl Db {
     pub async fn count_orgs_matching(&mut self, search: Option<&str>) -> DbResult<i64> {
         let pattern = search.map(like_pattern);
         Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM organizations WHERE ($1 IS NULL OR lower(name) LIKE $1 OR lower(domain) LIKE $1)"
+            "SELECT COUNT(*) FROM organizations WHERE ($1 IS NULL OR lower(name) LIKE $1 ESCAPE '\\' OR lower(domain) LIKE $1 ESCAPE '\\')"
         )
         .bind(pattern.as_deref())
         .fetch_one(c)
@@ -153,9 +153,15 @@ impl Db {
     }
 }
 
-/// `%text%` for a case-insensitive LIKE, with the wildcards in the text
-/// itself taken literally (they are dropped).
+/// `%text%` for a case-insensitive `LIKE … ESCAPE '\'`, with `%`, `_` and
+/// `\` in the text itself escaped so they match only themselves.
 pub(crate) fn like_pattern(search: &str) -> String {
-    let cleaned: String = search.trim().to_lowercase().chars().filter(|c| *c != '%' && *c != '_' && *c != '\\').collect();
-    format!("%{cleaned}%")
+    let mut escaped = String::new();
+    for c in search.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    format!("%{escaped}%")
 }

@@ -162,7 +162,7 @@ impl Db {
     /// those whose name or email contains `search`.
     pub async fn members_of_org(&mut self, org_id: Uuid, search: Option<&str>, limit: i64, offset: i64) -> DbResult<Vec<UserRecord>> {
         let sql = format!(
-            "{SELECT} WHERE u.organization_id = $1 AND ($2 IS NULL OR lower(u.name) LIKE $2 OR u.email LIKE $2) \
+            "{SELECT} WHERE u.organization_id = $1 AND ($2 IS NULL OR lower(u.name) LIKE $2 ESCAPE '\\' OR u.email LIKE $2 ESCAPE '\\') \
              ORDER BY u.created_at, u.id LIMIT $3 OFFSET $4"
         );
         let pattern = search.map(super::orgs::like_pattern);
@@ -178,7 +178,7 @@ impl Db {
     pub async fn count_members_matching(&mut self, org_id: Uuid, search: Option<&str>) -> DbResult<i64> {
         let pattern = search.map(super::orgs::like_pattern);
         Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM users u WHERE u.organization_id = $1 AND ($2 IS NULL OR lower(u.name) LIKE $2 OR u.email LIKE $2)"
+            "SELECT COUNT(*) FROM users u WHERE u.organization_id = $1 AND ($2 IS NULL OR lower(u.name) LIKE $2 ESCAPE '\\' OR u.email LIKE $2 ESCAPE '\\')"
         )
         .bind(org_id)
         .bind(pattern.as_deref())
