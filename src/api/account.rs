@@ -9,7 +9,6 @@ use crate::model::{ApiTokenView, AppError, CreatedApiToken, MfaStatus, SessionVi
 /// The code step of sign-in (TOTP or recovery code).
 #[server(prefix = "/api/fn", endpoint = "complete_mfa")]
 pub async fn complete_mfa(code: String) -> Result<(), AppError> {
-    use crate::server::auth::credentials::session_cookie;
     use crate::server::db::SessionKind;
     use crate::server::{service, sfn};
 
@@ -17,9 +16,7 @@ pub async fn complete_mfa(code: String) -> Result<(), AppError> {
     let next = service::mfa::complete_sign_in(&call.state, &principal, &code, SessionKind::Browser, &call.meta)
         .await
         .map_err(sfn::fail)?;
-    sfn::set_cookie(session_cookie(&call.state.config, &next.token, next.max_age_secs));
-    leptos_axum::redirect(crate::model::stage_path(&next.stage_name()));
-    Ok(())
+    sfn::start_session(&call, &next).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "mfa_status")]
@@ -66,7 +63,6 @@ pub async fn disable_mfa(code: String) -> Result<(), AppError> {
 /// owed (one-time password), the browser moves on to the console.
 #[server(prefix = "/api/fn", endpoint = "change_password")]
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
-    use crate::server::auth::credentials::session_cookie;
     use crate::server::db::SessionKind;
     use crate::server::{service, sfn};
 
@@ -81,11 +77,10 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     )
     .await
     .map_err(sfn::fail)?;
-    if let Some(next) = next {
-        sfn::set_cookie(session_cookie(&call.state.config, &next.token, next.max_age_secs));
-        leptos_axum::redirect(crate::model::stage_path(&next.stage_name()));
+    match next {
+        Some(next) => sfn::start_session(&call, &next).await,
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[server(prefix = "/api/fn", endpoint = "list_sessions")]

@@ -5,7 +5,6 @@ use crate::model::{AppError, User};
 /// Signs in with email and password; the browser gets the session cookie.
 #[server(prefix = "/api/fn", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
-    use crate::server::auth::credentials::session_cookie;
     use crate::server::db::SessionKind;
     use crate::server::{service, sfn};
 
@@ -13,10 +12,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     let signed_in = service::auth::login(&call.state, &email, &password, &call.meta, SessionKind::Browser)
         .await
         .map_err(sfn::fail)?;
-    service::auth::discard_session(&call.state, call.token.as_deref()).await.map_err(sfn::fail)?;
-    sfn::set_cookie(session_cookie(&call.state.config, &signed_in.token, signed_in.max_age_secs));
-    leptos_axum::redirect(crate::model::stage_path(&signed_in.stage_name()));
-    Ok(())
+    sfn::start_session(&call, &signed_in).await
 }
 
 /// Creates an account (and maybe its organization) and signs it in.
@@ -27,7 +23,6 @@ pub async fn register(
     name: String,
     organization: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::auth::credentials::session_cookie;
     use crate::server::db::SessionKind;
     use crate::server::service::auth::RegisterInput;
     use crate::server::{service, sfn};
@@ -37,10 +32,7 @@ pub async fn register(
     let signed_in = service::auth::register(&call.state, input, &call.meta, SessionKind::Browser)
         .await
         .map_err(sfn::fail)?;
-    service::auth::discard_session(&call.state, call.token.as_deref()).await.map_err(sfn::fail)?;
-    sfn::set_cookie(session_cookie(&call.state.config, &signed_in.token, signed_in.max_age_secs));
-    leptos_axum::redirect(crate::model::stage_path(&signed_in.stage_name()));
-    Ok(())
+    sfn::start_session(&call, &signed_in).await
 }
 
 /// Ends the session on the server and removes the cookie.

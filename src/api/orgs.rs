@@ -139,7 +139,6 @@ pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppE
 /// Accepts an invitation: creates the account and signs it in.
 #[server(prefix = "/api/fn", endpoint = "accept_invitation")]
 pub async fn accept_invitation(token: String, name: String, password: String) -> Result<(), AppError> {
-    use crate::server::auth::credentials::session_cookie;
     use crate::server::db::SessionKind;
     use crate::server::{service, sfn};
 
@@ -147,8 +146,5 @@ pub async fn accept_invitation(token: String, name: String, password: String) ->
     let signed_in = service::invitations::accept(&call.state, &token, &name, &password, SessionKind::Browser, &call.meta)
         .await
         .map_err(sfn::fail)?;
-    service::auth::discard_session(&call.state, call.token.as_deref()).await.map_err(sfn::fail)?;
-    sfn::set_cookie(session_cookie(&call.state.config, &signed_in.token, signed_in.max_age_secs));
-    leptos_axum::redirect(crate::model::stage_path(&signed_in.stage_name()));
-    Ok(())
+    sfn::start_session(&call, &signed_in).await
 }

@@ -11,11 +11,11 @@ use axum::http::{header, HeaderValue};
 use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
-use super::auth::credentials::{token_from_headers, RequestMeta};
+use super::auth::credentials::{session_cookie, token_from_headers, RequestMeta};
 use super::error::{status_of, ServiceError};
 use super::service::{auth, Principal};
 use super::state::AppState;
-use crate::model::AppError;
+use crate::model::{stage_path, AppError};
 
 pub struct Call {
     pub state: AppState,
@@ -53,6 +53,16 @@ pub fn fail(e: ServiceError) -> AppError {
         res.set_status(status_of(e.kind()));
     }
     e.into()
+}
+
+/// Gives the browser a new session: ends the one it came with (so no
+/// session id survives a sign-in step), sets the cookie, and sends the page
+/// on to what the sign-in still owes, or the console.
+pub async fn start_session(call: &Call, signed_in: &auth::SignedIn) -> Result<(), AppError> {
+    auth::discard_session(&call.state, call.token.as_deref()).await.map_err(fail)?;
+    set_cookie(session_cookie(&call.state.config, &signed_in.token, signed_in.max_age_secs));
+    leptos_axum::redirect(stage_path(&signed_in.stage_name()));
+    Ok(())
 }
 
 pub fn set_cookie(value: HeaderValue) {
