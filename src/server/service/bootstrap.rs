@@ -102,7 +102,7 @@ async fn ensure_platform_admin(state: &AppState, default_org: &OrgRecord) -> Ser
     db.commit().await?;
     if generated {
         // Printed once, on purpose: this is the only copy.
-        tracing::warn!("created platform admin {email} with generated password: {}", password.expose());
+        tracing::warn!("created platform admin {email} with a generated password, printed below this once");
         println!("\n  NeoSC platform admin: {email}\n  password (shown once): {}\n", password.expose());
     } else {
         tracing::info!("created platform admin {email} from NEOSC_ADMIN_EMAIL/NEOSC_ADMIN_PASSWORD");
