@@ -1,6 +1,7 @@
 # NeoSC — the two commands of the README, and the steps they are made of.
 #   make run    build the release site and serve it on SQLite (DEMO=1 adds demo data)
 #   make test   Rust tests on SQLite and PostgreSQL, then Playwright against a fresh server
+#   make bench  the organization list under load with 10,000 organizations and 1,000,000 users
 # Every tool is installed here when missing; when present, each check is quick.
 
 SHELL := /bin/bash
@@ -15,12 +16,16 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 DATABASE_URL ?= sqlite://data/neosc.db
 DEMO ?=
 SITE_ADDR ?= 127.0.0.1:3000
+ORGS ?= 10000
+USERS ?= 1000000
 
-.PHONY: help tools build run test test-rust e2e migrate clean
+.PHONY: help tools build run test test-rust e2e bench migrate clean
 
 help:
 	@echo "make run     build and serve http://$(SITE_ADDR) on SQLite (DEMO=1 loads demo data)"
 	@echo "make test    run every test suite (Rust on SQLite + PostgreSQL, Playwright)"
+	@echo "make bench   GET /api/organizations next to /healthz (p50/p99, req/s) on SQLite and PostgreSQL"
+	@echo "             with 100/1000, $(ORGS)/1000 and $(ORGS)/$(USERS) organizations/users (ORGS=, USERS=)"
 	@echo "make tools   install the build tools that are missing"
 
 tools: node_modules/.installed end2end/node_modules/.installed
@@ -67,6 +72,17 @@ e2e: tools
 	status=0; \
 	(cd end2end && NEOSC_E2E_PORT=$$port NEOSC_E2E_DB="$$dir/e2e.db" npx playwright test) || status=$$?; \
 	rm -rf "$$dir"; exit $$status
+
+# Not part of `make test`. Seeds fresh databases with `neosc dev seed` (a
+# temporary SQLite file; a PostgreSQL database at NEOSC_TEST_POSTGRES_URL's
+# server, created and dropped), serves each on a free port and measures it
+# with neosc-bench; see scripts/bench.sh for the knobs (DURATION,
+# CONCURRENCY, BACKENDS, PAGE). LEPTOS_OUTPUT_NAME is set as cargo-leptos
+# sets it (Leptos compiles it in), so the two builds do not invalidate each
+# other's compiled Leptos crates.
+bench:
+	LEPTOS_OUTPUT_NAME=neosc cargo build --release --features ssr --bin neosc --bin neosc-bench
+	ORGS='$(ORGS)' USERS='$(USERS)' scripts/bench.sh
 
 clean:
 	cargo clean

@@ -42,11 +42,13 @@ environment (all optional):
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
-        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = args.first().cloned().unwrap_or_else(|| "serve".into());
+    // Bulk seeding runs statements of seconds on purpose: no slow-statement warnings.
+    let default_filter = if command == "dev" { "info,sqlx=error" } else { "info,sqlx=warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)))
+        .init();
     let result = match command.as_str() {
         "serve" => serve().await,
         "migrate" => migrate().await,

@@ -5,6 +5,8 @@
 //! latency. The endpoints, one after another on the same server:
 //!
 //! - `/healthz`: one trivial database round trip, the floor to compare with;
+//! - `/api/auth/me`: what every signed-in request pays (the session and the
+//!   user read by token);
 //! - `/api/organizations?limit=100&offset=0`: the first page;
 //! - `/api/organizations?limit=100&offset=<random page>`: any page of the
 //!   installation (offsets spread over every page there is);
@@ -85,6 +87,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
 #[derive(Debug, Clone, Copy)]
 enum Target {
     Health,
+    Me,
     FirstPage,
     AnyPage { pages: u64 },
     HtmlPage,
@@ -94,6 +97,7 @@ impl Target {
     fn name(&self) -> &'static str {
         match self {
             Target::Health => "GET /healthz",
+            Target::Me => "GET /api/auth/me",
             Target::FirstPage => "GET /api/organizations offset=0",
             Target::AnyPage { .. } => "GET /api/organizations offset=any",
             Target::HtmlPage => "GET /organizations (page)",
@@ -103,6 +107,7 @@ impl Target {
     fn path(&self, rng: &mut u64) -> String {
         match self {
             Target::Health => "/healthz".into(),
+            Target::Me => "/api/auth/me".into(),
             Target::FirstPage => "/api/organizations?limit=100&offset=0".into(),
             Target::AnyPage { pages } => format!("/api/organizations?limit=100&offset={}", (xorshift(rng) % pages) * 100),
             Target::HtmlPage => "/organizations".into(),
@@ -230,7 +235,7 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let mut targets = vec![Target::Health, Target::FirstPage, Target::AnyPage { pages: total.div_ceil(100).max(1) }];
+    let mut targets = vec![Target::Health, Target::Me, Target::FirstPage, Target::AnyPage { pages: total.div_ceil(100).max(1) }];
     if args.page {
         targets.push(Target::HtmlPage);
     }

@@ -74,29 +74,45 @@ impl Db {
 
     /// One page of organizations, oldest first, optionally only those whose
     /// name or domain contains `search`. The counts are columns of the row,
-    /// so this is one indexed read of `limit` rows however many users there
-    /// are.
+    /// so this reads `limit` rows however many users there are.
+    ///
+    /// Without a search the `offset` rows before the page are skipped in the
+    /// `(created_at, id)` index alone (the subquery finds the page's first
+    /// key) and only the page's rows are read from the table. `OFFSET` on
+    /// the full rows would read every skipped row too, one table page each
+    /// once the count triggers' updates have scattered the rows. A search
+    /// (`%text%`) has to look at every row anyway.
     pub async fn list_orgs(&mut self, search: Option<&str>, limit: i64, offset: i64) -> DbResult<Vec<OrgRecord>> {
+        let Some(search) = search else {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM organizations \
+                 WHERE (created_at, id) >= (SELECT created_at, id FROM organizations ORDER BY created_at, id LIMIT 1 OFFSET $2) \
+                 ORDER BY created_at, id LIMIT $1"
+            );
+            return Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(limit).bind(offset).fetch_all(c).await)?);
+        };
         let sql = format!(
             "SELECT {COLUMNS} FROM organizations \
-             WHERE ($1 IS NULL OR lower(name) LIKE $1 ESCAPE '\\' OR lower(domain) LIKE $1 ESCAPE '\\') \
+             WHERE lower(name) LIKE $1 ESCAPE '\\' OR lower(domain) LIKE $1 ESCAPE '\\' \
              ORDER BY created_at, id LIMIT $2 OFFSET $3"
         );
-        let pattern = search.map(like_pattern);
+        let pattern = like_pattern(search);
         Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql)
-            .bind(pattern.as_deref())
+            .bind(&pattern)
             .bind(limit)
             .bind(offset)
             .fetch_all(c)
             .await)?)
     }
 
+    /// How many organizations there are, or match `search`.
     pub async fn count_orgs_matching(&mut self, search: Option<&str>) -> DbResult<i64> {
-        let pattern = search.map(like_pattern);
+        let Some(search) = search else { return self.count_orgs().await };
+        let pattern = like_pattern(search);
         Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM organizations WHERE ($1 IS NULL OR lower(name) LIKE $1 ESCAPE '\\' OR lower(domain) LIKE $1 ESCAPE '\\')"
+            "SELECT COUNT(*) FROM organizations WHERE lower(name) LIKE $1 ESCAPE '\\' OR lower(domain) LIKE $1 ESCAPE '\\'"
         )
-        .bind(pattern.as_deref())
+        .bind(&pattern)
         .fetch_one(c)
         .await)?)
     }

@@ -20,7 +20,8 @@
 //! count triggers inside the transaction (which locks `users` and
 //! `workspaces` until commit, so nothing else can change membership
 //! meanwhile) and `seed_finish` sets the counts with one grouped UPDATE and
-//! enables them again; both are rolled back with the transaction.
+//! enables them again. Disabling a trigger is transactional: if the seed
+//! fails, the rows and the trigger change roll back together.
 
 use chrono::{DateTime, Utc};
 
