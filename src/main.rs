@@ -22,6 +22,8 @@ commands:
             create an account with a one-time password (printed once)
   admin reset-password --email EMAIL
             give an account a one-time password (printed once), end its sessions
+  org create --name NAME --domain DOMAIN [--seat-limit N] [--require-mfa]
+            create an organization (prints its id)
   dev seed --orgs N --users M [--workspaces W]
             development data in bulk: N organizations (Seed Org <k>, seed<k>.test)
             and M users spread evenly across them (u<n>@seed<k>.test, no password,
@@ -54,6 +56,7 @@ async fn main() {
         "migrate" => migrate().await,
         "admin" => admin(&args[1..]).await,
         "dev" => dev(&args[1..]).await,
+        "org" => org(&args[1..]).await,
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -102,6 +105,24 @@ async fn admin(args: &[String]) -> anyhow::Result<()> {
         _ => anyhow::bail!("unknown admin command\n\n{USAGE}"),
     };
     println!("{email}: one-time password (shown once; a new one must be chosen at sign-in):\n{password}");
+    state.store.close().await;
+    Ok(())
+}
+
+async fn org(args: &[String]) -> anyhow::Result<()> {
+    if args.first().map(String::as_str) != Some("create") {
+        anyhow::bail!("unknown org command\n\n{USAGE}");
+    }
+    let name = flag_value(args, "--name").ok_or_else(|| anyhow::anyhow!("--name is required\n\n{USAGE}"))?;
+    let domain = flag_value(args, "--domain").ok_or_else(|| anyhow::anyhow!("--domain is required\n\n{USAGE}"))?;
+    let seat_limit = flag_value(args, "--seat-limit")
+        .map(|n| n.parse::<i64>().map_err(|_| anyhow::anyhow!("--seat-limit takes a whole number")))
+        .transpose()?;
+    let config = Config::from_env()?;
+    let options = LeptosOptions::builder().output_name("neosc").build();
+    let state = connect(config, options, Arc::new(SystemClock)).await?;
+    let org = operator::create_organization(&state, name, domain, seat_limit, args.iter().any(|a| a == "--require-mfa")).await?;
+    println!("created {} ({}) {}", org.organization.name, org.organization.domain, org.organization.id);
     state.store.close().await;
     Ok(())
 }

@@ -59,6 +59,24 @@ both_backends! {
         }
     }
 
+    async fn operators_create_organizations_from_the_command_line(app: TestApp) {
+        let run = |args: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_neosc")).args(args).env("DATABASE_URL", &app.database_url).output().unwrap()
+        };
+        let out = run(&["org", "create", "--name", "Umbrella", "--domain", "umbrella.test", "--seat-limit", "3", "--require-mfa"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8(out.stdout).unwrap().contains("org-"));
+        let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let orgs: Vec<Value> = app.get("/api/organizations?q=umbrella").bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+        let id = orgs[0]["id"].as_str().unwrap();
+        let detail: Value = app.get(&format!("/api/organizations/{id}")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+        assert_eq!((detail["seat_limit"].as_i64(), detail["require_mfa"].as_bool()), (Some(3), Some(true)));
+        assert!(actions_of(&app, id).await.iter().any(|(a, d)| a == "create_organization" && d["source"] == "operator_cli"));
+        let refused = run(&["org", "create", "--name", "Webmail", "--domain", "gmail.com"]);
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("public email provider"));
+    }
+
     async fn public_mail_addresses_do_not_found_organizations(app: TestApp) {
         let res = app.register(json!({ "email": "bob@gmail.com", "password": PASSWORD, "name": "Bob", "organization": "Bob Co" })).await;
         assert_eq!(assert_problem(res, StatusCode::BAD_REQUEST).await["field"], "organization");

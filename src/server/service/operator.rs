@@ -85,3 +85,15 @@ pub async fn reset_password(state: &AppState, email: &str) -> ServiceResult<Stri
     db.commit().await?;
     Ok(password)
 }
+
+/// Creates an organization from the command line (`neosc org create`).
+pub async fn create_organization(
+    state: &AppState,
+    name: &str,
+    domain: &str,
+    seat_limit: Option<i64>,
+    require_mfa: bool,
+) -> ServiceResult<crate::model::OrganizationDetail> {
+    let changes = super::orgs::OrgChanges { require_mfa: Some(require_mfa), seat_limit: Some(seat_limit), ..Default::default() };
+    super::orgs::create_as(state, None, "operator_cli", name, domain, changes, &operator()).await
+}

@@ -161,6 +161,20 @@ pub async fn create(state: &AppState, principal: &Principal, name: &str, domain:
             "Organizations are created automatically at registration and SSO sign-in, or by a platform admin.".into(),
         ));
     }
+    create_as(state, Some(principal.user.id), "api", name, domain, changes, meta).await
+}
+
+/// Creates an organization on behalf of `actor` (none for an operator at
+/// the command line); `source` goes into the audit event.
+pub async fn create_as(
+    state: &AppState,
+    actor: Option<Uuid>,
+    source: &str,
+    name: &str,
+    domain: &str,
+    changes: OrgChanges,
+    meta: &RequestMeta,
+) -> ServiceResult<OrganizationDetail> {
     let name = OrgName::parse(name)?;
     let domain = organization_domain(domain, "domain")?;
     let now = state.clock.now();
@@ -171,10 +185,10 @@ pub async fn create(state: &AppState, principal: &Principal, name: &str, domain:
     db.update_org(&org, now).await.map_err(|e| unique_conflict(e, &org.name, &org.domain))?;
     audit::record(&mut db, now, meta, Event {
         org: Some(org.id),
-        actor: Some(principal.user.id),
+        actor,
         action: action::CREATE_ORGANIZATION,
         target: Some(org_target(&org)),
-        details: json!({ "name": org.name, "domain": org.domain, "seat_limit": org.seat_limit, "require_mfa": org.require_mfa, "source": "api" }),
+        details: json!({ "name": org.name, "domain": org.domain, "seat_limit": org.seat_limit, "require_mfa": org.require_mfa, "source": source }),
     })
     .await?;
     db.commit().await?;
