@@ -50,18 +50,24 @@ pub fn subjects(email: &str, meta: &RequestMeta) -> Vec<(String, Policy)> {
     s
 }
 
-/// Refuses the attempt while any subject is blocked, recording that it did.
-pub async fn check(
-    db: &mut Db,
+/// Refuses the attempt while any subject is blocked, recording that it
+/// did. The check is a read; only a refusal writes (its audit event, in a
+/// transaction of its own, so it is kept although the caller goes no
+/// further). Call it before opening the caller's write transaction.
+pub async fn guard(
+    state: &crate::server::state::AppState,
     subjects: &[(String, Policy)],
-    now: DateTime<Utc>,
     meta: &RequestMeta,
     org: Option<uuid::Uuid>,
 ) -> ServiceResult<()> {
+    let now = state.clock.now();
     let mut wait = Duration::zero();
-    for (subject, _) in subjects {
-        if let Some(until) = db.throttle_get(subject).await?.and_then(|r| r.blocked_until) {
-            wait = wait.max(until - now);
+    {
+        let mut db = state.store.read().await?;
+        for (subject, _) in subjects {
+            if let Some(until) = db.throttle_get(subject).await?.and_then(|r| r.blocked_until) {
+                wait = wait.max(until - now);
+            }
         }
     }
     if wait <= Duration::zero() {
@@ -69,7 +75,8 @@ pub async fn check(
     }
     // Rounded up: retrying at Retry-After must not be too early.
     let secs = ((wait.num_milliseconds() + 999) / 1000).max(1) as u64;
-    audit::record(db, now, meta, Event {
+    let mut db = state.store.write().await?;
+    audit::record(&mut db, now, meta, Event {
         org,
         actor: None,
         action: action::LOGIN_THROTTLED,
@@ -77,22 +84,8 @@ pub async fn check(
         details: json!({ "subjects": subjects.iter().map(|(s, _)| s).collect::<Vec<_>>(), "retry_after_secs": secs }),
     })
     .await?;
-    Err(too_many(secs))
-}
-
-/// `check` in a transaction of its own, so a refusal is recorded even
-/// though the caller goes no further. Call it before opening the caller's
-/// write transaction.
-pub async fn guard(
-    state: &crate::server::state::AppState,
-    subjects: &[(String, Policy)],
-    meta: &RequestMeta,
-    org: Option<uuid::Uuid>,
-) -> ServiceResult<()> {
-    let mut db = state.store.write().await?;
-    let checked = check(&mut db, subjects, state.clock.now(), meta, org).await;
     db.commit().await?;
-    checked
+    Err(too_many(secs))
 }
 
 pub fn too_many(secs: u64) -> ServiceError {
