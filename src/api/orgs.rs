@@ -15,19 +15,15 @@ pub async fn list_organizations(q: Option<String>, offset: i64) -> Result<Page<O
 
 use crate::model::{Invitation, InvitationPreview, Member, OrganizationDetail};
 
-/// The id in a URL, as the server functions take it.
+/// Ids in forms, checked the way the REST API checks them.
 #[cfg(feature = "ssr")]
 fn org_uuid(raw: &str) -> Result<uuid::Uuid, AppError> {
-    crate::model::OrgId::parse(raw)
-        .map(|o| o.0)
-        .ok_or_else(|| crate::server::sfn::fail(crate::server::error::ServiceError::NotFound("No such organization.".into())))
+    crate::server::service::org_id(raw).map_err(crate::server::sfn::fail)
 }
 
 #[cfg(feature = "ssr")]
 fn user_uuid(raw: &str) -> Result<uuid::Uuid, AppError> {
-    crate::model::UserId::parse(raw)
-        .map(|u| u.0)
-        .ok_or_else(|| crate::server::sfn::fail(crate::server::error::ServiceError::NotFound("No such member.".into())))
+    crate::server::service::user_id(raw).map_err(crate::server::sfn::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "get_organization")]

@@ -7,10 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{ApiJson, Authenticated, Meta};
-use crate::model::{Invitation, Member, OrgId, Organization, OrganizationDetail, Role, UserId};
+use crate::model::{Invitation, Member, Organization, OrganizationDetail, Role};
 use crate::server::error::{Problem, ServiceError};
 use crate::server::service::orgs::{self, OrgChanges, MAX_PAGE};
-use crate::server::service::{invitations, members};
+use crate::server::service::{invitations, members, org_id, user_id};
 use crate::server::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -21,15 +21,6 @@ pub struct ListQuery {
     pub limit: Option<i64>,
     /// Skip this many (default 0).
     pub offset: Option<i64>,
-}
-
-/// An id of another kind, or no id at all, names no organization.
-pub(crate) fn org_id(raw: &str) -> Result<Uuid, ServiceError> {
-    OrgId::parse(raw).map(|o| o.0).ok_or_else(|| ServiceError::NotFound("No such organization.".into()))
-}
-
-fn member_id(raw: &str) -> Result<Uuid, ServiceError> {
-    UserId::parse(raw).map(|u| u.0).ok_or_else(|| ServiceError::NotFound("No such member.".into()))
 }
 
 fn total_header(total: i64) -> HeaderMap {
@@ -186,9 +177,9 @@ pub async fn remove_member(
     State(state): State<AppState>,
     Meta(meta): Meta,
     Authenticated(principal): Authenticated,
-    Path((id, user_id)): Path<(String, String)>,
+    Path((id, member)): Path<(String, String)>,
 ) -> Result<StatusCode, ServiceError> {
-    members::remove(&state, &principal, org_id(&id)?, member_id(&user_id)?, &meta).await?;
+    members::remove(&state, &principal, org_id(&id)?, user_id(&member)?, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ApiJson, Authenticated, Meta};
-use crate::model::{Role, UserId};
+use crate::model::Role;
 use crate::server::error::{Problem, ServiceError};
-use crate::server::service::users;
+use crate::server::service::{user_id, users};
 use crate::server::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -20,11 +20,6 @@ pub struct RoleRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EndedSessions {
     pub ended: u64,
-}
-
-/// An id of another kind, or no id at all, names no user.
-fn user_id(raw: &str) -> Result<uuid::Uuid, ServiceError> {
-    UserId::parse(raw).map(|u| u.0).ok_or_else(|| ServiceError::NotFound("No such user.".into()))
 }
 
 #[utoipa::path(post, path = "/api/users/{id}/role", tag = "users", request_body = RoleRequest, params(("id" = String, Path, example = "usr-0193f6a2-7c1e-7a4b-9d2e-5f8a1b3c4d5e")), security(("bearer" = [])),

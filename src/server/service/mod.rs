@@ -50,6 +50,17 @@ impl Principal {
     }
 }
 
+/// An organization id from a URL or a form. One of another kind, or no id
+/// at all, names no organization: "not found", like a foreign one.
+pub fn org_id(raw: &str) -> super::error::ServiceResult<Uuid> {
+    OrgId::parse(raw).map(|o| o.0).ok_or_else(|| super::error::ServiceError::NotFound("No such organization.".into()))
+}
+
+/// A user id from a URL or a form; see `org_id`.
+pub fn user_id(raw: &str) -> super::error::ServiceResult<Uuid> {
+    UserId::parse(raw).map(|u| u.0).ok_or_else(|| super::error::ServiceError::NotFound("No such user.".into()))
+}
+
 pub(crate) fn user_view(u: &UserRecord) -> User {
     User {
         id: UserId(u.id),
