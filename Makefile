@@ -63,14 +63,19 @@ test: tools test-rust build e2e
 test-rust:
 	cargo test --features ssr
 
-# A fresh SQLite file and a free port for every run; Playwright starts the
-# server, waits for /healthz, and stops it when done.
+# A fresh SQLite file and two free ports for every run, one for NeoSC and
+# one for the test OpenID Provider (end2end/oidc/provider.mjs); Playwright
+# starts both, waits for them, and stops them when done.
 e2e: tools
 	@port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	oidc_port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	while [ "$$oidc_port" = "$$port" ]; do \
+		oidc_port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	done; \
 	dir=$$(mktemp -d); \
-	echo "e2e: server on 127.0.0.1:$$port, database $$dir/e2e.db"; \
+	echo "e2e: server on 127.0.0.1:$$port, OpenID Provider on 127.0.0.1:$$oidc_port, database $$dir/e2e.db"; \
 	status=0; \
-	(cd end2end && NEOSC_E2E_PORT=$$port NEOSC_E2E_DB="$$dir/e2e.db" npx playwright test) || status=$$?; \
+	(cd end2end && NEOSC_E2E_PORT=$$port NEOSC_E2E_OIDC_PORT=$$oidc_port NEOSC_E2E_DB="$$dir/e2e.db" npx playwright test) || status=$$?; \
 	rm -rf "$$dir"; exit $$status
 
 # Not part of `make test`. Seeds fresh databases with `neosc dev seed` (a

@@ -5,6 +5,9 @@ import * as os from 'node:os';
 // `make e2e` picks a free port and a fresh database file; these defaults
 // only serve a hand-run `npx playwright test`.
 const port = Number(process.env.NEOSC_E2E_PORT ?? 3199);
+// The local OpenID Provider (oidc/provider.mjs) NeoSC's SSO signs in with.
+const oidcPort = Number(process.env.NEOSC_E2E_OIDC_PORT ?? 3299);
+export const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
 const db = process.env.NEOSC_E2E_DB ?? path.join(os.tmpdir(), `neosc-e2e-${Date.now()}.db`);
 export const adminEmail = 'e2e-admin@neosc.test';
 export const adminPassword = 'e2e-platform-admin-password';
@@ -33,22 +36,43 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: './target/release/neosc serve',
-    cwd: '..',
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      DATABASE_URL: `sqlite://${db}`,
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: 'target/site',
-      LEPTOS_ENV: 'PROD',
-      NEOSC_ADMIN_EMAIL: adminEmail,
-      NEOSC_ADMIN_PASSWORD: adminPassword,
-      RUST_LOG: 'info,sqlx=warn',
+  // Started in this order: NeoSC reads the provider's discovery document.
+  webServer: [
+    {
+      command: 'node oidc/provider.mjs',
+      cwd: '.',
+      url: `${oidcIssuer}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 20_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+      env: {
+        OIDC_PORT: String(oidcPort),
+        APP_URL: `http://127.0.0.1:${port}`,
+      },
     },
-  },
+    {
+      command: './target/release/neosc serve',
+      cwd: '..',
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        DATABASE_URL: `sqlite://${db}`,
+        LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+        LEPTOS_SITE_ROOT: 'target/site',
+        LEPTOS_ENV: 'PROD',
+        NEOSC_ADMIN_EMAIL: adminEmail,
+        NEOSC_ADMIN_PASSWORD: adminPassword,
+        RUST_LOG: 'info,sqlx=warn',
+        NEOSC_OIDC_ISSUER: oidcIssuer,
+        NEOSC_OIDC_CLIENT_ID: 'neosc-e2e',
+        NEOSC_OIDC_CLIENT_SECRET: 'neosc-e2e-secret',
+        NEOSC_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      },
+    },
+  ],
 });

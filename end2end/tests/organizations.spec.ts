@@ -49,7 +49,7 @@ test('the platform admin sees every organization and search narrows the grid', a
   await hydrated(page);
   await page.getByLabel('Email').fill(adminEmail);
   await page.getByLabel('Password').fill(adminPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/organizations$/);
   await expect(page.getByTestId('org-card').filter({ hasText: `Alpha ${a}` })).toHaveCount(1);
   await expect(page.getByTestId('org-card').filter({ hasText: `Beta ${b}` })).toHaveCount(1);
@@ -78,7 +78,7 @@ test('a wrong password is refused without saying which part was wrong', async ({
   await hydrated(page);
   await page.getByLabel('Email').fill(adminEmail);
   await page.getByLabel('Password').fill('definitely-not-the-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Email or password is incorrect.');
   await expect(page).toHaveURL(/\/login$/);
 });

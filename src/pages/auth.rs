@@ -6,16 +6,39 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::account::CompleteMfa;
-use crate::api::auth::{Login, Logout, Register};
+use crate::api::auth::{sso_provider, Login, Logout, Register};
 use crate::components::{field_error, submit_button, AuthCard, ErrorBanner, TextField};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
     let err = Signal::derive(move || action.value().get().and_then(Result::err));
+    let sso = Resource::new(|| (), |_| sso_provider());
+    let query = leptos_router::hooks::use_query_map();
+    // A failed SSO sign-in comes back here with its reason.
+    let sso_error = move || query.read().get("sso_error").filter(|m| !m.is_empty());
     view! {
         <Title text="Sign in"/>
         <AuthCard title="Sign in" subtitle="Welcome back to the NeoSC console.">
+            {move || sso_error().map(|message| view! {
+                <div role="alert" class="mb-4 rounded-md border border-destructive/40 bg-destructive/10 px-3 py-2 text-sm text-destructive" data-testid="sso-error">
+                    {message}
+                </div>
+            })}
+            <Suspense fallback=|| ()>
+                {move || sso.get().and_then(Result::ok).flatten().map(|name| view! {
+                    // A plain form: it works before the WASM has loaded, and
+                    // the server answers with the redirect to the provider.
+                    <form method="post" action="/auth/sso/start" class="mb-6">
+                        <button type="submit" class="flex w-full items-center justify-center gap-2 rounded-md border border-border bg-secondary px-4 py-2 text-sm font-medium hover:bg-secondary/70">
+                            {format!("Sign in with {name}")}
+                        </button>
+                    </form>
+                    <div class="mb-6 flex items-center gap-3 text-xs text-muted-foreground">
+                        <span class="h-px flex-1 bg-border"></span>"or with your password"<span class="h-px flex-1 bg-border"></span>
+                    </div>
+                })}
+            </Suspense>
             <ActionForm action=action attr:class="space-y-4" attr:novalidate="true">
                 <TextField label="Email" name="email" kind="email" autocomplete="username" required=true error=field_error(err, "email")/>
                 <TextField label="Password" name="password" kind="password" autocomplete="current-password" required=true error=field_error(err, "password")/>

@@ -26,7 +26,42 @@ pub struct Config {
     pub argon2: Argon2Params,
     /// How long a login may wait for a free hashing slot before it gets 503.
     pub hash_queue_timeout: Duration,
+    /// Zitadel (OpenID Connect) single sign-on, when configured.
+    pub oidc: Option<OidcConfig>,
 }
+
+/// The OpenID Provider NeoSC signs people in with, and how its claims map.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// `NEOSC_OIDC_ISSUER`: exactly the `issuer` of the provider's metadata.
+    pub issuer: String,
+    pub client_id: String,
+    /// None: a public client that proves itself with PKCE only.
+    pub client_secret: Option<String>,
+    /// Requested scopes; `openid` is always sent.
+    pub scopes: Vec<String>,
+    /// `<public>/auth/callback`.
+    pub redirect_url: String,
+    /// Where the provider sends the browser after its logout: `<public>/login`.
+    pub post_logout_url: String,
+    /// Provider role key → NeoSC role, matched exactly. Unlisted keys give `user`.
+    pub role_map: Vec<(String, crate::model::Role)>,
+    /// Audiences besides our client id that an ID token may carry (Zitadel
+    /// adds the project id).
+    pub extra_audiences: Vec<String>,
+    /// Accepted ID token signature algorithms (asymmetric only).
+    pub signing_algs: Vec<String>,
+    /// The name on the sign-in button.
+    pub display_name: String,
+}
+
+pub const DEFAULT_OIDC_SCOPES: &str =
+    "openid profile email urn:zitadel:iam:user:resourceowner urn:zitadel:iam:org:project:roles";
+pub const DEFAULT_OIDC_ROLE_MAP: &str = "admin=org_admin";
+/// Signature algorithms an ID token may use. Symmetric ones (HS*) are never
+/// accepted: the client secret is not a key the provider signs with here.
+pub const ASYMMETRIC_ALGS: &[&str] =
+    &["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"];
 
 /// argon2id cost parameters (OWASP: m=19456 KiB, t=2, p=1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +122,7 @@ impl Config {
             return Err(ConfigError { name: "NEOSC_PASSWORD_MIN_LENGTH", message: "must be between 8 and 128".into() });
         }
         let defaults = Argon2Params::default();
+        let oidc = oidc_from_lookup(&get, public_url.as_deref())?;
         Ok(Self {
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             public_url,
@@ -103,6 +139,7 @@ impl Config {
                 p: parse_num(&get, "NEOSC_ARGON2_P")?.map_or(defaults.p, |v| v as u32),
             },
             hash_queue_timeout: Duration::from_secs(5),
+            oidc,
         })
     }
 
@@ -110,6 +147,61 @@ impl Config {
     pub fn https(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
+}
+
+fn oidc_from_lookup(get: &impl Fn(&str) -> Option<String>, public_url: Option<&str>) -> Result<Option<OidcConfig>, ConfigError> {
+    let Some(issuer) = get("NEOSC_OIDC_ISSUER").map(|s| s.trim().to_owned()) else { return Ok(None) };
+    if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+        return Err(ConfigError { name: "NEOSC_OIDC_ISSUER", message: format!("{issuer:?} is not an http(s) URL") });
+    }
+    let client_id = get("NEOSC_OIDC_CLIENT_ID")
+        .ok_or(ConfigError { name: "NEOSC_OIDC_CLIENT_ID", message: "is required when NEOSC_OIDC_ISSUER is set".into() })?;
+    let public = public_url.ok_or(ConfigError {
+        name: "NEOSC_PUBLIC_URL",
+        message: "is required for SSO: the redirect URI is <NEOSC_PUBLIC_URL>/auth/callback".into(),
+    })?;
+    let scopes: Vec<String> = get("NEOSC_OIDC_SCOPES")
+        .unwrap_or_else(|| DEFAULT_OIDC_SCOPES.into())
+        .split([' ', ','])
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut role_map = Vec::new();
+    for pair in get("NEOSC_OIDC_ROLE_MAP").unwrap_or_else(|| DEFAULT_OIDC_ROLE_MAP.into()).split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let bad = || ConfigError { name: "NEOSC_OIDC_ROLE_MAP", message: format!("{pair:?} is not <provider role>=<platform_admin|org_admin|user>") };
+        let (key, role) = pair.split_once('=').ok_or_else(bad)?;
+        let role = crate::model::Role::parse(role.trim()).ok_or_else(bad)?;
+        if key.trim().is_empty() {
+            return Err(bad());
+        }
+        role_map.push((key.trim().to_owned(), role));
+    }
+    let signing_algs: Vec<String> = get("NEOSC_OIDC_SIGNING_ALGS")
+        .unwrap_or_else(|| "RS256".into())
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(bad) = signing_algs.iter().find(|a| !ASYMMETRIC_ALGS.contains(&a.as_str())) {
+        return Err(ConfigError {
+            name: "NEOSC_OIDC_SIGNING_ALGS",
+            message: format!("{bad:?} is not accepted; use asymmetric algorithms: {}", ASYMMETRIC_ALGS.join(", ")),
+        });
+    }
+    Ok(Some(OidcConfig {
+        issuer,
+        client_id,
+        client_secret: get("NEOSC_OIDC_CLIENT_SECRET"),
+        scopes,
+        redirect_url: format!("{public}/auth/callback"),
+        post_logout_url: format!("{public}/login"),
+        role_map,
+        extra_audiences: get("NEOSC_OIDC_EXTRA_AUDIENCES")
+            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default(),
+        signing_algs,
+        display_name: get("NEOSC_OIDC_DISPLAY_NAME").unwrap_or_else(|| "Zitadel".into()),
+    }))
 }
 
 fn parse_num(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<Option<u64>, ConfigError> {

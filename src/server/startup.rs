@@ -11,6 +11,7 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 
+use super::auth::oidc::OidcProvider;
 use super::auth::password::PasswordHasher;
 use super::clock::{Clock, SystemClock};
 use super::config::Config;
@@ -38,6 +39,7 @@ impl Application {
         service::bootstrap::run(&state).await.map_err(|e| anyhow::anyhow!("start-up: {e}"))?;
         // Pays for the dummy hash now rather than in the first sign-in.
         let _ = state.hasher.verify_dummy(String::new()).await;
+        discover_sso(&state).await;
         Ok(Self { listener, state })
     }
 
@@ -65,7 +67,8 @@ pub async fn connect(config: Config, leptos_options: LeptosOptions, clock: Arc<d
     let store = Store::connect(&config.database_url).await?;
     store.migrate().await?;
     let hasher = PasswordHasher::new(config.argon2, config.hash_queue_timeout);
-    Ok(AppState { leptos_options, config: Arc::new(config), store, hasher, clock, mailer: Arc::new(super::mailer::LogMailer) })
+    let oidc = config.oidc.clone().map(|c| OidcProvider::new(c, clock.clone())).transpose()?;
+    Ok(AppState { leptos_options, config: Arc::new(config), store, hasher, clock, mailer: Arc::new(super::mailer::LogMailer), oidc })
 }
 
 /// The whole HTTP surface: JSON API, server functions, pages, static files.
@@ -82,6 +85,26 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Reads the identity provider's metadata once at start-up, so a wrong
+/// issuer shows in the log now rather than at the first click. A failure
+/// does not stop the console: password sign-in keeps working, and SSO
+/// retries discovery when someone uses it.
+async fn discover_sso(state: &AppState) {
+    let Some(oidc) = &state.oidc else {
+        tracing::info!("SSO is not configured (NEOSC_OIDC_ISSUER unset); password sign-in only");
+        return;
+    };
+    match oidc.discover().await {
+        Ok(()) => tracing::info!(issuer = oidc.issuer(), "SSO ready"),
+        Err(e) => tracing::error!(
+            issuer = oidc.issuer(),
+            error = %e.detail,
+            "SSO discovery failed: check NEOSC_OIDC_ISSUER (it must equal the provider's `issuer` exactly) and that the \
+             provider is reachable; sign-in through SSO is refused until discovery succeeds"
+        ),
+    }
+}
+
 /// Expired sessions are refused on sight anyway; this only keeps the table
 /// small.
 async fn sweep_expired_sessions(state: AppState) {
@@ -91,6 +114,7 @@ async fn sweep_expired_sessions(state: AppState) {
         let swept = async {
             let mut db = state.store.write().await?;
             let n = db.delete_expired_sessions(state.clock.now()).await?;
+            let n = n + db.delete_expired_sso_state(state.clock.now()).await?;
             db.commit().await?;
             Ok::<_, super::db::DbError>(n)
         }

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use super::auth::oidc::OidcProvider;
 use super::auth::password::PasswordHasher;
 use super::clock::Clock;
 use super::config::Config;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,
     pub mailer: SharedMailer,
+    /// Zitadel SSO, when configured.
+    pub oidc: Option<OidcProvider>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -96,11 +96,15 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
 
 /// The policy of a rendered page: only our own files and the inline
 /// hydration scripts that carry this response's nonce may run.
-pub fn page_csp(nonce: &str) -> String {
+/// With SSO, forms may also lead to the identity provider: the sign-in
+/// form and sign-out are redirected there, and browsers apply
+/// `form-action` to those redirects.
+pub fn page_csp(nonce: &str, sso_origin: Option<&str>) -> String {
+    let sso = sso_origin.map(|o| format!(" {o}")).unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
-         form-action 'self'; frame-ancestors 'none'"
+         form-action 'self'{sso}; frame-ancestors 'none'"
     )
 }
 
@@ -109,7 +113,8 @@ pub fn page_csp(nonce: &str) -> String {
 pub fn set_page_csp() {
     use leptos::prelude::use_context;
     if let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
-        if let Ok(v) = HeaderValue::from_str(&page_csp(&nonce.to_string())) {
+        let sso = use_context::<AppState>().and_then(|s| s.oidc.as_ref().and_then(|o| o.issuer_origin()));
+        if let Ok(v) = HeaderValue::from_str(&page_csp(&nonce.to_string(), sso.as_deref())) {
             res.insert_header(header::CONTENT_SECURITY_POLICY, v);
         }
     }

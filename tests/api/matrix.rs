@@ -65,6 +65,11 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("POST", "/api/auth/register", J(json!({ "email": "member@foreign.test", "password": PASSWORD, "name": "X" })), [409, 409, 409, 409]),
         row("POST", "/api/auth/login", J(json!({ "email": "member@foreign.test", "password": "not the password" })), [401, 401, 401, 401]),
         row("GET", "/api/auth/me", N, [401, 200, 200, 200]),
+        // SSO is not configured in this app: refusals, never a session.
+        row("POST", "/api/auth/sso", J(json!({ "id_token": "e30.e30.x", "profile": { "org": "Foreign Corp" }, "roles": ["admin"] })), [404, 404, 404, 404]),
+        row("POST", "/auth/sso/start", form(&[("return_to", "/organizations")]), [303, 303, 303, 303]),
+        row("GET", "/auth/callback", N, [303, 303, 303, 303]),
+        row("POST", "/api/fn/sso_provider", form(&[]), [200, 200, 200, 200]),
         row("POST", "/api/auth/mfa", J(json!({ "code": "000000" })), [401, 403, 403, 403]),
         row("POST", "/api/account/password", J(json!({ "current_password": "wrong wrong wrong", "new_password": "whatever it is now" })), [401, 400, 400, 400]),
         row("GET", "/api/account/sessions", N, [401, 200, 200, 200]),

@@ -42,7 +42,11 @@ pub fn token_from_headers(config: &Config, headers: &HeaderMap) -> Option<String
         let (scheme, rest) = auth.split_once(' ')?;
         return scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned()).filter(|t| !t.is_empty());
     }
-    let name = cookie_name(config);
+    cookie_value(headers, cookie_name(config))
+}
+
+/// The value of the cookie `name`, if the request has a non-empty one.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -2,6 +2,7 @@
 //! them (cookie or bearer).
 
 pub mod common_passwords;
+pub mod oidc;
 pub mod credentials;
 pub mod password;
 pub mod token;

@@ -67,6 +67,19 @@ impl Db {
 }
 
 impl Db {
+    /// The newest events with one action, across organizations (sign-in
+    /// failures may belong to none).
+    pub async fn audit_events_with_action(&mut self, action: &str, limit: i64) -> DbResult<Vec<AuditRecord>> {
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, AuditRecord>(
+            "SELECT id, organization_id, actor_user_id, action, target_type, target_id, details, created_at \
+             FROM audit_events WHERE action = $1 ORDER BY id DESC LIMIT $2"
+        )
+        .bind(action)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?)
+    }
+
     pub async fn count_audit_events(&mut self) -> DbResult<i64> {
         Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_events").fetch_one(c).await)?)
     }

@@ -31,7 +31,7 @@ pub struct NewOrganization<'a> {
     pub now: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, name, slug, domain, status, seat_limit, require_mfa, external_id, is_default, \
+pub(super) const COLUMNS: &str = "id, name, slug, domain, status, seat_limit, require_mfa, external_id, is_default, \
                        users_count, workspaces_count, created_at, updated_at";
 
 impl Db {

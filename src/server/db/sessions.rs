@@ -72,13 +72,15 @@ pub struct NewSession<'a> {
     pub expires_at: DateTime<Utc>,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    /// The ID token of an SSO sign-in (the hint for RP-initiated logout).
+    pub id_token: Option<&'a str>,
 }
 
 impl Db {
     pub async fn insert_session(&mut self, new: &NewSession<'_>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query(
-            "INSERT INTO sessions (id, token_hash, user_id, kind, created_at, last_seen_at, expires_at, ip, user_agent, stage) \
-             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)"
+            "INSERT INTO sessions (id, token_hash, user_id, kind, created_at, last_seen_at, expires_at, ip, user_agent, stage, id_token) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)"
         )
         .bind(new.id)
         .bind(new.token_hash)
@@ -89,6 +91,7 @@ impl Db {
         .bind(new.ip)
         .bind(new.user_agent)
         .bind(new.stage.as_str())
+        .bind(new.id_token)
         .execute(c)
         .await
             .map(|r| r.rows_affected()))?;
@@ -114,6 +117,10 @@ impl Db {
         let done = on_conn!(self, |c| sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(c).await
             .map(|r| r.rows_affected()))?;
         Ok(done > 0)
+    }
+
+    pub async fn count_sessions(&mut self) -> DbResult<i64> {
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions").fetch_one(c).await)?)
     }
 
     /// Removes sessions past their expiry; returns how many.

@@ -15,7 +15,10 @@ pub struct UserRecord {
     pub password_hash: Option<String>,
     pub role: String,
     pub status: String,
+    /// TOTP is set up (the password sign-in asks for a code).
     pub mfa_enabled: bool,
+    /// The last SSO sign-in showed a second factor at the provider.
+    pub sso_mfa: bool,
     pub must_change_password: bool,
     pub organization_require_mfa: bool,
     pub totp_secret: Option<Vec<u8>>,
@@ -35,7 +38,7 @@ pub struct NewUser<'a> {
 }
 
 const SELECT: &str = "SELECT u.id, u.organization_id, o.name AS organization_name, o.status AS organization_status, \
-                      u.email, u.name, u.password_hash, u.role, u.status, u.mfa_enabled, u.must_change_password, \
+                      u.email, u.name, u.password_hash, u.role, u.status, u.mfa_enabled, u.sso_mfa, u.must_change_password, \
                       o.require_mfa AS organization_require_mfa, u.totp_secret, u.totp_pending_secret, u.created_at \
                       FROM users u JOIN organizations o ON o.id = u.organization_id";
 

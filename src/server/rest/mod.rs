@@ -8,6 +8,7 @@ mod health;
 mod invitations;
 mod openapi;
 mod orgs;
+mod sso;
 mod users;
 
 use axum::routing::{get, post};
@@ -25,6 +26,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
         .route("/api/auth/mfa", post(auth::mfa_step))
+        .route("/api/auth/sso", post(sso::exchange))
+        .route("/auth/sso/start", post(sso::start))
+        .route("/auth/callback", get(sso::callback))
         .route("/api/account/password", post(account::change_password))
         .route("/api/account/sessions", get(account::sessions))
         .route("/api/account/sessions/{id}/end", post(account::end_session))

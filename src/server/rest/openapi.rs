@@ -2,7 +2,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{account, auth, invitations, orgs, users};
+use super::{account, auth, invitations, orgs, sso, users};
 use crate::model::{
     ApiTokenView, CreatedApiToken, Invitation, InvitationPreview, Member, MfaStatus, Organization, OrganizationDetail, Role,
     SessionView, TotpSetupView, User,
@@ -13,7 +13,7 @@ use crate::server::error::Problem;
 #[openapi(
     info(title = "NeoSC API", description = "Multi-tenant admin console for secure cloud workspaces."),
     paths(
-        auth::register, auth::login, auth::logout, auth::me, auth::mfa_step,
+        auth::register, auth::login, auth::logout, auth::me, auth::mfa_step, sso::exchange, sso::start, sso::callback,
         account::change_password, account::sessions, account::end_session, account::tokens, account::create_token,
         account::revoke_token, account::mfa_status, account::totp_setup, account::totp_confirm, account::mfa_disable,
         users::change_role, users::disable, users::enable, users::end_sessions,
@@ -22,7 +22,7 @@ use crate::server::error::Problem;
         invitations::preview, invitations::accept,
     ),
     components(schemas(
-        Organization, User, Role, Problem, auth::RegisterRequest, auth::LoginRequest, auth::TokenResponse, auth::CodeRequest,
+        Organization, User, Role, Problem, auth::RegisterRequest, auth::LoginRequest, auth::TokenResponse, auth::CodeRequest, sso::SsoRequest,
         account::ChangePasswordRequest, account::CreateTokenRequest, account::EnrolmentResult, users::RoleRequest, users::EndedSessions,
         SessionView, ApiTokenView, CreatedApiToken, TotpSetupView, MfaStatus,
         OrganizationDetail, Member, Invitation, InvitationPreview, orgs::CreateOrgRequest, orgs::UpdateOrgRequest,

@@ -39,6 +39,9 @@ pub mod action {
     pub const CROSS_ORG_ACCESS_DENIED: &str = "cross_org_access_denied";
     pub const LOGOUT: &str = "logout";
     pub const CREATE_WORKSPACE: &str = "create_workspace";
+    pub const SSO_LOGIN: &str = "sso_login";
+    pub const SSO_LOGIN_FAILED: &str = "sso_login_failed";
+    pub const LINK_SSO_IDENTITY: &str = "link_sso_identity";
 }
 
 /// What an event is about.

@@ -222,6 +222,19 @@ pub(crate) async fn open_session(
     kind: SessionKind,
     meta: &RequestMeta,
 ) -> ServiceResult<SignedIn> {
+    open_session_with(state, db, user, stage, kind, meta, None).await
+}
+
+/// `open_session`, remembering the ID token of an SSO sign-in.
+pub(crate) async fn open_session_with(
+    state: &AppState,
+    db: &mut Db,
+    user: &UserRecord,
+    stage: SessionStage,
+    kind: SessionKind,
+    meta: &RequestMeta,
+    id_token: Option<&str>,
+) -> ServiceResult<SignedIn> {
     let now = state.clock.now();
     let full = ChronoDuration::from_std(state.config.session_ttl).map_err(ServiceError::internal)?;
     let ttl = if stage == SessionStage::Full { full } else { full.min(PARTIAL_SESSION_TTL) };
@@ -236,6 +249,7 @@ pub(crate) async fn open_session(
         expires_at: now + ttl,
         ip: meta.ip.as_deref(),
         user_agent: meta.user_agent.as_deref(),
+        id_token,
     })
     .await?;
     Ok(SignedIn { token, stage, user: user_view(user), max_age_secs: ttl.num_seconds().max(0) as u64 })

@@ -12,6 +12,7 @@ pub mod members;
 pub mod mfa;
 pub mod operator;
 pub mod orgs;
+pub mod sso;
 pub mod throttle;
 pub mod users;
 
@@ -69,7 +70,7 @@ pub(crate) fn user_view(u: &UserRecord) -> User {
         organization: u.organization_name.clone(),
         organization_id: OrgId(u.organization_id),
         role: Role::parse(&u.role).unwrap_or(Role::User),
-        mfa_enabled: u.mfa_enabled,
+        mfa_enabled: u.mfa_enabled || u.sso_mfa,
         created_at: u.created_at,
     }
 }

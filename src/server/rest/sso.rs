@@ -1,0 +1,145 @@
+//! Zitadel SSO over HTTP: the browser's redirect flow (`/auth/sso/start`,
+//! `/auth/callback`) and the API clients' ID-token exchange
+//! (`POST /api/auth/sso`).
+
+use axum::extract::{Form, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::auth::TokenResponse;
+use super::{ApiJson, Meta};
+use crate::model::stage_path;
+use crate::server::auth::credentials::{cookie_value, session_cookie, token_from_headers};
+use crate::server::config::Config;
+use crate::server::db::SessionStage;
+use crate::server::error::{Problem, ServiceError};
+use crate::server::service::{auth, sso};
+use crate::server::state::AppState;
+
+/// The cookie that binds a sign-in in flight to this browser. SameSite=Lax
+/// so it comes back with the provider's top-level redirect to the
+/// callback; limited to that path.
+fn flow_cookie_name(config: &Config) -> &'static str {
+    if config.https() {
+        "__Secure-neosc_oidc"
+    } else {
+        "neosc_oidc"
+    }
+}
+
+fn flow_cookie(config: &Config, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if config.https() { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{}={value}; Path=/auth/callback; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        flow_cookie_name(config)
+    ))
+    .expect("token is base64url")
+}
+
+/// Back to the sign-in page with a message it shows.
+fn to_login_with(error: &ServiceError) -> Response {
+    let message: String = url::form_urlencoded::byte_serialize(error.to_string().as_bytes()).collect();
+    Redirect::to(&format!("/login?sso_error={message}")).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StartForm {
+    return_to: Option<String>,
+}
+
+#[utoipa::path(post, path = "/auth/sso/start", tag = "sso (browser)",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "Optional `return_to`: a path of this console to land on"),
+    responses(
+        (status = 303, description = "To the provider's authorization endpoint, with a flow cookie; or back to /login?sso_error=… when SSO is unavailable"),
+        (status = 403, description = "Cross-site request", body = Problem, content_type = "application/problem+json"),
+    ))]
+/// `POST /auth/sso/start` (a plain form on /login, so it works before the
+/// WASM loads; POST, so it passes the Origin check and no prefetch starts
+/// a flow): sends the browser to the provider. The pages' `form-action`
+/// policy names the issuer's origin for this redirect.
+pub async fn start(State(state): State<AppState>, Meta(meta): Meta, Form(q): Form<StartForm>) -> Response {
+    match sso::begin(&state, q.return_to.as_deref(), &meta).await {
+        Ok(start) => {
+            let mut res = Redirect::to(&start.redirect_to).into_response();
+            let max_age = sso::FLOW_TTL.num_seconds();
+            res.headers_mut().append(header::SET_COOKIE, flow_cookie(&state.config, &start.flow_cookie, max_age));
+            res
+        }
+        Err(e) => to_login_with(&e),
+    }
+}
+
+#[utoipa::path(get, path = "/auth/callback", tag = "sso (browser)",
+    params(
+        ("code" = Option<String>, Query, description = "Authorization code"),
+        ("state" = Option<String>, Query, description = "Must match the flow of this browser"),
+        ("iss" = Option<String>, Query, description = "RFC 9207 issuer; must equal the configured issuer when present"),
+        ("error" = Option<String>, Query, description = "The provider's error code"),
+    ),
+    responses(
+        (status = 303, description = "Signed in: session cookie set, to the console (or the next sign-in step); refused: to /login?sso_error=…"),
+    ))]
+/// `GET /auth/callback`: the provider's redirect back. Success sets the
+/// session cookie (ending any session the browser came with) and goes on
+/// to where the person was headed; failure goes back to /login with the
+/// reason.
+pub async fn callback(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    headers: HeaderMap,
+    Query(params): Query<sso::CallbackParams>,
+) -> Response {
+    let cookie = cookie_value(&headers, flow_cookie_name(&state.config));
+    let clear = flow_cookie(&state.config, "", 0);
+    let mut res = match sso::callback(&state, cookie.as_deref(), params, &meta).await {
+        Ok(done) => {
+            let old = token_from_headers(&state.config, &headers);
+            if let Err(e) = auth::discard_session(&state, old.as_deref()).await {
+                tracing::warn!(error = %e, "could not end the session the browser came with");
+            }
+            let to = if done.signed_in.stage == SessionStage::Full {
+                done.return_to
+            } else {
+                stage_path(done.signed_in.stage.as_str()).to_owned()
+            };
+            let mut res = Redirect::to(&to).into_response();
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                session_cookie(&state.config, &done.signed_in.token, done.signed_in.max_age_secs),
+            );
+            res
+        }
+        Err(e) => to_login_with(&e),
+    };
+    res.headers_mut().append(header::SET_COOKIE, clear);
+    res
+}
+
+/// An ID token from the client's own authorization code flow with PKCE
+/// at the same provider (audience: NeoSC's client id). Any other field,
+/// such as a `profile` or `roles`, is ignored: only the signed token counts.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SsoRequest {
+    pub id_token: String,
+}
+
+#[utoipa::path(post, path = "/api/auth/sso", tag = "auth", request_body = SsoRequest,
+    responses(
+        (status = 200, description = "Signed in; organization and role come from the verified token", body = TokenResponse),
+        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The ID token failed verification, is stale or was already used", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Refused by policy (MFA required, account linking refused, disabled, suspended)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "SSO is not configured", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Seat limit reached", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The identity provider cannot be reached", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn exchange(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ApiJson(req): ApiJson<SsoRequest>,
+) -> Result<axum::Json<TokenResponse>, ServiceError> {
+    let signed_in = sso::sign_in_with_id_token(&state, &req.id_token, &meta).await?;
+    Ok(axum::Json(signed_in.into()))
+}
