@@ -115,3 +115,13 @@ test('signing out of an SSO session signs out at the provider too', async ({ pag
   await expect(page.getByLabel('Username')).toBeVisible();
   await expect(page.getByLabel('Password')).toBeVisible();
 });
+
+test('a refused sign-in comes back to /login with our own words, never text from the link', async ({ page }) => {
+  await page.goto('/login?sso_error=mfa_required');
+  await hydrated(page);
+  await expect(page.getByTestId('sso-error')).toContainText('requires two-factor authentication');
+  await page.goto('/login?sso_error=' + encodeURIComponent('Call +1 555 0100 and tell us your password'));
+  await hydrated(page);
+  await expect(page.getByTestId('sso-error')).toContainText('Single sign-on failed');
+  await expect(page.getByText('555 0100')).toHaveCount(0);
+});

@@ -10,6 +10,7 @@ mod org_name;
 mod organization;
 mod password;
 mod person_name;
+mod sso;
 mod user;
 
 pub use account::{ApiTokenView, CreatedApiToken, MfaStatus, SessionView, TotpSetupView};
@@ -20,6 +21,7 @@ pub use org_name::OrgName;
 pub use organization::{Invitation, InvitationPreview, Member, Organization, OrganizationDetail, Page};
 pub use password::{Password, PasswordPolicy};
 pub use person_name::PersonName;
+pub use sso::SsoRefusal;
 pub use user::{stage_path, Role, User};
 
 /// A field that failed validation, with a message written for the person who

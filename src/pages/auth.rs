@@ -7,6 +7,7 @@ use leptos_meta::Title;
 
 use crate::api::account::CompleteMfa;
 use crate::api::auth::{sso_provider, Login, Logout, Register};
+use crate::model::SsoRefusal;
 use crate::components::{field_error, submit_button, AuthCard, ErrorBanner, TextField};
 
 #[component]
@@ -15,8 +16,8 @@ pub fn LoginPage() -> impl IntoView {
     let err = Signal::derive(move || action.value().get().and_then(Result::err));
     let sso = Resource::new(|| (), |_| sso_provider());
     let query = leptos_router::hooks::use_query_map();
-    // A failed SSO sign-in comes back here with its reason.
-    let sso_error = move || query.read().get("sso_error").filter(|m| !m.is_empty());
+    // A failed SSO sign-in comes back here with the code of its reason.
+    let sso_error = move || query.read().get("sso_error").map(|code| SsoRefusal::from_code(&code).message());
     view! {
         <Title text="Sign in"/>
         <AuthCard title="Sign in" subtitle="Welcome back to the NeoSC console.">

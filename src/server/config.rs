@@ -251,4 +251,42 @@ mod tests {
         assert_eq!(cfg(&[("NEOSC_DEFAULT_DOMAIN", "not a domain")]).unwrap_err().name, "NEOSC_DEFAULT_DOMAIN");
         assert_eq!(cfg(&[("NEOSC_PUBLIC_URL", "ftp://x")]).unwrap_err().name, "NEOSC_PUBLIC_URL");
     }
+
+    #[test]
+    fn sso_is_off_without_an_issuer_and_complete_with_one() {
+        assert!(cfg(&[]).unwrap().oidc.is_none());
+        let c = cfg(&[
+            ("NEOSC_OIDC_ISSUER", "https://acme.zitadel.cloud"),
+            ("NEOSC_OIDC_CLIENT_ID", "123@neosc"),
+            ("NEOSC_PUBLIC_URL", "https://console.example/"),
+        ])
+        .unwrap()
+        .oidc
+        .unwrap();
+        assert_eq!(c.redirect_url, "https://console.example/auth/callback");
+        assert_eq!(c.post_logout_url, "https://console.example/login");
+        assert_eq!(c.client_secret, None, "a public client");
+        assert_eq!(c.role_map, vec![("admin".to_string(), crate::model::Role::OrgAdmin)]);
+        assert!(c.scopes.contains(&"urn:zitadel:iam:org:project:roles".to_string()));
+        assert_eq!(c.signing_algs, vec!["RS256".to_string()]);
+    }
+
+    #[test]
+    fn sso_misconfiguration_names_the_setting() {
+        let base = [("NEOSC_OIDC_ISSUER", "https://idp.example"), ("NEOSC_OIDC_CLIENT_ID", "c"), ("NEOSC_PUBLIC_URL", "https://c.example")];
+        let with = |extra: (&'static str, &'static str)| {
+            let mut v = base.to_vec();
+            v.retain(|(k, _)| *k != extra.0);
+            v.push(extra);
+            cfg(&v)
+        };
+        assert_eq!(cfg(&base[..1]).unwrap_err().name, "NEOSC_OIDC_CLIENT_ID");
+        assert_eq!(cfg(&base[..2]).unwrap_err().name, "NEOSC_PUBLIC_URL");
+        assert_eq!(with(("NEOSC_OIDC_ISSUER", "idp.example")).unwrap_err().name, "NEOSC_OIDC_ISSUER");
+        assert_eq!(with(("NEOSC_OIDC_ROLE_MAP", "admin")).unwrap_err().name, "NEOSC_OIDC_ROLE_MAP");
+        assert_eq!(with(("NEOSC_OIDC_ROLE_MAP", "admin=superuser")).unwrap_err().name, "NEOSC_OIDC_ROLE_MAP");
+        assert_eq!(with(("NEOSC_OIDC_SIGNING_ALGS", "RS256,HS256")).unwrap_err().name, "NEOSC_OIDC_SIGNING_ALGS");
+        let mapped = with(("NEOSC_OIDC_ROLE_MAP", "owner=platform_admin, admin=org_admin")).unwrap().oidc.unwrap();
+        assert_eq!(mapped.role_map[0], ("owner".to_string(), crate::model::Role::PlatformAdmin));
+    }
 }

@@ -520,10 +520,23 @@ fn verification_code(e: &ClaimsVerificationError) -> &'static str {
     }
 }
 
+/// An error with its causes ("client error: error sending request: connection
+/// refused"), since the outer layers alone say little.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 fn describe_discovery_error<E: std::error::Error>(e: &openidconnect::DiscoveryError<E>, issuer: &str) -> String {
     use openidconnect::DiscoveryError as D;
     match e {
-        D::Request(inner) => format!("the issuer {issuer} is unreachable: {inner}"),
+        D::Request(inner) => format!("the issuer {issuer} is unreachable: {}", error_chain(inner)),
         D::Validation(v) => format!("the metadata of {issuer} is not valid for it: {v}"),
         D::Parse(p) => format!("the metadata of {issuer} does not parse: {p}"),
         D::Response(status, _, _) => format!("the issuer {issuer} answered discovery with HTTP {status}"),
@@ -537,7 +550,7 @@ fn describe_token_error<E: std::error::Error>(
     match e {
         RequestTokenError::ServerResponse(r) => format!("the token endpoint refused the code: {r}"),
         RequestTokenError::Parse(p, _) => format!("the token response does not parse: {p}"),
-        RequestTokenError::Request(r) => format!("the token endpoint is unreachable: {r}"),
+        RequestTokenError::Request(r) => format!("the token endpoint is unreachable: {}", error_chain(r)),
         RequestTokenError::Other(o) => format!("token exchange failed: {o}"),
     }
 }

@@ -38,10 +38,10 @@ fn flow_cookie(config: &Config, value: &str, max_age: i64) -> HeaderValue {
     .expect("token is base64url")
 }
 
-/// Back to the sign-in page with a message it shows.
-fn to_login_with(error: &ServiceError) -> Response {
-    let message: String = url::form_urlencoded::byte_serialize(error.to_string().as_bytes()).collect();
-    Redirect::to(&format!("/login?sso_error={message}")).into_response()
+/// Back to the sign-in page with the code of the reason, which the page
+/// turns into its own words.
+fn to_login_with(refused: &sso::SsoRefused) -> Response {
+    Redirect::to(&format!("/login?sso_error={}", refused.refusal.code())).into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::audit::{self, action, Event, Target};
 use super::auth::{insert_member, open_session_with, SignedIn};
 use super::orgs::{create_org, org_target};
-use crate::model::{Email, OrgName, Role, UserId};
+use crate::model::{Email, OrgName, Role, SsoRefusal, UserId};
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::oidc::{OidcError, OidcProvider, VerifiedLogin};
 use crate::server::auth::token::{hash_token, random_token};
@@ -52,8 +52,31 @@ pub struct SsoSignedIn {
     pub return_to: String,
 }
 
-fn provider(state: &AppState) -> ServiceResult<&OidcProvider> {
-    state.oidc.as_ref().ok_or_else(|| ServiceError::NotFound("Single sign-on is not configured.".into()))
+fn provider(state: &AppState) -> Result<&OidcProvider, SsoRefused> {
+    state.oidc.as_ref().ok_or_else(|| SsoRefused {
+        error: ServiceError::NotFound("Single sign-on is not configured.".into()),
+        refusal: SsoRefusal::NotConfigured,
+    })
+}
+
+/// A refused SSO sign-in: the error for the API, and the code the browser
+/// is sent back to /login with.
+#[derive(Debug)]
+pub struct SsoRefused {
+    pub error: ServiceError,
+    pub refusal: SsoRefusal,
+}
+
+impl From<ServiceError> for SsoRefused {
+    fn from(error: ServiceError) -> Self {
+        Self { error, refusal: SsoRefusal::Failed }
+    }
+}
+
+impl From<crate::server::db::DbError> for SsoRefused {
+    fn from(e: crate::server::db::DbError) -> Self {
+        Self::from(ServiceError::from(e))
+    }
 }
 
 /// Only paths of this console are places to return to; anything else (an
@@ -69,7 +92,7 @@ pub fn safe_return_to(raw: Option<&str>) -> String {
 
 /// Starts a browser sign-in: a flow record keyed by a fresh cookie value,
 /// and the provider's authorization URL.
-pub async fn begin(state: &AppState, return_to: Option<&str>, meta: &RequestMeta) -> ServiceResult<SsoStart> {
+pub async fn begin(state: &AppState, return_to: Option<&str>, meta: &RequestMeta) -> Result<SsoStart, SsoRefused> {
     let oidc = provider(state)?;
     let request = match oidc.authorization_request().await {
         Ok(r) => r,
@@ -94,7 +117,12 @@ pub async fn begin(state: &AppState, return_to: Option<&str>, meta: &RequestMeta
 
 /// The provider's redirect back: the flow this browser started (found by
 /// its cookie, used once), `state`, then the code exchange and token checks.
-pub async fn callback(state: &AppState, flow_cookie: Option<&str>, params: CallbackParams, meta: &RequestMeta) -> ServiceResult<SsoSignedIn> {
+pub async fn callback(
+    state: &AppState,
+    flow_cookie: Option<&str>,
+    params: CallbackParams,
+    meta: &RequestMeta,
+) -> Result<SsoSignedIn, SsoRefused> {
     let oidc = provider(state)?;
     let flow = match flow_cookie {
         Some(c) => {
@@ -135,6 +163,10 @@ pub async fn callback(state: &AppState, flow_cookie: Option<&str>, params: Callb
 /// our client id, expiry), fresh, and good for one session only. Nothing
 /// else the client sends is looked at.
 pub async fn sign_in_with_id_token(state: &AppState, id_token: &str, meta: &RequestMeta) -> ServiceResult<SignedIn> {
+    exchange_id_token(state, id_token, meta).await.map_err(|r| r.error)
+}
+
+async fn exchange_id_token(state: &AppState, id_token: &str, meta: &RequestMeta) -> Result<SignedIn, SsoRefused> {
     let oidc = provider(state)?;
     let login = match oidc.verify_external(id_token, API_TOKEN_MAX_AGE).await {
         Ok(l) => l,
@@ -193,9 +225,26 @@ impl From<OidcError> for Refusal {
     }
 }
 
+/// What the browser is told, by kind of refusal.
+fn public_refusal(code: &str) -> SsoRefusal {
+    match code {
+        "discovery_failed" => SsoRefusal::Unavailable,
+        "flow_missing" | "flow_expired" | "state_mismatch" => SsoRefusal::Expired,
+        "provider_error" => SsoRefusal::Denied,
+        "mfa_required" => SsoRefusal::MfaRequired,
+        "link_refused_unverified_email" | "link_refused_other_organization" => SsoRefusal::AccountExists,
+        "organization_changed" => SsoRefusal::OrgChanged,
+        "seat_limit_or_conflict" => SsoRefusal::SeatLimit,
+        "removed_member" => SsoRefusal::Removed,
+        "organization_suspended" => SsoRefusal::Suspended,
+        "user_disabled" => SsoRefusal::Disabled,
+        _ => SsoRefusal::Failed,
+    }
+}
+
 /// Records `sso_login_failed` in its own transaction (whatever the sign-in
-/// wrote was rolled back) and hands back the error to answer with.
-async fn refuse(state: &AppState, meta: &RequestMeta, r: Refusal) -> ServiceError {
+/// wrote was rolled back) and hands back the refusal to answer with.
+async fn refuse(state: &AppState, meta: &RequestMeta, r: Refusal) -> SsoRefused {
     tracing::warn!(reason = r.code, detail = %r.detail, "SSO sign-in refused");
     let now = state.clock.now();
     let issuer = state.oidc.as_ref().map(|o| o.issuer().to_owned());
@@ -216,12 +265,18 @@ async fn refuse(state: &AppState, meta: &RequestMeta, r: Refusal) -> ServiceErro
     if let Err(e) = recorded {
         tracing::error!(error = %e, "could not record sso_login_failed");
     }
-    r.error
+    SsoRefused { refusal: public_refusal(r.code), error: r.error }
 }
 
 /// The verified login becomes a session: organization, user, role and MFA
 /// in one transaction, so a refusal half-way leaves nothing behind.
-async fn sign_in(state: &AppState, login: VerifiedLogin, kind: SessionKind, method: &str, meta: &RequestMeta) -> ServiceResult<SignedIn> {
+async fn sign_in(
+    state: &AppState,
+    login: VerifiedLogin,
+    kind: SessionKind,
+    method: &str,
+    meta: &RequestMeta,
+) -> Result<SignedIn, SsoRefused> {
     let mut db = state.store.write().await?;
     match sign_in_tx(state, &mut db, &login, kind, method, meta).await {
         Ok(signed_in) => {
