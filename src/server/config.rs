@@ -103,7 +103,7 @@ impl Config {
         let default_domain = match get("NEOSC_DEFAULT_DOMAIN") {
             Some(d) => {
                 let d = d.trim().to_lowercase();
-                if !crate::model::Email::parse(&format!("x@{d}")).is_ok() {
+                if crate::model::Email::parse(&format!("x@{d}")).is_err() {
                     return Err(ConfigError { name: "NEOSC_DEFAULT_DOMAIN", message: format!("{d:?} is not a domain name") });
                 }
                 d

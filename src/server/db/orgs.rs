@@ -139,7 +139,7 @@ impl Db {
     /// Slugs already taken that equal `base` or extend it with `-<suffix>`,
     /// so the caller can pick the first free one.
     pub async fn slugs_like(&mut self, base: &str) -> DbResult<Vec<String>> {
-        let pattern = format!("{}-%", base.replace('%', "").replace('_', ""));
+        let pattern = format!("{}-%", base.replace(['%', '_'], ""));
         Ok(on_conn!(self, |c| sqlx::query_scalar::<_, String>(
             "SELECT slug FROM organizations WHERE slug = $1 OR slug LIKE $2"
         )
