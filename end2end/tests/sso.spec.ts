@@ -62,6 +62,15 @@ test('alice signs in through Zitadel and lands in her organization as its admin'
   const card = page.getByTestId('org-card').filter({ hasText: 'Acme Zitadel' });
   await expect(card).toHaveCount(1);
   await expect(card.getByRole('heading', { name: 'Acme Zitadel' })).toBeVisible();
+
+  // As its admin she sees how members sign in: through SSO, with the
+  // second factor Zitadel reported (amr otp).
+  await card.click();
+  await expect(page).toHaveURL(/\/organizations\/org-/);
+  await hydrated(page);
+  await page.getByRole('tab', { name: 'Members' }).click();
+  const row = page.locator('[data-testid=member-row][data-email="alice@acme-zitadel.test"]');
+  await expect(row.getByTestId('member-sign-in')).toHaveText('SSO · 2FA');
 });
 
 test('bob from a second Zitadel organization gets his own NeoSC organization, as a plain member', async ({ page }) => {

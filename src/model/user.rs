@@ -56,8 +56,11 @@ pub struct User {
     #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub organization_id: OrgId,
     pub role: Role,
-    /// The real state of the account's second factor, not a display flag.
+    /// The real state of the account's second factor, not a display flag:
+    /// TOTP here, or a second factor at the identity provider's last sign-in.
     pub mfa_enabled: bool,
+    /// The account is linked to an identity at the SSO provider.
+    pub sso_linked: bool,
     pub created_at: DateTime<Utc>,
 }
 

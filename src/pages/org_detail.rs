@@ -190,7 +190,7 @@ fn Members(org_id: String, reload: RwSignal<u32>) -> impl IntoView {
                         <div class="overflow-x-auto rounded-xl border border-border bg-card" class:opacity-60=busy>
                             <table class="w-full text-left text-sm" data-testid="members">
                                 <thead class="text-xs uppercase text-muted-foreground">
-                                    <tr><th class="px-4 py-2">"Name"</th><th class="px-4 py-2">"Email"</th><th class="px-4 py-2">"Role"</th><th class="px-4 py-2">"Status"</th><th></th></tr>
+                                    <tr><th class="px-4 py-2">"Name"</th><th class="px-4 py-2">"Email"</th><th class="px-4 py-2">"Role"</th><th class="px-4 py-2">"Sign-in"</th><th class="px-4 py-2">"Status"</th><th></th></tr>
                                 </thead>
                                 <tbody class="divide-y divide-border">
                                     {page.items.into_iter().map(|m| {
@@ -220,6 +220,9 @@ fn Members(org_id: String, reload: RwSignal<u32>) -> impl IntoView {
                                                             </select>
                                                         }.into_any()
                                                     }}
+                                                </td>
+                                                <td class="px-4 py-2 text-muted-foreground" data-testid="member-sign-in">
+                                                    {sign_in_method(m.user.sso_linked, m.user.mfa_enabled)}
                                                 </td>
                                                 <td class="px-4 py-2">{if disabled { "Disabled" } else { "Active" }}</td>
                                                 <td class="whitespace-nowrap px-4 py-2 text-right">
@@ -397,5 +400,15 @@ fn Field(label: &'static str, name: &'static str, value: String, error: Signal<O
                 class="w-full rounded-lg border border-border bg-input px-3 py-2 text-sm outline-none focus:border-primary"/>
             {move || error.get().map(|m| view! { <p class="text-xs text-destructive" role="alert">{m}</p> })}
         </div>
+    }
+}
+
+/// How a member signs in, as the members table shows it.
+fn sign_in_method(sso: bool, mfa: bool) -> &'static str {
+    match (sso, mfa) {
+        (true, true) => "SSO · 2FA",
+        (true, false) => "SSO",
+        (false, true) => "Password · 2FA",
+        (false, false) => "Password",
     }
 }

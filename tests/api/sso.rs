@@ -130,6 +130,7 @@ with_provider! {
         assert_eq!(me["organization"], "Acme Zitadel");
         assert_eq!(me["role"], "org_admin", "Zitadel role admin -> org_admin");
         assert_eq!(me["mfa_enabled"], true, "amr otp is a second factor");
+        assert_eq!(me["sso_linked"], true);
 
         // The organization is keyed by the Zitadel org id and was audited.
         let org = app.store.read().await.unwrap().org_by_external_id("111").await.unwrap().expect("org by external id");
@@ -313,6 +314,7 @@ with_provider! {
         // ...which alice then joins with a password, by her email's domain.
         let (_, local) = app.register_ok("alice@acme-zitadel.test", "Alice Local", None).await;
         assert_eq!(local["organization"], "Acme Zitadel");
+        assert_eq!(local["sso_linked"], false);
 
         let unverified = json!({ "email_verified": false });
         let res = sign_in(&app, &op, Plan { claims: unverified, ..Plan::default() }).await;
@@ -323,6 +325,7 @@ with_provider! {
         let res = sign_in(&app, &op, Plan::default()).await;
         let me = me_with_cookie(&app, &session_of(&res).expect("linked")).await;
         assert_eq!(me["id"], local["id"], "the same account");
+        assert_eq!(me["sso_linked"], true);
         let links = events(&app, "link_sso_identity").await;
         assert_eq!(links.len(), 1);
         assert_eq!(links[0]["sub"], "zitadel-alice");

@@ -19,6 +19,8 @@ pub struct UserRecord {
     pub mfa_enabled: bool,
     /// The last SSO sign-in showed a second factor at the provider.
     pub sso_mfa: bool,
+    /// Linked to an identity at the SSO provider (`user_identities`).
+    pub sso_linked: bool,
     pub must_change_password: bool,
     pub organization_require_mfa: bool,
     pub totp_secret: Option<Vec<u8>>,
@@ -39,7 +41,8 @@ pub struct NewUser<'a> {
 
 const SELECT: &str = "SELECT u.id, u.organization_id, o.name AS organization_name, o.status AS organization_status, \
                       u.email, u.name, u.password_hash, u.role, u.status, u.mfa_enabled, u.sso_mfa, u.must_change_password, \
-                      o.require_mfa AS organization_require_mfa, u.totp_secret, u.totp_pending_secret, u.created_at \
+                      o.require_mfa AS organization_require_mfa, u.totp_secret, u.totp_pending_secret, u.created_at, \
+                      EXISTS (SELECT 1 FROM user_identities i WHERE i.user_id = u.id) AS sso_linked \
                       FROM users u JOIN organizations o ON o.id = u.organization_id";
 
 impl Db {

@@ -71,6 +71,7 @@ pub(crate) fn user_view(u: &UserRecord) -> User {
         organization_id: OrgId(u.organization_id),
         role: Role::parse(&u.role).unwrap_or(Role::User),
         mfa_enabled: u.mfa_enabled || u.sso_mfa,
+        sso_linked: u.sso_linked,
         created_at: u.created_at,
     }
 }
