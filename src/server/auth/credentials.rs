@@ -19,21 +19,38 @@ pub fn cookie_name(config: &Config) -> &'static str {
     }
 }
 
+/// The cookie that binds an SSO sign-in in flight to this browser; it only
+/// goes to the callback, so `__Secure-` (not `__Host-`, which needs Path=/).
+pub fn flow_cookie_name(config: &Config) -> &'static str {
+    if config.https() {
+        "__Secure-neosc_oidc"
+    } else {
+        "neosc_oidc"
+    }
+}
+
+/// Every cookie of ours: HttpOnly, SameSite=Lax (so the session and the SSO
+/// flow survive the identity provider's top-level redirect back), Secure
+/// with https. `value` is base64url or empty.
+fn cookie(config: &Config, name: &str, value: &str, path: &str, max_age_secs: u64) -> HeaderValue {
+    let secure = if config.https() { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"))
+        .expect("cookie values are base64url")
+}
+
 /// `Set-Cookie` for a new session.
 pub fn session_cookie(config: &Config, token: &str, max_age_secs: u64) -> HeaderValue {
-    let secure = if config.https() { "; Secure" } else { "" };
-    let value = format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}",
-        cookie_name(config)
-    );
-    HeaderValue::from_str(&value).expect("token is base64url")
+    cookie(config, cookie_name(config), token, "/", max_age_secs)
 }
 
 /// `Set-Cookie` that removes the session cookie.
 pub fn clear_cookie(config: &Config) -> HeaderValue {
-    let secure = if config.https() { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(config)))
-        .expect("static cookie")
+    cookie(config, cookie_name(config), "", "/", 0)
+}
+
+/// `Set-Cookie` for an SSO flow (`""` with 0 removes it).
+pub fn flow_cookie(config: &Config, value: &str, max_age_secs: u64) -> HeaderValue {
+    cookie(config, flow_cookie_name(config), value, "/auth/callback", max_age_secs)
 }
 
 /// The bearer token if there is one, else the session cookie.

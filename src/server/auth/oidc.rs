@@ -422,7 +422,7 @@ impl OidcProvider {
         let cfg = &self.inner.config;
         let keys = d.keys.lock().expect("keys lock").set.clone();
         let algs: Vec<CoreJwsSigningAlgorithm> =
-            cfg.signing_algs.iter().filter_map(|a| serde_plain_alg(a)).collect();
+            cfg.signing_algs.iter().filter_map(|a| signing_alg_named(a)).collect();
         let trusted: HashSet<String> = cfg.extra_audiences.iter().cloned().collect();
         let clock = self.inner.clock.clone();
         let iat_clock = self.inner.clock.clone();
@@ -498,7 +498,8 @@ impl OidcProvider {
     }
 }
 
-fn serde_plain_alg(name: &str) -> Option<CoreJwsSigningAlgorithm> {
+/// `RS256` → the crate's algorithm value (its serde names are the JOSE ones).
+fn signing_alg_named(name: &str) -> Option<CoreJwsSigningAlgorithm> {
     serde_json::from_value(Value::String(name.to_owned())).ok()
 }
 

@@ -31,7 +31,7 @@ pub struct NewOrganization<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub(super) const COLUMNS: &str = "id, name, slug, domain, status, seat_limit, require_mfa, external_id, is_default, \
+const COLUMNS: &str = "id, name, slug, domain, status, seat_limit, require_mfa, external_id, is_default, \
                        users_count, workspaces_count, created_at, updated_at";
 
 impl Db {
@@ -54,6 +54,22 @@ impl Db {
     pub async fn org_by_id(&mut self, id: Uuid) -> DbResult<Option<OrgRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1");
         Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(id).fetch_optional(c).await)?)
+    }
+
+    /// The organization an identity provider knows by `external_id`.
+    pub async fn org_by_external_id(&mut self, external_id: &str) -> DbResult<Option<OrgRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM organizations WHERE external_id = $1");
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(external_id).fetch_optional(c).await)?)
+    }
+
+    pub async fn set_org_external_id(&mut self, org_id: Uuid, external_id: &str) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query("UPDATE organizations SET external_id = $2 WHERE id = $1")
+            .bind(org_id)
+            .bind(external_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// Names are unique regardless of case.

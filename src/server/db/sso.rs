@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{on_conn, Db, DbResult, OrgRecord};
+use super::{on_conn, Db, DbResult};
 
 /// A sign-in between the redirect to the provider and its callback.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -133,22 +133,6 @@ impl Db {
             .bind(user_id)
             .bind(mfa)
             .bind(now)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
-    /// The organization an identity provider knows by `external_id`.
-    pub async fn org_by_external_id(&mut self, external_id: &str) -> DbResult<Option<OrgRecord>> {
-        let sql = format!("SELECT {} FROM organizations WHERE external_id = $1", super::orgs::COLUMNS);
-        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(external_id).fetch_optional(c).await)?)
-    }
-
-    pub async fn set_org_external_id(&mut self, org_id: Uuid, external_id: &str) -> DbResult<()> {
-        on_conn!(self, |c| sqlx::query("UPDATE organizations SET external_id = $2 WHERE id = $1")
-            .bind(org_id)
-            .bind(external_id)
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;

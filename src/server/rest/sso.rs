@@ -3,7 +3,7 @@
 //! (`POST /api/auth/sso`).
 
 use axum::extract::{Form, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -11,32 +11,11 @@ use utoipa::ToSchema;
 use super::auth::TokenResponse;
 use super::{ApiJson, Meta};
 use crate::model::stage_path;
-use crate::server::auth::credentials::{cookie_value, session_cookie, token_from_headers};
-use crate::server::config::Config;
+use crate::server::auth::credentials::{cookie_value, flow_cookie, flow_cookie_name, session_cookie, token_from_headers};
 use crate::server::db::SessionStage;
 use crate::server::error::{Problem, ServiceError};
 use crate::server::service::{auth, sso};
 use crate::server::state::AppState;
-
-/// The cookie that binds a sign-in in flight to this browser. SameSite=Lax
-/// so it comes back with the provider's top-level redirect to the
-/// callback; limited to that path.
-fn flow_cookie_name(config: &Config) -> &'static str {
-    if config.https() {
-        "__Secure-neosc_oidc"
-    } else {
-        "neosc_oidc"
-    }
-}
-
-fn flow_cookie(config: &Config, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if config.https() { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{}={value}; Path=/auth/callback; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        flow_cookie_name(config)
-    ))
-    .expect("token is base64url")
-}
 
 /// Back to the sign-in page with the code of the reason, which the page
 /// turns into its own words.
@@ -63,7 +42,7 @@ pub async fn start(State(state): State<AppState>, Meta(meta): Meta, Form(q): For
     match sso::begin(&state, q.return_to.as_deref(), &meta).await {
         Ok(start) => {
             let mut res = Redirect::to(&start.redirect_to).into_response();
-            let max_age = sso::FLOW_TTL.num_seconds();
+            let max_age = sso::FLOW_TTL.num_seconds().unsigned_abs();
             res.headers_mut().append(header::SET_COOKIE, flow_cookie(&state.config, &start.flow_cookie, max_age));
             res
         }

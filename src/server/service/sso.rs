@@ -390,7 +390,7 @@ async fn resolve_org(state: &AppState, db: &mut Db, login: &VerifiedLogin, meta:
     }
     let name = free_org_name(db, name.as_deref(), &external_id).await?;
     let domain = free_domain(db, primary_domain.as_deref(), &external_id).await?;
-    let org = create_org(db, &name, &domain, false, now).await?;
+    let mut org = create_org(db, &name, &domain, false, now).await?;
     db.set_org_external_id(org.id, &external_id).await?;
     audit::record(db, now, meta, Event {
         org: Some(org.id),
@@ -400,7 +400,8 @@ async fn resolve_org(state: &AppState, db: &mut Db, login: &VerifiedLogin, meta:
         details: json!({ "name": org.name, "domain": org.domain, "source": "sso", "issuer": login.issuer, "external_id": external_id }),
     })
     .await?;
-    Ok(db.org_by_id(org.id).await?.unwrap_or(org))
+    org.external_id = Some(external_id);
+    Ok(org)
 }
 
 /// The provider's organization name, or a variant of it when a local
