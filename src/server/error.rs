@@ -132,6 +132,11 @@ pub struct Problem {
     /// The request field the problem is about, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// This occurrence: the request id (also the `X-Request-Id` response
+    /// header and the field of every log line of the request), to quote
+    /// when reporting it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 impl Problem {
@@ -143,6 +148,7 @@ impl Problem {
             status: status.as_u16(),
             detail,
             field,
+            instance: super::request_id::current().map(|id| format!("urn:neosc:request:{id}")),
         }
     }
 

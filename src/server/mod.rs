@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod mailer;
+pub mod request_id;
 pub mod rest;
 pub mod service;
 pub mod sfn;
