@@ -33,7 +33,7 @@ fn system() -> RequestMeta {
 
 pub async fn ensure_default_org(state: &AppState) -> ServiceResult<OrgRecord> {
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     if let Some(org) = db.default_org().await? {
         return Ok(org);
     }
@@ -56,7 +56,7 @@ pub async fn ensure_default_org(state: &AppState) -> ServiceResult<OrgRecord> {
 /// `NEOSC_ADMIN_PASSWORD`. Without a password a strong one is generated
 /// and printed once; there is never a fixed default.
 async fn ensure_platform_admin(state: &AppState, default_org: &OrgRecord) -> ServiceResult<()> {
-    if state.store.read().await?.count_users_with_role(Role::PlatformAdmin.as_str()).await? > 0 {
+    if state.store.conn().await?.count_users_with_role(Role::PlatformAdmin).await? > 0 {
         return Ok(());
     }
     let raw_email = state.config.admin_email.clone().unwrap_or_else(|| format!("admin@{}", default_org.domain));
@@ -70,8 +70,8 @@ async fn ensure_platform_admin(state: &AppState, default_org: &OrgRecord) -> Ser
         .map_err(|e| ServiceError::validation(format!("NEOSC_ADMIN_PASSWORD: {}", e.message)))?;
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
-    if db.count_users_with_role(Role::PlatformAdmin.as_str()).await? > 0 {
+    let mut db = state.store.begin().await?;
+    if db.count_users_with_role(Role::PlatformAdmin).await? > 0 {
         return Ok(());
     }
     if db.user_by_email(email.as_str()).await?.is_some() {
@@ -87,7 +87,7 @@ async fn ensure_platform_admin(state: &AppState, default_org: &OrgRecord) -> Ser
         email: email.as_str(),
         name: "Platform Admin",
         password_hash: Some(&hash),
-        role: Role::PlatformAdmin.as_str(),
+        role: Role::PlatformAdmin,
         now,
     })
     .await?;
@@ -124,7 +124,7 @@ async fn load_demo(state: &AppState) -> ServiceResult<()> {
     let mut admins = Vec::new();
     for (name, domain, users, workspaces) in DEMO_ORGS {
         let now = state.clock.now();
-        let mut db = state.store.write().await?;
+        let mut db = state.store.begin().await?;
         if db.org_by_name(name).await?.is_some() {
             continue;
         }
@@ -151,7 +151,7 @@ async fn load_demo(state: &AppState) -> ServiceResult<()> {
                 email: &email,
                 name: &format!("{first} {last}"),
                 password_hash,
-                role: role.as_str(),
+                role,
                 now,
             })
             .await?;
@@ -160,7 +160,7 @@ async fn load_demo(state: &AppState) -> ServiceResult<()> {
                 actor: None,
                 action: action::ADD_USER_TO_ORG,
                 target: Some(Target { kind: "user", id: UserId(id).to_string() }),
-                details: json!({ "email": email, "role": role.as_str(), "source": "demo" }),
+                details: json!({ "email": email, "role": role, "source": "demo" }),
             })
             .await?;
             if i == 0 {

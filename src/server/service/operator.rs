@@ -28,7 +28,7 @@ pub async fn create_account(state: &AppState, email: &str, name: &str, platform_
     let password = random_token();
     let hash = state.hasher.hash(password.clone()).await?;
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     if db.user_by_email(email.as_str()).await?.is_some() {
         return Err(ServiceError::Conflict(format!("{email} already has an account; use `neosc admin reset-password`.")));
     }
@@ -43,7 +43,7 @@ pub async fn create_account(state: &AppState, email: &str, name: &str, platform_
         email: email.as_str(),
         name: name.trim(),
         password_hash: Some(&hash),
-        role: role.as_str(),
+        role,
         now,
     })
     .await?;
@@ -53,7 +53,7 @@ pub async fn create_account(state: &AppState, email: &str, name: &str, platform_
         actor: None,
         action: action::ADD_USER_TO_ORG,
         target: Some(Target { kind: "user", id: UserId(id).to_string() }),
-        details: json!({ "email": email.as_str(), "role": role.as_str(), "source": "operator_cli" }),
+        details: json!({ "email": email.as_str(), "role": role, "source": "operator_cli" }),
     })
     .await?;
     db.commit().await?;
@@ -67,7 +67,7 @@ pub async fn reset_password(state: &AppState, email: &str) -> ServiceResult<Stri
     let password = random_token();
     let hash = state.hasher.hash(password.clone()).await?;
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     let user = db
         .user_by_email(email.as_str())
         .await?

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::audit::{self, action, Event, Target};
 use super::auth::{insert_member, open_session_with, SignedIn};
 use super::orgs::{create_org, org_target};
-use crate::model::{Email, OrgName, Role, SsoRefusal, UserId};
+use crate::model::{Email, OrgName, OrgStatus, Role, SsoRefusal, UserId, UserStatus};
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::oidc::{OidcError, OidcProvider, VerifiedLogin};
 use crate::server::auth::token::{hash_token, random_token};
@@ -100,7 +100,7 @@ pub async fn begin(state: &AppState, return_to: Option<&str>, meta: &RequestMeta
     };
     let cookie = random_token();
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     db.insert_oidc_flow(&NewOidcFlow {
         id_hash: &hash_token(&cookie),
         state: &request.state,
@@ -126,7 +126,7 @@ pub async fn callback(
     let oidc = provider(state)?;
     let flow = match flow_cookie {
         Some(c) => {
-            let mut db = state.store.write().await?;
+            let mut db = state.store.begin().await?;
             let flow = db.take_oidc_flow(&hash_token(c)).await?;
             db.commit().await?;
             flow
@@ -173,7 +173,7 @@ async fn exchange_id_token(state: &AppState, id_token: &str, meta: &RequestMeta)
         Err(e) => return Err(refuse(state, meta, Refusal::from(e)).await),
     };
     {
-        let mut db = state.store.write().await?;
+        let mut db = state.store.begin().await?;
         let fresh = db.claim_id_token(&hash_token(login.raw_id_token.trim()), login.expires_at).await?;
         db.commit().await?;
         if !fresh {
@@ -187,7 +187,7 @@ async fn exchange_id_token(state: &AppState, id_token: &str, meta: &RequestMeta)
 /// provider's end-session endpoint when the session came from SSO.
 pub async fn end_session_url(state: &AppState, session_id: Option<Uuid>) -> ServiceResult<Option<String>> {
     let (Some(oidc), Some(session)) = (state.oidc.as_ref(), session_id) else { return Ok(None) };
-    let id_token = state.store.read().await?.session_id_token(session).await?;
+    let id_token = state.store.conn().await?.session_id_token(session).await?;
     match id_token {
         Some(token) => Ok(oidc.end_session_url(Some(&token)).await),
         None => Ok(None),
@@ -210,7 +210,7 @@ impl Refusal {
     }
 
     fn policy(code: &'static str, error: ServiceError, org: Option<Uuid>) -> Self {
-        Self { detail: error.to_string(), error, code, org }
+        Self { detail: error.log_detail(), error, code, org }
     }
 }
 
@@ -249,7 +249,7 @@ async fn refuse(state: &AppState, meta: &RequestMeta, r: Refusal) -> SsoRefused 
     let now = state.clock.now();
     let issuer = state.oidc.as_ref().map(|o| o.issuer().to_owned());
     let recorded = async {
-        let mut db = state.store.write().await?;
+        let mut db = state.store.begin().await?;
         audit::record(&mut db, now, meta, Event {
             org: r.org,
             actor: None,
@@ -263,7 +263,7 @@ async fn refuse(state: &AppState, meta: &RequestMeta, r: Refusal) -> SsoRefused 
     }
     .await;
     if let Err(e) = recorded {
-        tracing::error!(error = %e, "could not record sso_login_failed");
+        tracing::error!(error = %e.log_detail(), "could not record sso_login_failed");
     }
     SsoRefused { refusal: public_refusal(r.code), error: r.error }
 }
@@ -277,7 +277,7 @@ async fn sign_in(
     method: &str,
     meta: &RequestMeta,
 ) -> Result<SignedIn, SsoRefused> {
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     match sign_in_tx(state, &mut db, &login, kind, method, meta).await {
         Ok(signed_in) => {
             db.commit().await?;
@@ -317,7 +317,7 @@ async fn sign_in_tx(
 ) -> Result<SignedIn, Refusal> {
     let now = state.clock.now();
     let org = resolve_org(state, db, login, meta).await?;
-    if org.status != "active" {
+    if org.status != OrgStatus::Active {
         return Err(Refusal::policy(
             "organization_suspended",
             ServiceError::Forbidden(format!("Your organization “{}” is suspended.", org.name)),
@@ -325,7 +325,7 @@ async fn sign_in_tx(
         ));
     }
     let user = resolve_user(state, db, login, &org, meta).await?;
-    if user.status != "active" {
+    if user.status != UserStatus::Active {
         return Err(Refusal::policy(
             "user_disabled",
             ServiceError::Forbidden("This account is disabled. Contact your organization's admin.".into()),
@@ -337,7 +337,7 @@ async fn sign_in_tx(
     let mfa = login.second_factor();
     db.set_user_sso_mfa(user.id, mfa, now).await?;
     db.touch_identity(&login.issuer, &login.subject, login.email.as_deref(), now).await?;
-    let user = db.user_by_id(user.id).await?.ok_or_else(|| ServiceError::internal("user vanished"))?;
+    let user = db.user_by_id(user.id).await?.ok_or_else(|| ServiceError::bug("the signed-in user's row is missing"))?;
 
     if org.require_mfa && !mfa && !user.mfa_enabled {
         return Err(Refusal::policy(
@@ -455,7 +455,7 @@ async fn free_domain(db: &mut Db, claimed: Option<&str>, external_id: &str) -> R
 async fn resolve_user(state: &AppState, db: &mut Db, login: &VerifiedLogin, org: &OrgRecord, meta: &RequestMeta) -> Result<UserRecord, Refusal> {
     let now = state.clock.now();
     if let Some(user_id) = db.user_id_by_identity(&login.issuer, &login.subject).await? {
-        let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::internal("identity without user"))?;
+        let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("an identity's user row is missing"))?;
         if user.organization_id != org.id {
             return Err(Refusal::policy(
                 "organization_changed",
@@ -532,21 +532,21 @@ async fn resolve_user(state: &AppState, db: &mut Db, login: &VerifiedLogin, org:
         email: email.as_str(),
         name: &name,
         password_hash: None,
-        role: role.as_str(),
+        role,
         now,
     })
     .await
-    .map_err(|e| Refusal { code: "seat_limit_or_conflict", detail: e.to_string(), error: e, org: Some(org.id) })?;
+    .map_err(|e| Refusal { code: "seat_limit_or_conflict", detail: e.log_detail(), error: e, org: Some(org.id) })?;
     db.insert_identity(&login.issuer, &login.subject, user_id, Some(email.as_str()), now).await?;
     audit::record(db, now, meta, Event {
         org: Some(org.id),
         actor: Some(user_id),
         action: action::ADD_USER_TO_ORG,
         target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
-        details: json!({ "email": email.as_str(), "role": role.as_str(), "source": "sso", "issuer": login.issuer, "sub": login.subject }),
+        details: json!({ "email": email.as_str(), "role": role, "source": "sso", "issuer": login.issuer, "sub": login.subject }),
     })
     .await?;
-    Ok(db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::internal("user vanished"))?)
+    Ok(db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("the new member's row is missing"))?)
 }
 
 /// The role the provider's claims give in this organization: role keys
@@ -573,18 +573,18 @@ fn mapped_role(state: &AppState, login: &VerifiedLogin, org: &OrgRecord) -> Role
 /// Brings the user's role in line with the claims at every sign-in. A
 /// platform admin made here stays one: SSO never demotes them.
 async fn apply_role(state: &AppState, db: &mut Db, login: &VerifiedLogin, org: &OrgRecord, user: &UserRecord, meta: &RequestMeta) -> Result<Role, Refusal> {
-    let current = Role::parse(&user.role).unwrap_or(Role::User);
+    let current = user.role;
     let wanted = mapped_role(state, login, org);
     let next = if current == Role::PlatformAdmin { Role::PlatformAdmin } else { wanted };
     if next != current {
         let now = state.clock.now();
-        db.set_user_role(user.id, next.as_str(), now).await?;
+        db.set_user_role(user.id, next, now).await?;
         audit::record(db, now, meta, Event {
             org: Some(org.id),
             actor: None,
             action: action::CHANGE_USER_ROLE,
             target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
-            details: json!({ "from": current.as_str(), "to": next.as_str(), "source": "sso" }),
+            details: json!({ "from": current, "to": next, "source": "sso" }),
         })
         .await?;
     }

@@ -63,7 +63,7 @@ pub async fn guard(
     let now = state.clock.now();
     let mut wait = Duration::zero();
     {
-        let mut db = state.store.read().await?;
+        let mut db = state.store.conn().await?;
         for (subject, _) in subjects {
             if let Some(until) = db.throttle_get(subject).await?.and_then(|r| r.blocked_until) {
                 wait = wait.max(until - now);
@@ -75,7 +75,7 @@ pub async fn guard(
     }
     // Rounded up: retrying at Retry-After must not be too early.
     let secs = ((wait.num_milliseconds() + 999) / 1000).max(1) as u64;
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     audit::record(&mut db, now, meta, Event {
         org,
         actor: None,
