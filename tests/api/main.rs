@@ -10,6 +10,7 @@ mod matrix;
 mod oidc_op;
 mod organizations;
 mod platform;
+mod rules;
 mod sso;
 mod tenancy;
 mod validation;
