@@ -54,3 +54,36 @@ impl std::fmt::Display for ValidationError {
 }
 
 impl std::error::Error for ValidationError {}
+
+#[cfg(test)]
+mod state_names {
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+
+    use super::*;
+
+    /// Each state's name is the same for JSON, `as_str` (audit details,
+    /// logs) and the database (sqlx's `rename_all`, like serde's), and a
+    /// stranger is refused, not defaulted.
+    fn agree<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug + Copy>(all: &[T], name: fn(T) -> &'static str) {
+        for state in all {
+            assert_eq!(serde_json::to_value(state).unwrap(), serde_json::Value::from(name(*state)));
+            assert_eq!(serde_json::from_value::<T>(name(*state).into()).unwrap(), *state);
+        }
+        assert!(serde_json::from_str::<T>(r#""owner""#).is_err());
+    }
+
+    #[test]
+    fn every_state_has_one_name() {
+        agree(&[Role::PlatformAdmin, Role::OrgAdmin, Role::User], Role::as_str);
+        agree(&[UserStatus::Active, UserStatus::Disabled], UserStatus::as_str);
+        agree(&[OrgStatus::Active, OrgStatus::Suspended], OrgStatus::as_str);
+        agree(&[SessionKind::Browser, SessionKind::Api], SessionKind::as_str);
+        agree(
+            &[SessionStage::Full, SessionStage::MfaPending, SessionStage::EnrolRequired, SessionStage::PasswordChangeRequired],
+            SessionStage::as_str,
+        );
+        assert_eq!(Role::parse("org_admin"), Some(Role::OrgAdmin));
+        assert_eq!(Role::parse("Org_Admin"), None);
+    }
+}

@@ -201,3 +201,20 @@ impl From<ServiceError> for AppError {
         AppError { kind: e.kind(), message: e.public_message(), field }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_keep_their_cause_for_the_log_only() {
+        let io = std::io::Error::other("disk on fire");
+        let e = ServiceError::internal(anyhow::Error::new(io).context("writing the audit event"));
+        assert_eq!(e.log_detail(), "internal error: writing the audit event: disk on fire");
+        assert!(std::error::Error::source(&e).is_some(), "the cause is the error's source");
+        assert!(!e.public_message().contains("fire"));
+        let app: AppError = e.into();
+        assert_eq!(app.kind, ErrorKind::Internal);
+        assert!(!app.message.contains("fire"));
+    }
+}
