@@ -195,3 +195,18 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    async fn the_states_are_schemas_of_the_api_document(app: TestApp) {
+        let doc: Value = app.get("/api/openapi.json").send().await.unwrap().json().await.unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for state in ["Role", "UserStatus", "OrgStatus", "SessionKind"] {
+            assert!(schemas[state]["enum"].is_array(), "{state} is an enum schema: {}", schemas[state]);
+        }
+        let text = doc.to_string();
+        for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(schemas.get(name).is_some(), "dangling $ref to {name}");
+        }
+    }
+}
