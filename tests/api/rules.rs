@@ -15,13 +15,7 @@ use crate::helpers::*;
 
 /// Calls a server function as the holder of the session `token`.
 async fn call(app: &TestApp, token: &str, function: &str, form: &[(&str, &str)]) -> StatusCode {
-    app.post(&format!("/api/fn/{function}"))
-        .header("cookie", format!("neosc_session={token}"))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-        .status()
+    app.post(&format!("/api/fn/{function}")).header("cookie", format!("neosc_session={token}")).form(form).send().await.unwrap().status()
 }
 
 fn id(user: &Value) -> &str {

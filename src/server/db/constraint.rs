@@ -39,11 +39,7 @@ const KNOWN: [(Constraint, &str, &str); 7] = [
     (Constraint::OrgSlug, "organizations_slug_key", "UNIQUE constraint failed: organizations.slug"),
     (Constraint::OrgExternalId, "organizations_external_id_key", "UNIQUE constraint failed: organizations.external_id"),
     (Constraint::SeatLimit, "organizations_seat_limit", "CHECK constraint failed: seat_limit IS NULL OR users_count <= seat_limit"),
-    (
-        Constraint::OpenInvitation,
-        "invitations_open_key",
-        "UNIQUE constraint failed: invitations.organization_id, invitations.email",
-    ),
+    (Constraint::OpenInvitation, "invitations_open_key", "UNIQUE constraint failed: invitations.organization_id, invitations.email"),
 ];
 
 impl Constraint {

@@ -144,7 +144,8 @@ impl Db {
         .bind(org_id)
         .bind(email)
         .fetch_one(c)
-        .await)? > 0)
+        .await)?
+            > 0)
     }
 
     pub async fn clear_removed(&mut self, org_id: Uuid, email: &str) -> DbResult<()> {

@@ -26,14 +26,14 @@ mod throttle;
 mod users;
 mod workspaces;
 
+pub use api_tokens::ApiTokenRecord;
 pub use audit::{AuditRecord, NewAuditEvent};
 pub use constraint::Constraint;
 pub use invitations::{InvitationRecord, NewInvitation};
 pub use orgs::{NewOrganization, OrgRecord};
 pub use seed::{SeedRun, SeededOrgCounts};
-pub use api_tokens::ApiTokenRecord;
-pub use sso::{NewOidcFlow, OidcFlowRecord};
 pub use sessions::{NewSession, SessionKind, SessionRecord, SessionStage};
+pub use sso::{NewOidcFlow, OidcFlowRecord};
 pub use throttle::ThrottleRecord;
 pub use users::{NewUser, UserRecord};
 
@@ -134,11 +134,7 @@ impl Store {
             }
             Some(Backend::Postgres) => {
                 let opts = PgConnectOptions::from_str(url)?;
-                let pool = PgPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(opts)
-                    .await?;
+                let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
                 Ok(Store::Postgres(pool))
             }
             None => Err(DbError::UnsupportedUrl(url.to_owned())),
@@ -273,8 +269,7 @@ impl Db {
     }
 
     pub async fn ping(&mut self) -> DbResult<()> {
-        on_conn!(self, |c| sqlx::query("SELECT 1").execute(c).await
-            .map(|r| r.rows_affected()))?;
+        on_conn!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

@@ -131,12 +131,7 @@ impl Db {
              ORDER BY created_at, id LIMIT $2 OFFSET $3"
         );
         let pattern = like_pattern(search);
-        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql)
-            .bind(&pattern)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(c)
-            .await)?)
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(&pattern).bind(limit).bind(offset).fetch_all(c).await)?)
     }
 
     /// How many organizations there are, or match `search`.
@@ -174,19 +169,15 @@ impl Db {
     /// so the caller can pick the first free one.
     pub async fn slugs_like(&mut self, base: &str) -> DbResult<Vec<String>> {
         let pattern = format!("{}-%", base.replace(['%', '_'], ""));
-        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, String>(
-            "SELECT slug FROM organizations WHERE slug = $1 OR slug LIKE $2"
-        )
-        .bind(base)
-        .bind(&pattern)
-        .fetch_all(c)
-        .await)?)
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, String>("SELECT slug FROM organizations WHERE slug = $1 OR slug LIKE $2")
+            .bind(base)
+            .bind(&pattern)
+            .fetch_all(c)
+            .await)?)
     }
 
     pub async fn count_orgs(&mut self) -> DbResult<i64> {
-        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations")
-            .fetch_one(c)
-            .await)?)
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations").fetch_one(c).await)?)
     }
 }
 

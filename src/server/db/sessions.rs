@@ -51,7 +51,7 @@ impl Db {
         .bind(new.id_token)
         .execute(c)
         .await
-            .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -71,8 +71,8 @@ impl Db {
     }
 
     pub async fn delete_session(&mut self, id: Uuid) -> DbResult<bool> {
-        let done = on_conn!(self, |c| sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(c).await
-            .map(|r| r.rows_affected()))?;
+        let done =
+            on_conn!(self, |c| sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(c).await.map(|r| r.rows_affected()))?;
         Ok(done > 0)
     }
 

@@ -63,7 +63,7 @@ impl Db {
         .bind(new.now)
         .execute(c)
         .await
-            .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -88,18 +88,13 @@ impl Db {
     }
 
     pub async fn count_users_with_role(&mut self, role: Role) -> DbResult<i64> {
-        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE role = $1")
-            .bind(role)
-            .fetch_one(c)
-            .await)?)
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE role = $1").bind(role).fetch_one(c).await)?)
     }
 
     /// Replaces the stored password hash: after a change, on a rehash with new
     /// parameters, or with `must_change` for an operator's one-time password.
     pub async fn set_password_hash(&mut self, user_id: Uuid, hash: &str, must_change: bool, now: DateTime<Utc>) -> DbResult<()> {
-        on_conn!(self, |c| sqlx::query(
-            "UPDATE users SET password_hash = $2, must_change_password = $4, updated_at = $3 WHERE id = $1"
-        )
+        on_conn!(self, |c| sqlx::query("UPDATE users SET password_hash = $2, must_change_password = $4, updated_at = $3 WHERE id = $1")
             .bind(user_id)
             .bind(hash)
             .bind(now)
@@ -194,13 +189,15 @@ impl Db {
 
     pub async fn count_members_matching(&mut self, org_id: Uuid, search: Option<&str>) -> DbResult<i64> {
         let pattern = search.map(super::orgs::like_pattern);
-        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
+        Ok(on_conn!(self, |c| {
+            sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM users u WHERE u.organization_id = $1 AND ($2 IS NULL OR lower(u.name) LIKE $2 ESCAPE '\\' OR u.email LIKE $2 ESCAPE '\\')"
         )
         .bind(org_id)
         .bind(pattern.as_deref())
         .fetch_one(c)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Active org admins of an organization: the last one stays.
@@ -219,22 +216,16 @@ impl Db {
     /// with it (ON DELETE CASCADE) and the organization's count follows by
     /// trigger. Audit events keep the id as text.
     pub async fn delete_user(&mut self, user_id: Uuid) -> DbResult<()> {
-        on_conn!(self, |c| sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(user_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        on_conn!(self, |c| sqlx::query("DELETE FROM users WHERE id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Ends every session of every member of an organization (suspension).
     pub async fn delete_sessions_of_org(&mut self, org_id: Uuid) -> DbResult<u64> {
-        Ok(on_conn!(self, |c| sqlx::query(
-            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE organization_id = $1)"
-        )
-        .bind(org_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?)
+        Ok(on_conn!(self, |c| sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE organization_id = $1)")
+            .bind(org_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?)
     }
 }

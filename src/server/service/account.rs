@@ -46,7 +46,10 @@ pub async fn change_password(
         return Err(ServiceError::Validation { field: Some("current_password"), message: "The current password is not correct.".into() });
     }
     if current == new {
-        return Err(ServiceError::Validation { field: Some("new_password"), message: "The new password must differ from the current one.".into() });
+        return Err(ServiceError::Validation {
+            field: Some("new_password"),
+            message: "The new password must differ from the current one.".into(),
+        });
     }
     let password = new_password(state, new, &email).map_err(|e| match e {
         ServiceError::Validation { message, .. } => ServiceError::Validation { field: Some("new_password"), message },
@@ -64,13 +67,18 @@ pub async fn change_password(
     }
     db.set_password_hash(user.id, &hash, false, now).await?;
     let ended = db.delete_sessions_of_user(user.id, principal.session_id()).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(user.organization_id),
-        actor: Some(user.id),
-        action: action::CHANGE_PASSWORD,
-        target: None,
-        details: json!({ "other_sessions_ended": ended }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(user.organization_id),
+            actor: Some(user.id),
+            action: action::CHANGE_PASSWORD,
+            target: None,
+            details: json!({ "other_sessions_ended": ended }),
+        },
+    )
     .await?;
     let next = if principal.stage == SessionStage::PasswordChangeRequired {
         Some(advance(state, &mut db, principal, true, kind, meta).await?)
@@ -107,13 +115,18 @@ pub async fn end_session(state: &AppState, principal: &Principal, session_id: Uu
     if !db.delete_session_of_user(principal.user.id, session_id).await? {
         return Err(ServiceError::NotFound("No such session.".into()));
     }
-    audit::record(&mut db, now, meta, Event {
-        org: Some(principal.org_id()),
-        actor: Some(principal.user.id),
-        action: action::END_SESSION,
-        target: Some(Target { kind: "session", id: session_id.to_string() }),
-        details: json!({ "own": true }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(principal.org_id()),
+            actor: Some(principal.user.id),
+            action: action::END_SESSION,
+            target: Some(Target { kind: "session", id: session_id.to_string() }),
+            details: json!({ "own": true }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(())
@@ -156,13 +169,18 @@ pub async fn create_api_token(
     let token = format!("{API_TOKEN_PREFIX}{}", random_token());
     let mut db = state.store.begin().await?;
     let record = db.insert_api_token(principal.user.id, name, &hash_token(&token), now, expires_at).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(principal.org_id()),
-        actor: Some(principal.user.id),
-        action: action::CREATE_API_TOKEN,
-        target: Some(Target { kind: "api_token", id: record.id.to_string() }),
-        details: json!({ "name": name, "expires_at": expires_at }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(principal.org_id()),
+            actor: Some(principal.user.id),
+            action: action::CREATE_API_TOKEN,
+            target: Some(Target { kind: "api_token", id: record.id.to_string() }),
+            details: json!({ "name": name, "expires_at": expires_at }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(NewApiToken { token, record })
@@ -178,13 +196,18 @@ pub async fn revoke_api_token(state: &AppState, principal: &Principal, id: Uuid,
     if !db.delete_api_token(principal.user.id, id).await? {
         return Err(ServiceError::NotFound("No such API token.".into()));
     }
-    audit::record(&mut db, now, meta, Event {
-        org: Some(principal.org_id()),
-        actor: Some(principal.user.id),
-        action: action::REVOKE_API_TOKEN,
-        target: Some(Target { kind: "api_token", id: id.to_string() }),
-        details: json!({}),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(principal.org_id()),
+            actor: Some(principal.user.id),
+            action: action::REVOKE_API_TOKEN,
+            target: Some(Target { kind: "api_token", id: id.to_string() }),
+            details: json!({}),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(())

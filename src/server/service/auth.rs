@@ -84,13 +84,18 @@ pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta
         Placement::Join(org) => (org, Role::User),
         Placement::Create(name) => {
             let org = create_org(&mut db, &name, email.domain(), false, now).await?;
-            audit::record(&mut db, now, meta, Event {
-                org: Some(org.id),
-                actor: Some(user_id),
-                action: action::CREATE_ORGANIZATION,
-                target: Some(org_target(&org)),
-                details: json!({ "name": org.name, "domain": org.domain, "source": "registration" }),
-            })
+            audit::record(
+                &mut db,
+                now,
+                meta,
+                Event {
+                    org: Some(org.id),
+                    actor: Some(user_id),
+                    action: action::CREATE_ORGANIZATION,
+                    target: Some(org_target(&org)),
+                    details: json!({ "name": org.name, "domain": org.domain, "source": "registration" }),
+                },
+            )
             .await?;
             (org, Role::OrgAdmin)
         }
@@ -98,23 +103,32 @@ pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta
     if org.status != OrgStatus::Active {
         return Err(ServiceError::Forbidden(format!("“{}” is suspended and does not accept new members.", org.name)));
     }
-    insert_member(&mut db, &org, &NewUser {
-        id: user_id,
-        organization_id: org.id,
-        email: email.as_str(),
-        name: name.as_str(),
-        password_hash: Some(&hash),
-        role,
-        now,
-    })
+    insert_member(
+        &mut db,
+        &org,
+        &NewUser {
+            id: user_id,
+            organization_id: org.id,
+            email: email.as_str(),
+            name: name.as_str(),
+            password_hash: Some(&hash),
+            role,
+            now,
+        },
+    )
     .await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(user_id),
-        action: action::ADD_USER_TO_ORG,
-        target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
-        details: json!({ "email": email.as_str(), "role": role, "source": "registration" }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(user_id),
+            action: action::ADD_USER_TO_ORG,
+            target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
+            details: json!({ "email": email.as_str(), "role": role, "source": "registration" }),
+        },
+    )
     .await?;
     let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("the new member's row is missing"))?;
     let signed_in = open_session(state, &mut db, &user, next_stage(&user, false), kind, meta).await?;
@@ -183,11 +197,9 @@ async fn refuse_if_removed(db: &mut Db, org: &OrgRecord, email: &Email) -> Servi
 pub(crate) async fn insert_member(db: &mut Db, org: &OrgRecord, new: &NewUser<'_>) -> ServiceResult<()> {
     db.insert_user(new).await.map_err(|e| match e.constraint() {
         Some(Constraint::UserEmail) => ServiceError::Conflict("An account with this email already exists.".into()),
-        Some(Constraint::SeatLimit) => ServiceError::Conflict(format!(
-            "“{}” has reached its seat limit of {} users.",
-            org.name,
-            org.seat_limit.unwrap_or_default()
-        )),
+        Some(Constraint::SeatLimit) => {
+            ServiceError::Conflict(format!("“{}” has reached its seat limit of {} users.", org.name, org.seat_limit.unwrap_or_default()))
+        }
         _ => e.into(),
     })
 }
@@ -288,13 +300,18 @@ pub async fn login(state: &AppState, email: &str, password: &str, meta: &Request
         }
         _ => {
             throttle::fail(&mut db, &subjects, now).await?;
-            audit::record(&mut db, now, meta, Event {
-                org: user.as_ref().map(|u| u.organization_id),
-                actor: None,
-                action: action::LOGIN_FAILED,
-                target: user.as_ref().map(|u| Target { kind: "user", id: UserId(u.id).to_string() }),
-                details: json!({ "email": email.as_str(), "reason": "bad_credentials" }),
-            })
+            audit::record(
+                &mut db,
+                now,
+                meta,
+                Event {
+                    org: user.as_ref().map(|u| u.organization_id),
+                    actor: None,
+                    action: action::LOGIN_FAILED,
+                    target: user.as_ref().map(|u| Target { kind: "user", id: UserId(u.id).to_string() }),
+                    details: json!({ "email": email.as_str(), "reason": "bad_credentials" }),
+                },
+            )
             .await?;
             db.commit().await?;
             return Err(ServiceError::Unauthorized(BAD_CREDENTIALS.into()));
@@ -304,13 +321,18 @@ pub async fn login(state: &AppState, email: &str, password: &str, meta: &Request
     throttle::succeed(&mut db, email.as_str()).await?;
     let stage = next_stage(&user, false);
     let signed_in = open_session(state, &mut db, &user, stage, kind, meta).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(user.organization_id),
-        actor: Some(user.id),
-        action: action::LOGIN,
-        target: None,
-        details: json!({ "method": "password", "session": kind.as_str(), "stage": stage.as_str() }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(user.organization_id),
+            actor: Some(user.id),
+            action: action::LOGIN,
+            target: None,
+            details: json!({ "method": "password", "session": kind.as_str(), "stage": stage.as_str() }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(signed_in)
@@ -351,13 +373,12 @@ pub async fn logout(state: &AppState, principal: &Principal, meta: &RequestMeta)
     let now = state.clock.now();
     let mut db = state.store.begin().await?;
     db.delete_session(session).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(principal.org_id()),
-        actor: Some(principal.user.id),
-        action: action::LOGOUT,
-        target: None,
-        details: json!({}),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event { org: Some(principal.org_id()), actor: Some(principal.user.id), action: action::LOGOUT, target: None, details: json!({}) },
+    )
     .await?;
     db.commit().await?;
     Ok(())
@@ -373,12 +394,10 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> ServiceResul
     match principal.stage {
         SessionStage::Full => Ok(principal),
         SessionStage::MfaPending => Err(ServiceError::Unauthorized("Enter your authentication code to finish signing in.".into())),
-        SessionStage::EnrolRequired => Err(ServiceError::Forbidden(
-            "Your organization requires two-factor authentication. Set it up to continue.".into(),
-        )),
-        SessionStage::PasswordChangeRequired => {
-            Err(ServiceError::Forbidden("Choose a new password to continue.".into()))
+        SessionStage::EnrolRequired => {
+            Err(ServiceError::Forbidden("Your organization requires two-factor authentication. Set it up to continue.".into()))
         }
+        SessionStage::PasswordChangeRequired => Err(ServiceError::Forbidden("Choose a new password to continue.".into())),
     }
 }
 
@@ -429,7 +448,6 @@ pub fn me(principal: &Principal) -> User {
 pub(crate) fn unix_now(state: &AppState) -> i64 {
     state.clock.now().timestamp()
 }
-
 
 /// Ends the session `token` names, if it is one. Sign-in calls it with the
 /// cookie the browser came with, so the old session id dies with the

@@ -68,16 +68,23 @@ pub async fn create(
         })
         .await
         .map_err(|e| match e.constraint() {
-            Some(Constraint::OpenInvitation) => ServiceError::Conflict(format!("{email} already has an open invitation; resend it instead.")),
+            Some(Constraint::OpenInvitation) => {
+                ServiceError::Conflict(format!("{email} already has an open invitation; resend it instead."))
+            }
             _ => e.into(),
         })?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(principal.user.id),
-        action: action::INVITE_USER,
-        target: Some(Target { kind: "invitation", id: record.id.to_string() }),
-        details: json!({ "email": email.as_str(), "role": role }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(principal.user.id),
+            action: action::INVITE_USER,
+            target: Some(Target { kind: "invitation", id: record.id.to_string() }),
+            details: json!({ "email": email.as_str(), "role": role }),
+        },
+    )
     .await?;
     db.commit().await?;
     state.mailer.send_invitation(email.as_str(), &org.name, &link(state, &token));
@@ -104,13 +111,18 @@ pub async fn revoke(state: &AppState, principal: &Principal, org_id: Uuid, id: U
     let record = lock_open_invitation(&mut db, org.id, id).await?;
     let now = state.clock.now();
     db.revoke_invitation(record.id, now).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(principal.user.id),
-        action: action::REVOKE_INVITATION,
-        target: Some(Target { kind: "invitation", id: record.id.to_string() }),
-        details: json!({ "email": record.email }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(principal.user.id),
+            action: action::REVOKE_INVITATION,
+            target: Some(Target { kind: "invitation", id: record.id.to_string() }),
+            details: json!({ "email": record.email }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(())
@@ -124,13 +136,18 @@ pub async fn resend(state: &AppState, principal: &Principal, org_id: Uuid, id: U
     let now = state.clock.now();
     record.expires_at = now + VALID_FOR;
     db.reissue_invitation(record.id, &hash_token(&token), record.expires_at).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(principal.user.id),
-        action: action::INVITE_USER,
-        target: Some(Target { kind: "invitation", id: record.id.to_string() }),
-        details: json!({ "email": record.email, "role": record.role, "resent": true }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(principal.user.id),
+            action: action::INVITE_USER,
+            target: Some(Target { kind: "invitation", id: record.id.to_string() }),
+            details: json!({ "email": record.email, "role": record.role, "resent": true }),
+        },
+    )
     .await?;
     db.commit().await?;
     state.mailer.send_invitation(&record.email, &org.name, &link(state, &token));
@@ -200,24 +217,33 @@ pub async fn accept(
         return Err(dead());
     }
     let user_id = Uuid::now_v7();
-    insert_member(&mut db, &org, &NewUser {
-        id: user_id,
-        organization_id: org.id,
-        email: email.as_str(),
-        name: name.as_str(),
-        password_hash: Some(&hash),
-        role: record.role,
-        now,
-    })
+    insert_member(
+        &mut db,
+        &org,
+        &NewUser {
+            id: user_id,
+            organization_id: org.id,
+            email: email.as_str(),
+            name: name.as_str(),
+            password_hash: Some(&hash),
+            role: record.role,
+            now,
+        },
+    )
     .await?;
     db.clear_removed(org.id, email.as_str()).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(user_id),
-        action: action::ADD_USER_TO_ORG,
-        target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
-        details: json!({ "email": email.as_str(), "role": record.role, "source": "invitation", "invitation": record.id }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(user_id),
+            action: action::ADD_USER_TO_ORG,
+            target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
+            details: json!({ "email": email.as_str(), "role": record.role, "source": "invitation", "invitation": record.id }),
+        },
+    )
     .await?;
     let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("the new member's row is missing"))?;
     let signed_in = open_session(state, &mut db, &user, next_stage(&user, false), kind, meta).await?;

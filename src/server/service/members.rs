@@ -55,13 +55,18 @@ pub async fn remove(state: &AppState, principal: &Principal, org_id: Uuid, user_
     let now = state.clock.now();
     db.delete_user(user.id).await?;
     db.mark_removed(org.id, &user.email, now).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(principal.user.id),
-        action: action::REMOVE_USER_FROM_ORG,
-        target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
-        details: json!({ "email": user.email, "role": user.role }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(principal.user.id),
+            action: action::REMOVE_USER_FROM_ORG,
+            target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
+            details: json!({ "email": user.email, "role": user.role }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(())

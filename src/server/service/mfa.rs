@@ -89,13 +89,18 @@ pub async fn confirm_enrolment(
     let codes = totp::new_recovery_codes();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| hash_token(&totp::normalize_recovery_code(c))).collect();
     db.replace_recovery_codes(user.id, &hashes).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(user.organization_id),
-        actor: Some(user.id),
-        action: action::MFA_ENABLED,
-        target: None,
-        details: json!({ "method": "totp" }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(user.organization_id),
+            actor: Some(user.id),
+            action: action::MFA_ENABLED,
+            target: None,
+            details: json!({ "method": "totp" }),
+        },
+    )
     .await?;
     let next = if principal.stage == SessionStage::EnrolRequired {
         Some(advance(state, &mut db, principal, true, kind, meta).await?)
@@ -191,13 +196,18 @@ pub async fn complete_sign_in(
     let method = prove_second_factor(state, &principal.user, code, meta).await?;
     let mut db = state.store.begin().await?;
     let signed_in = advance(state, &mut db, principal, true, kind, meta).await?;
-    audit::record(&mut db, state.clock.now(), meta, Event {
-        org: Some(principal.org_id()),
-        actor: Some(principal.user.id),
-        action: action::LOGIN,
-        target: None,
-        details: json!({ "method": match method { SecondFactor::Totp => "totp", SecondFactor::RecoveryCode => "recovery_code" } }),
-    })
+    audit::record(
+        &mut db,
+        state.clock.now(),
+        meta,
+        Event {
+            org: Some(principal.org_id()),
+            actor: Some(principal.user.id),
+            action: action::LOGIN,
+            target: None,
+            details: json!({ "method": match method { SecondFactor::Totp => "totp", SecondFactor::RecoveryCode => "recovery_code" } }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(signed_in)
@@ -217,13 +227,12 @@ pub async fn disable(state: &AppState, principal: &Principal, code: &str, meta: 
     ensure_may_disable(&locked_user(&mut db, principal).await?)?;
     db.set_totp(user.id, None, None, now).await?;
     db.replace_recovery_codes(user.id, &[]).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(user.organization_id),
-        actor: Some(user.id),
-        action: action::MFA_DISABLED,
-        target: None,
-        details: json!({}),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event { org: Some(user.organization_id), actor: Some(user.id), action: action::MFA_DISABLED, target: None, details: json!({}) },
+    )
     .await?;
     db.commit().await?;
     Ok(())

@@ -67,7 +67,9 @@ pub async fn list_visible(
             let own: Vec<OrgRecord> = db.org_by_id(principal.org_id()).await?.into_iter().collect();
             let matching: Vec<OrgRecord> = own
                 .into_iter()
-                .filter(|o| search.is_none_or(|q| o.name.to_lowercase().contains(&q.to_lowercase()) || o.domain.contains(&q.to_lowercase())))
+                .filter(|o| {
+                    search.is_none_or(|q| o.name.to_lowercase().contains(&q.to_lowercase()) || o.domain.contains(&q.to_lowercase()))
+                })
                 .collect();
             let total = matching.len() as i64;
             (matching.into_iter().skip(offset as usize).take(limit as usize).collect(), total)
@@ -85,13 +87,18 @@ pub(crate) async fn deny_cross_org(
     meta: &RequestMeta,
 ) -> ServiceResult<()> {
     let mut db = state.store.begin().await?;
-    audit::record(&mut db, state.clock.now(), meta, Event {
-        org: Some(principal.org_id()),
-        actor: Some(principal.user.id),
-        action: action::CROSS_ORG_ACCESS_DENIED,
-        target: Some(target),
-        details: json!({ "operation": operation }),
-    })
+    audit::record(
+        &mut db,
+        state.clock.now(),
+        meta,
+        Event {
+            org: Some(principal.org_id()),
+            actor: Some(principal.user.id),
+            action: action::CROSS_ORG_ACCESS_DENIED,
+            target: Some(target),
+            details: json!({ "operation": operation }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(())
@@ -117,14 +124,26 @@ fn ensure_admin(principal: &Principal) -> ServiceResult<()> {
 }
 
 /// The organization `id` if the caller may see it, for reading.
-pub async fn visible_org(state: &AppState, principal: &Principal, id: Uuid, operation: &str, meta: &RequestMeta) -> ServiceResult<OrgRecord> {
+pub async fn visible_org(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    operation: &str,
+    meta: &RequestMeta,
+) -> ServiceResult<OrgRecord> {
     ensure_reachable(state, principal, id, operation, meta).await?;
     state.store.conn().await?.org_by_id(id).await?.ok_or_else(not_found)
 }
 
 /// The organization `id` if the caller may administer it, for reading
 /// (lists). A change uses `begin_managed_org` instead.
-pub async fn managed_org(state: &AppState, principal: &Principal, id: Uuid, operation: &str, meta: &RequestMeta) -> ServiceResult<OrgRecord> {
+pub async fn managed_org(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    operation: &str,
+    meta: &RequestMeta,
+) -> ServiceResult<OrgRecord> {
     let org = visible_org(state, principal, id, operation, meta).await?;
     ensure_admin(principal)?;
     Ok(org)
@@ -153,7 +172,13 @@ pub async fn detail(state: &AppState, principal: &Principal, id: Uuid, meta: &Re
 
 /// Creates an organization with a unique slug derived from its name.
 /// Callers record the `create_organization` event with their context.
-pub(crate) async fn create_org(db: &mut Db, name: &OrgName, domain: &str, is_default: bool, now: DateTime<Utc>) -> ServiceResult<OrgRecord> {
+pub(crate) async fn create_org(
+    db: &mut Db,
+    name: &OrgName,
+    domain: &str,
+    is_default: bool,
+    now: DateTime<Utc>,
+) -> ServiceResult<OrgRecord> {
     let base = name.slug();
     let taken = db.slugs_like(&base).await?;
     let slug = (1..)
@@ -185,7 +210,14 @@ pub struct OrgChanges {
 }
 
 /// Creates an organization (platform admins only).
-pub async fn create(state: &AppState, principal: &Principal, name: &str, domain: &str, changes: OrgChanges, meta: &RequestMeta) -> ServiceResult<OrganizationDetail> {
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    name: &str,
+    domain: &str,
+    changes: OrgChanges,
+    meta: &RequestMeta,
+) -> ServiceResult<OrganizationDetail> {
     if principal.role != Role::PlatformAdmin {
         return Err(ServiceError::Forbidden(
             "Organizations are created automatically at registration and SSO sign-in, or by a platform admin.".into(),
@@ -237,7 +269,13 @@ fn validate_seat_limit(limit: Option<i64>) -> ServiceResult<Option<i64>> {
 
 /// Edits an organization. Org admins may change the name, domain and MFA
 /// requirement of their own; seat limits and status are the platform's.
-pub async fn update(state: &AppState, principal: &Principal, id: Uuid, changes: OrgChanges, meta: &RequestMeta) -> ServiceResult<OrganizationDetail> {
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    changes: OrgChanges,
+    meta: &RequestMeta,
+) -> ServiceResult<OrganizationDetail> {
     // Read and written in one transaction with the row locked: a concurrent
     // suspension or edit is neither undone nor overwritten.
     let (mut db, before) = begin_managed_org(state, principal, id, "update_organization", meta).await?;
@@ -269,13 +307,18 @@ pub async fn update(state: &AppState, principal: &Principal, id: Uuid, changes: 
     }
     let now = state.clock.now();
     db.update_org(&after, now).await.map_err(|e| unique_conflict(e, &after.name, &after.domain))?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(after.id),
-        actor: Some(principal.user.id),
-        action: action::UPDATE_ORGANIZATION,
-        target: Some(org_target(&after)),
-        details: Value::Object(changed),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(after.id),
+            actor: Some(principal.user.id),
+            action: action::UPDATE_ORGANIZATION,
+            target: Some(org_target(&after)),
+            details: Value::Object(changed),
+        },
+    )
     .await?;
     db.commit().await?;
     after.updated_at = now;
@@ -300,7 +343,13 @@ fn diff(before: &OrgRecord, after: &OrgRecord) -> Map<String, Value> {
 /// Suspends (ending every member's session) or reactivates an
 /// organization. Platform admins only; the default organization, home of
 /// the platform admins, is never suspended.
-pub async fn set_suspended(state: &AppState, principal: &Principal, id: Uuid, suspended: bool, meta: &RequestMeta) -> ServiceResult<OrganizationDetail> {
+pub async fn set_suspended(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    suspended: bool,
+    meta: &RequestMeta,
+) -> ServiceResult<OrganizationDetail> {
     ensure_reachable(state, principal, id, "suspend_organization", meta).await?;
     let mut db = state.store.begin().await?;
     let mut org = db.org_by_id_for_update(id).await?.ok_or_else(not_found)?;
@@ -318,13 +367,18 @@ pub async fn set_suspended(state: &AppState, principal: &Principal, id: Uuid, su
     org.status = status;
     db.update_org(&org, now).await?;
     let ended = if suspended { db.delete_sessions_of_org(org.id).await? } else { 0 };
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(principal.user.id),
-        action: if suspended { action::SUSPEND_ORGANIZATION } else { action::ACTIVATE_ORGANIZATION },
-        target: Some(org_target(&org)),
-        details: json!({ "sessions_ended": ended }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(principal.user.id),
+            action: if suspended { action::SUSPEND_ORGANIZATION } else { action::ACTIVATE_ORGANIZATION },
+            target: Some(org_target(&org)),
+            details: json!({ "sessions_ended": ended }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(org_detail(&org))

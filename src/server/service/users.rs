@@ -31,7 +31,12 @@ fn user_target(id: Uuid) -> Target<'static> {
 /// their organization locked, if the caller may manage them. A user of
 /// another organization is "not found" (no existence leak), and the
 /// attempt is recorded in the caller's organization.
-async fn begin_managed(state: &AppState, principal: &Principal, target: Uuid, meta: &RequestMeta) -> ServiceResult<(Db, OrgRecord, UserRecord)> {
+async fn begin_managed(
+    state: &AppState,
+    principal: &Principal,
+    target: Uuid,
+    meta: &RequestMeta,
+) -> ServiceResult<(Db, OrgRecord, UserRecord)> {
     if principal.role == Role::User {
         return Err(ServiceError::Forbidden("Only admins can manage other accounts.".into()));
     }
@@ -63,13 +68,18 @@ pub async fn change_role(state: &AppState, principal: &Principal, target: Uuid, 
     admins::ensure_one_remains(&mut db, &org, &user, Change::Role(role)).await?;
     let now = state.clock.now();
     db.set_user_role(user.id, role, now).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(user.organization_id),
-        actor: Some(principal.user.id),
-        action: action::CHANGE_USER_ROLE,
-        target: Some(user_target(user.id)),
-        details: json!({ "role": { "old": user.role, "new": role } }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(user.organization_id),
+            actor: Some(principal.user.id),
+            action: action::CHANGE_USER_ROLE,
+            target: Some(user_target(user.id)),
+            details: json!({ "role": { "old": user.role, "new": role } }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(())
@@ -87,13 +97,18 @@ pub async fn set_disabled(state: &AppState, principal: &Principal, target: Uuid,
     let now = state.clock.now();
     db.set_user_status(user.id, if disabled { UserStatus::Disabled } else { UserStatus::Active }, now).await?;
     let ended = if disabled { db.delete_sessions_of_user(user.id, None).await? } else { 0 };
-    audit::record(&mut db, now, meta, Event {
-        org: Some(user.organization_id),
-        actor: Some(principal.user.id),
-        action: if disabled { action::DISABLE_USER } else { action::ENABLE_USER },
-        target: Some(user_target(user.id)),
-        details: json!({ "sessions_ended": ended }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(user.organization_id),
+            actor: Some(principal.user.id),
+            action: if disabled { action::DISABLE_USER } else { action::ENABLE_USER },
+            target: Some(user_target(user.id)),
+            details: json!({ "sessions_ended": ended }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(())
@@ -104,13 +119,18 @@ pub async fn end_sessions(state: &AppState, principal: &Principal, target: Uuid,
     let (mut db, _, user) = begin_managed(state, principal, target, meta).await?;
     let now = state.clock.now();
     let ended = db.delete_sessions_of_user(user.id, None).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(user.organization_id),
-        actor: Some(principal.user.id),
-        action: action::END_USER_SESSIONS,
-        target: Some(user_target(user.id)),
-        details: json!({ "sessions_ended": ended }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(user.organization_id),
+            actor: Some(principal.user.id),
+            action: action::END_USER_SESSIONS,
+            target: Some(user_target(user.id)),
+            details: json!({ "sessions_ended": ended }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(ended)
