@@ -167,6 +167,44 @@ both_backends! {
         }
     }
 
+    async fn a_locked_organization_still_takes_events_from_a_member_holding_their_own_lock(app: TestApp) {
+        // An admin's transaction locks the organization, then the member; a
+        // sign-in locks the member, then records its event in the
+        // organization (a foreign key to that row). Neither may wait on the
+        // other for good. SQLite runs one write transaction at a time, so
+        // the interleaving exists only on PostgreSQL.
+        if app.database_url.starts_with("sqlite:") {
+            return;
+        }
+        let (_, member) = app.register_ok("member@locks.test", "Member", Some("Locks")).await;
+        let member_id = neosc::model::UserId::parse(id(&member)).unwrap().0;
+        let org_id = org_uuid(org_of(&member));
+
+        let mut sign_in = app.store.begin().await.unwrap();
+        sign_in.user_by_id_for_update(member_id).await.unwrap().unwrap();
+        let mut admin = app.store.begin().await.unwrap();
+        admin.org_of_user_for_update(member_id).await.unwrap().unwrap();
+        let admin = tokio::spawn(async move {
+            admin.user_by_id_for_update(member_id).await?;
+            admin.commit().await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let event = neosc::server::db::NewAuditEvent {
+            organization_id: Some(org_id),
+            actor_user_id: Some(member_id),
+            action: "login",
+            target_type: None,
+            target_id: None,
+            details: serde_json::json!({}),
+            ip: None,
+            now: chrono::Utc::now(),
+        };
+        let recorded = tokio::time::timeout(std::time::Duration::from_secs(10), sign_in.insert_audit_event(&event)).await;
+        assert!(matches!(recorded, Ok(Ok(()))), "the event waits on the admin's lock: {recorded:?}");
+        sign_in.commit().await.unwrap();
+        admin.await.unwrap().expect("the admin goes on once the sign-in commits");
+    }
+
     async fn a_suspension_racing_an_edit_is_not_undone(app: TestApp) {
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         for round in 0..3 {

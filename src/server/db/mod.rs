@@ -258,13 +258,22 @@ impl Db {
     }
 
     /// The row-lock clause for a `SELECT` whose rows a transaction is about
-    /// to act on: ` FOR UPDATE OF <table>` on PostgreSQL, nothing on SQLite,
-    /// which has no row locks and needs none (its write transactions run one
-    /// at a time). The one place where a query's text depends on the backend.
+    /// to act on: ` FOR NO KEY UPDATE OF <table>` on PostgreSQL, nothing on
+    /// SQLite, which has no row locks and needs none (its write transactions
+    /// run one at a time). The one place where a query's text depends on the
+    /// backend.
+    ///
+    /// `NO KEY UPDATE` is the lock an `UPDATE` of non-key columns takes: it
+    /// serialises the deciders but not the foreign-key checks of inserts
+    /// that merely point at the row (an audit event or a session naming the
+    /// organization or the user). `FOR UPDATE` would block those, and a
+    /// sign-in holding its user while recording an event in the
+    /// organization could then deadlock with an admin holding the
+    /// organization while waiting for that user.
     fn for_update_of(&self, table: &str) -> String {
         match self.0 {
             Inner::Sqlite(_) => String::new(),
-            Inner::Postgres(_) => format!(" FOR UPDATE OF {table}"),
+            Inner::Postgres(_) => format!(" FOR NO KEY UPDATE OF {table}"),
         }
     }
 
