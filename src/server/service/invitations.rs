@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::audit::{self, action, Event, Target};
 use super::auth::{insert_member, new_password, next_stage, open_session, SignedIn};
-use super::orgs::{begin_managed_org, managed_org};
+use super::orgs::{begin_managed_org, managed_org, OrgHold};
 use super::Principal;
 use crate::model::{Email, Invitation, InvitationPreview, OrgStatus, PersonName, Role, UserId};
 use crate::server::auth::credentials::RequestMeta;
@@ -46,7 +46,7 @@ pub async fn create(
     role: Role,
     meta: &RequestMeta,
 ) -> ServiceResult<Invitation> {
-    let (mut db, org) = begin_managed_org(state, principal, org_id, "invite_user", meta).await?;
+    let (mut db, org) = begin_managed_org(state, principal, org_id, OrgHold::Read, "invite_user", meta).await?;
     let email = Email::parse(email)?;
     if role == Role::PlatformAdmin {
         return Err(ServiceError::Validation { field: Some("role"), message: "Invitations make users or organization admins.".into() });
@@ -98,7 +98,8 @@ pub async fn list(state: &AppState, principal: &Principal, org_id: Uuid, meta: &
 }
 
 /// An open invitation of the organization, locked until the transaction
-/// that revokes or re-sends it ends.
+/// that revokes or re-sends it ends (acceptance locks it too, so each of
+/// them acts on the invitation as the others left it).
 async fn lock_open_invitation(db: &mut Db, org_id: Uuid, id: Uuid) -> ServiceResult<InvitationRecord> {
     db.invitation_of_org_for_update(org_id, id)
         .await?
@@ -107,7 +108,7 @@ async fn lock_open_invitation(db: &mut Db, org_id: Uuid, id: Uuid) -> ServiceRes
 }
 
 pub async fn revoke(state: &AppState, principal: &Principal, org_id: Uuid, id: Uuid, meta: &RequestMeta) -> ServiceResult<()> {
-    let (mut db, org) = begin_managed_org(state, principal, org_id, "revoke_invitation", meta).await?;
+    let (mut db, org) = begin_managed_org(state, principal, org_id, OrgHold::Read, "revoke_invitation", meta).await?;
     let record = lock_open_invitation(&mut db, org.id, id).await?;
     let now = state.clock.now();
     db.revoke_invitation(record.id, now).await?;
@@ -130,7 +131,7 @@ pub async fn revoke(state: &AppState, principal: &Principal, org_id: Uuid, id: U
 
 /// A new link and a new week; the old link stops working.
 pub async fn resend(state: &AppState, principal: &Principal, org_id: Uuid, id: Uuid, meta: &RequestMeta) -> ServiceResult<Invitation> {
-    let (mut db, org) = begin_managed_org(state, principal, org_id, "resend_invitation", meta).await?;
+    let (mut db, org) = begin_managed_org(state, principal, org_id, OrgHold::Read, "resend_invitation", meta).await?;
     let mut record = lock_open_invitation(&mut db, org.id, id).await?;
     let token = random_token();
     let now = state.clock.now();
@@ -201,12 +202,17 @@ pub async fn accept(
     // Hashed before the transaction, so no lock waits on it; the link and
     // the organization are then checked again where they are used: a link
     // re-sent, revoked or used meanwhile, or an organization suspended
-    // meanwhile, refuses.
+    // meanwhile, refuses. The organization's row is read, not locked, as at
+    // registration: joining takes that row's lock in the users_count
+    // trigger, after the new user's email is claimed, and taking it before
+    // would deadlock with a registration of the same address. A suspension
+    // that commits in between leaves a member who cannot sign in, like any
+    // other member of a suspended organization.
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let now = state.clock.now();
     let mut db = state.store.begin().await?;
     let dead = || ServiceError::NotFound(DEAD_LINK.into());
-    let org = db.org_by_id_for_update(checked.organization_id).await?.ok_or_else(dead)?;
+    let org = db.org_by_id(checked.organization_id).await?.ok_or_else(dead)?;
     ensure_accepts_members(&org)?;
     let record = db
         .invitation_by_token_hash_for_update(&hash_token(token))

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::admins::{self, Change};
 use super::audit::{self, action, Event, Target};
-use super::orgs::{begin_managed_org, managed_org};
+use super::orgs::{begin_managed_org, managed_org, OrgHold};
 use super::{user_view, Principal};
 use crate::model::{Member, Page, Role, UserId};
 use crate::server::auth::credentials::RequestMeta;
@@ -39,7 +39,7 @@ pub async fn list(
 pub async fn remove(state: &AppState, principal: &Principal, org_id: Uuid, user_id: Uuid, meta: &RequestMeta) -> ServiceResult<()> {
     // The organization's row, then the member's, locked in that order (as
     // `admins::lock_member` does) until the removal commits.
-    let (mut db, org) = begin_managed_org(state, principal, org_id, "remove_member", meta).await?;
+    let (mut db, org) = begin_managed_org(state, principal, org_id, OrgHold::Lock, "remove_member", meta).await?;
     if user_id == principal.user.id {
         return Err(ServiceError::Conflict("You cannot remove yourself; ask another admin.".into()));
     }

@@ -149,19 +149,38 @@ pub async fn managed_org(
     Ok(org)
 }
 
+/// How the transaction of an admin's change holds the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgHold {
+    /// Row locked until the commit: the change is to the organization
+    /// itself, or rests on a count within it (how many admins are left).
+    Lock,
+    /// Read in the transaction, not locked: for changes to things of the
+    /// organization (invitations) that may end in a member joining, which
+    /// takes the organization's row in the `users_count` trigger; holding
+    /// it from the start would make such a change and a concurrent
+    /// acceptance or registration wait on each other.
+    Read,
+}
+
 /// Opens the transaction of a change to organization `id` (or to something
-/// of it) if the caller may administer it, with the organization's row
-/// locked, so the change acts on the organization as it was checked.
+/// of it) if the caller may administer it, with the organization read
+/// there, so the change acts on the organization as it was checked.
 pub async fn begin_managed_org(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
+    hold: OrgHold,
     operation: &str,
     meta: &RequestMeta,
 ) -> ServiceResult<(Db, OrgRecord)> {
     ensure_reachable(state, principal, id, operation, meta).await?;
     let mut db = state.store.begin().await?;
-    let org = db.org_by_id_for_update(id).await?.ok_or_else(not_found)?;
+    let org = match hold {
+        OrgHold::Lock => db.org_by_id_for_update(id).await?,
+        OrgHold::Read => db.org_by_id(id).await?,
+    };
+    let org = org.ok_or_else(not_found)?;
     ensure_admin(principal)?;
     Ok((db, org))
 }
@@ -278,7 +297,7 @@ pub async fn update(
 ) -> ServiceResult<OrganizationDetail> {
     // Read and written in one transaction with the row locked: a concurrent
     // suspension or edit is neither undone nor overwritten.
-    let (mut db, before) = begin_managed_org(state, principal, id, "update_organization", meta).await?;
+    let (mut db, before) = begin_managed_org(state, principal, id, OrgHold::Lock, "update_organization", meta).await?;
     if changes.seat_limit.is_some() && principal.role != Role::PlatformAdmin {
         return Err(ServiceError::Forbidden("Only a platform admin can change the seat limit.".into()));
     }
