@@ -406,6 +406,10 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> ServiceResul
 pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> ServiceResult<Principal> {
     let token = token.ok_or_else(ServiceError::unauthenticated)?;
     let now = state.clock.now();
+    // Every request comes through here, so no transaction: on SQLite one
+    // would take the writer lock for each request. The only writes (last
+    // seen, ending a dead session) are single statements that decide
+    // nothing, which autocommit keeps whole.
     let mut db = state.store.conn().await?;
     let hash = hash_token(token);
     let (credential, stage, user_id) = if token.starts_with(API_TOKEN_PREFIX) {
