@@ -186,7 +186,7 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let elapsed = || started.elapsed().as_secs_f64();
     println!("seeding {orgs} organizations, {users} users, {workspaces} workspaces into the {:?} database", store.backend());
 
-    let mut db = store.write().await?;
+    let mut db = store.begin().await?;
     let existing = db.seed_existing_orgs().await?;
     let salt = (uuid::Uuid::new_v4().as_u128() & 0xfff) as u16;
     let run = SeedRun::new(existing, orgs, users, workspaces, state.clock.now(), salt);
@@ -214,7 +214,7 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
 
     // The counts kept on organizations must equal the rows: a few
     // organizations one by one, and every count in total.
-    let mut db = store.read().await?;
+    let mut db = store.conn().await?;
     let mut samples: Vec<i64> = vec![1, orgs / 2 + 1, orgs];
     samples.retain(|k| *k >= 1);
     samples.dedup();

@@ -47,9 +47,7 @@ macro_rules! prefixed_id {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
-                Self::parse(&s).ok_or_else(|| {
-                    serde::de::Error::custom(concat!("expected an id of the form ", $prefix, "-<uuid>"))
-                })
+                Self::parse(&s).ok_or_else(|| serde::de::Error::custom(concat!("expected an id of the form ", $prefix, "-<uuid>")))
             }
         }
     };

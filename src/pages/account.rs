@@ -116,7 +116,7 @@ fn Sessions() -> impl IntoView {
                             <tbody class="divide-y divide-border">
                                 {list.into_iter().map(|s| {
                                     let id = s.id;
-                                    let device = s.user_agent.clone().unwrap_or_else(|| s.kind.clone());
+                                    let device = s.user_agent.clone().unwrap_or_else(|| s.kind.as_str().to_owned());
                                     let device_title = device.clone();
                                     view! {
                                         <tr data-testid="session-row" data-current=s.current.to_string()>

@@ -92,7 +92,7 @@ pub fn OrgDetailPage() -> impl IntoView {
 
 #[component]
 fn Header(org: OrganizationDetail) -> impl IntoView {
-    let suspended = org.status == "suspended";
+    let suspended = org.status == crate::model::OrgStatus::Suspended;
     view! {
         <div class="mb-6 flex items-center gap-4">
             <div class="flex h-14 w-14 items-center justify-center rounded-xl bg-gradient-to-br from-cyan-500/20 to-orange-500/20">
@@ -130,7 +130,7 @@ fn Overview(org: OrganizationDetail) -> impl IntoView {
         <div class="grid gap-4 md:grid-cols-4">
             {stat("Users", users.to_string())}
             {stat("Workspaces", org.organization.workspaces_count.to_string())}
-            {stat("Status", if org.status == "active" { "Active".into() } else { "Suspended".into() })}
+            {stat("Status", if org.status == crate::model::OrgStatus::Active { "Active".into() } else { "Suspended".into() })}
             {stat("Created", org.organization.created_at.format("%Y-%m-%d").to_string())}
         </div>
         <div class="mt-4 rounded-xl border border-border bg-card p-5">
@@ -198,7 +198,7 @@ fn Members(org_id: String, reload: RwSignal<u32>) -> impl IntoView {
                                         let (u1, u2, u3) = (uid.clone(), uid.clone(), uid.clone());
                                         let org_id = org_id.clone();
                                         let email = m.user.email.clone();
-                                        let disabled = m.status == "disabled";
+                                        let disabled = m.status == crate::model::UserStatus::Disabled;
                                         let is_platform = m.user.role == Role::PlatformAdmin;
                                         view! {
                                             <tr data-testid="member-row" data-email=m.user.email.clone()>
@@ -343,7 +343,7 @@ fn Settings(org: OrganizationDetail, platform: bool, reload: RwSignal<u32>) -> i
     });
     let err = Signal::derive(move || save.value().get().and_then(Result::err));
     let id = org.organization.id.to_string();
-    let suspended = org.status == "suspended";
+    let suspended = org.status == crate::model::OrgStatus::Suspended;
     let suspend_id = id.clone();
     view! {
         <div class="space-y-6">

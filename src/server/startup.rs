@@ -38,7 +38,7 @@ impl Application {
         let site_addr = leptos_options.site_addr;
         let state = connect(config, leptos_options, clock).await?;
         let listener = TcpListener::bind(site_addr).await?;
-        service::bootstrap::run(&state).await.map_err(|e| anyhow::anyhow!("start-up: {e}"))?;
+        service::bootstrap::run(&state).await.map_err(|e| anyhow::anyhow!("start-up: {}", e.log_detail()))?;
         // Pays for the dummy hash now rather than in the first sign-in.
         let _ = state.hasher.verify_dummy(String::new()).await;
         discover_sso(&state).await;
@@ -122,7 +122,7 @@ async fn sweep_expired_sessions(state: AppState) {
     loop {
         tick.tick().await;
         let swept = async {
-            let mut db = state.store.write().await?;
+            let mut db = state.store.begin().await?;
             let n = db.delete_expired_sessions(state.clock.now()).await?;
             let n = n + db.delete_expired_sso_state(state.clock.now()).await?;
             db.commit().await?;

@@ -175,11 +175,11 @@ impl TestApp {
     }
 
     pub async fn user_count(&self) -> i64 {
-        self.store.read().await.unwrap().count_users().await.unwrap()
+        self.store.conn().await.unwrap().count_users().await.unwrap()
     }
 
     pub async fn audit_count(&self) -> i64 {
-        self.store.read().await.unwrap().count_audit_events().await.unwrap()
+        self.store.conn().await.unwrap().count_audit_events().await.unwrap()
     }
 }
 

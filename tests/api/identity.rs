@@ -32,7 +32,7 @@ async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
 
 async fn audit_actions(app: &TestApp, user: &Value) -> Vec<String> {
     let org = neosc::model::OrgId::parse(user["organization_id"].as_str().unwrap()).unwrap();
-    let events = app.store.read().await.unwrap().audit_events_of_org(org.0, 200).await.unwrap();
+    let events = app.store.conn().await.unwrap().audit_events_of_org(org.0, 200).await.unwrap();
     events.into_iter().map(|e| e.action).collect()
 }
 
@@ -264,7 +264,7 @@ both_backends! {
     async fn an_organization_that_requires_mfa_makes_members_enrol_first(app: TestApp) {
         let (_, user) = app.register_ok("req@neogenesys.com", "Req", None).await;
         let org = neosc::model::OrgId::parse(user["organization_id"].as_str().unwrap()).unwrap();
-        app.store.read().await.unwrap().set_org_require_mfa(org.0, true, chrono::Utc::now()).await.unwrap();
+        app.store.conn().await.unwrap().set_org_require_mfa(org.0, true, chrono::Utc::now()).await.unwrap();
 
         let step: Value = app.login("req@neogenesys.com", PASSWORD).await.json().await.unwrap();
         assert_eq!(step["stage"], "enrol_required");

@@ -11,6 +11,7 @@ mod oidc_op;
 mod organizations;
 mod platform;
 mod request_id;
+mod rules;
 mod sso;
 mod tenancy;
 mod validation;

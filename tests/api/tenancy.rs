@@ -15,7 +15,7 @@ async fn org_of(app: &TestApp, token: &str) -> Value {
 
 async fn actions_of(app: &TestApp, org_id: &str) -> Vec<(String, Value)> {
     let id = neosc::model::OrgId::parse(org_id).unwrap();
-    let events = app.store.read().await.unwrap().audit_events_of_org(id.0, 500).await.unwrap();
+    let events = app.store.conn().await.unwrap().audit_events_of_org(id.0, 500).await.unwrap();
     events.into_iter().map(|e| (e.action, e.details.0)).collect()
 }
 
@@ -263,7 +263,7 @@ both_backends! {
         let detail: Value = app.get(&format!("/api/organizations/{}", org["id"].as_str().unwrap())).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
         assert_eq!(detail["users_count"], 10);
         let id = neosc::model::OrgId::parse(org["id"].as_str().unwrap()).unwrap();
-        assert_eq!(app.store.read().await.unwrap().count_members(id.0).await.unwrap(), 10);
+        assert_eq!(app.store.conn().await.unwrap().count_members(id.0).await.unwrap(), 10);
     }
 }
 

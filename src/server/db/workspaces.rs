@@ -9,15 +9,13 @@ impl Db {
     /// table later.
     pub async fn insert_workspace(&mut self, org_id: Uuid, name: &str, now: DateTime<Utc>) -> DbResult<Uuid> {
         let id = Uuid::now_v7();
-        on_conn!(self, |c| sqlx::query(
-            "INSERT INTO workspaces (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)"
-        )
-        .bind(id)
-        .bind(org_id)
-        .bind(name)
-        .bind(now)
-        .execute(c)
-        .await
+        on_conn!(self, |c| sqlx::query("INSERT INTO workspaces (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(org_id)
+            .bind(name)
+            .bind(now)
+            .execute(c)
+            .await
             .map(|r| r.rows_affected()))?;
         Ok(id)
     }

@@ -81,7 +81,7 @@ pub async fn callback(
             let to = if done.signed_in.stage == SessionStage::Full {
                 done.return_to
             } else {
-                stage_path(done.signed_in.stage.as_str()).to_owned()
+                stage_path(done.signed_in.stage).to_owned()
             };
             let mut res = Redirect::to(&to).into_response();
             res.headers_mut().append(
