@@ -19,7 +19,7 @@ SITE_ADDR ?= 127.0.0.1:3000
 ORGS ?= 10000
 USERS ?= 1000000
 
-.PHONY: help tools build run test lint test-rust e2e bench migrate clean
+.PHONY: help tools build run test lint engine test-rust e2e bench migrate clean
 
 help:
 	@echo "make run     build and serve http://$(SITE_ADDR) on SQLite (DEMO=1 loads demo data)"
@@ -71,8 +71,15 @@ lint: tools
 
 # Both databases: PostgreSQL at NEOSC_TEST_POSTGRES_URL (default the local
 # server); with CI=true an unreachable PostgreSQL fails instead of skipping.
-test-rust:
+# The Docker driver's tests run against the real engine: with CI=true an
+# engine that does not answer fails them.
+test-rust: engine
 	cargo test --features ssr
+
+# A Docker Engine on the local socket and the workspace image, made when
+# missing (scripts/workspace-engine.sh says how).
+engine:
+	scripts/workspace-engine.sh
 
 # A fresh SQLite file and two free ports for every run, one for NeoSC and
 # one for the test OpenID Provider (end2end/oidc/provider.mjs); Playwright
