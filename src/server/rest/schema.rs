@@ -1,0 +1,145 @@
+//! The rules `src/model` and the services enforce on request values, as
+//! JSON Schema: named schemas the request bodies reference
+//! (`#[schema(value_type = …)]`), so every rule is written once here and
+//! the document says exactly what the server accepts.
+//!
+//! The server folds whitespace in names (`" Acme   Corp "` is `"Acme
+//! Corp"`) and trims domains and token names before applying limits; the
+//! patterns count the way the server does. "Whitespace" is Unicode
+//! White_Space (Rust's `char::is_whitespace`), "control" is category Cc.
+
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::model::{Email, OrgName, PasswordPolicy};
+
+/// Whitespace, as a character class body.
+macro_rules! ws {
+    () => {
+        r"\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+    };
+}
+/// One whitespace character.
+macro_rules! w {
+    () => {
+        concat!("[", ws!(), "]")
+    };
+}
+/// One character that is neither whitespace nor control.
+macro_rules! n {
+    () => {
+        r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    };
+}
+
+/// A person's name: 1–100 characters once whitespace is folded, no control
+/// characters. Each `(n|w+)` after the first character is one character of
+/// the folded name.
+pub const PERSON_NAME: &str = concat!("^", w!(), "*", n!(), "(?:", n!(), "|", w!(), "+){0,99}", w!(), "*$");
+
+/// An organization's name: 2–100 characters once whitespace is folded, no
+/// control characters, at least one letter or digit (`[^\W_]`).
+pub const ORG_NAME: &str =
+    concat!(r"^(?=[\s\S]*[^\W_])", w!(), "*", n!(), "(?:", n!(), "|", w!(), "+){0,98}", n!(), w!(), "*$");
+
+/// A DNS name an organization may own, as `organization_domain` reads it:
+/// trimmed, a leading `@` ignored, case-insensitive, labels of letters,
+/// digits and inner hyphens (1–63), at least two labels, a top-level label
+/// with a letter, at most 252 characters.
+pub const DOMAIN: &str = concat!(
+    "^",
+    w!(),
+    "*@*",
+    r"(?=[A-Za-z0-9.-]{1,252}",
+    w!(),
+    "*$)",
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+",
+    r"(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?",
+    w!(),
+    "*$"
+);
+
+/// An API token's name: 1–100 characters once trimmed.
+pub const TOKEN_NAME: &str = concat!("^", w!(), "*[^", ws!(), r"](?:[\s\S]{0,98}[^", ws!(), "])?", w!(), "*$");
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+macro_rules! value_schema {
+    ($(#[$doc:meta])* $name:ident => $schema:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                $schema.into()
+            }
+        }
+
+        impl ToSchema for $name {}
+    };
+}
+
+value_schema!(
+    /// An email address.
+    EmailAddress => string()
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+        .max_length(Some(Email::MAX_LEN))
+        .description(Some("An email address (compared case-insensitively; surrounding whitespace is ignored)"))
+        .examples(["user@neogenesys.com"])
+);
+
+value_schema!(
+    /// A new password under the installation's policy.
+    NewPassword => string()
+        .min_length(Some(PasswordPolicy::default().min_chars))
+        .max_length(Some(PasswordPolicy::default().max_chars))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
+        .description(Some(
+            "A new password: at least `NEOSC_PASSWORD_MIN_LENGTH` characters (default 12; this document states \
+             the installation's value) and at most 128, not the account's email address and not one of the \
+             10,000 most common passwords",
+        ))
+);
+
+value_schema!(
+    /// A person's display name.
+    PersonName => string()
+        .pattern(Some(PERSON_NAME))
+        .description(Some("1–100 characters once runs of whitespace are folded into one space and the ends trimmed; no control characters"))
+        .examples(["John Doe"])
+);
+
+value_schema!(
+    /// An organization's name.
+    OrganizationName => string()
+        .pattern(Some(ORG_NAME))
+        .description(Some(format!(
+            "2–{} characters once runs of whitespace are folded into one space and the ends trimmed; at least one \
+             letter or digit; no control characters",
+            OrgName::MAX_CHARS
+        )))
+        .examples(["Neogenesys"])
+);
+
+value_schema!(
+    /// A domain an organization may own.
+    Domain => string()
+        .pattern(Some(DOMAIN))
+        .description(Some(
+            "A DNS name such as `neogenesys.com` (case-insensitive; a leading `@` and surrounding whitespace are \
+             ignored). Public mailbox providers (gmail.com, outlook.com, …) are refused with 400: they never \
+             identify an organization",
+        ))
+        .examples(["neogenesys.com"])
+);
+
+value_schema!(
+    /// A name for an API token.
+    TokenName => string()
+        .pattern(Some(TOKEN_NAME))
+        .description(Some("1–100 characters once the ends are trimmed"))
+        .examples(["CI deploy"])
+);
