@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod contract;
 mod identity;
 mod matrix;
 mod oidc_op;

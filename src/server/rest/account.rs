@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::auth::{CodeRequest, TokenResponse};
 use super::problems::{BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unavailable};
-use super::schema::{NewPassword, TokenName};
+use super::schema::{Int, NewPassword, TokenName};
 use super::{AnyStage, ApiJson, ApiPath, Authenticated, Meta};
 use crate::model::{ApiTokenView, CreatedApiToken, MfaStatus, SessionView, TotpSetupView};
 use crate::server::db::SessionKind;
@@ -37,8 +37,8 @@ pub struct CreateTokenRequest {
     pub name: String,
     /// Days until the token stops working (1–366); omitted or `null`, it
     /// does not expire.
-    #[schema(minimum = 1, maximum = 366)]
-    pub expires_in_days: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 366)]
+    pub expires_in_days: Option<Int>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -131,7 +131,7 @@ pub async fn create_token(
     Authenticated(principal): Authenticated,
     ApiJson(req): ApiJson<CreateTokenRequest>,
 ) -> Result<Response, ServiceError> {
-    let created = account::create_api_token(&state, &principal, &req.name, req.expires_in_days, &meta).await?;
+    let created = account::create_api_token(&state, &principal, &req.name, req.expires_in_days.map(|d| d.0), &meta).await?;
     let location = format!("/api/account/tokens/{}", created.record.id);
     let body = CreatedApiToken { token: created.token, info: (&created.record).into() };
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(body)).into_response())

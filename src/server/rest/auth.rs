@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::problems::{BadRequest, Conflict, Forbidden, TooManyRequests, Unauthorized, Unavailable};
-use super::schema::{EmailAddress, NewPassword, OrganizationName, PersonName};
+use super::schema::{EmailAddress, NewPassword, OrganizationToJoin, PersonName};
 use super::{AnyStage, ApiJson, Authenticated, Meta};
 use crate::model::User;
 use crate::server::db::{SessionKind, SessionStage};
@@ -23,9 +23,9 @@ pub struct RegisterRequest {
     pub password: String,
     #[schema(value_type = PersonName)]
     pub name: String,
-    /// Join or create this organization; omitted or `null`, the email's
-    /// domain decides.
-    #[schema(value_type = Option<OrganizationName>)]
+    /// Join or create this organization; omitted, `null` or blank, the
+    /// email's domain decides.
+    #[schema(value_type = Option<OrganizationToJoin>)]
     pub organization: Option<String>,
 }
 

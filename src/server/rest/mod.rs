@@ -28,7 +28,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 pub use extract::{AnyStage, ApiJson, ApiPath, ApiQuery, Authenticated, Meta};
-pub use openapi::ApiDoc;
+pub use openapi::{apply_password_policy, ApiDoc};
 
 use super::state::AppState;
 

@@ -59,7 +59,11 @@ pub(super) fn base() -> OpenApiRouter<AppState> {
 }
 
 /// The finished document: `rest::api()`'s routes and `Base`.
-pub(super) fn finish(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+pub(super) fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    // utoipa copies Cargo.toml's (absent) license as an empty name.
+    if doc.info.license.as_ref().is_some_and(|l| l.name.is_empty()) {
+        doc.info.license = None;
+    }
     doc
 }
 

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
-use super::schema::{Domain, EmailAddress, OrganizationName};
+use super::schema::{Domain, EmailAddress, Int, OrganizationName};
 use super::{ApiJson, ApiPath, ApiQuery, Authenticated, Meta};
 use crate::model::{Invitation, Member, Organization, OrganizationDetail, Role};
 use crate::server::error::ServiceError;
@@ -75,8 +75,8 @@ pub async fn list(
 }
 
 /// `null` and absent differ: absent leaves the seat limit, `null` removes it.
-fn double_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
+fn double_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Int>>, D::Error> {
+    Option::<Int>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -87,8 +87,8 @@ pub struct CreateOrgRequest {
     #[schema(value_type = Domain)]
     pub domain: String,
     /// Most members allowed; omitted or `null`, unlimited.
-    #[schema(minimum = 1, maximum = 1_000_000)]
-    pub seat_limit: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000)]
+    pub seat_limit: Option<Int>,
     /// Members must set up a second factor at their next sign-in.
     pub require_mfa: Option<bool>,
 }
@@ -106,7 +106,7 @@ pub struct UpdateOrgRequest {
     /// current number of members (409).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000)]
-    pub seat_limit: Option<Option<i64>>,
+    pub seat_limit: Option<Option<Int>>,
 }
 
 /// Create an organization
@@ -124,7 +124,8 @@ pub async fn create(
     Authenticated(principal): Authenticated,
     ApiJson(req): ApiJson<CreateOrgRequest>,
 ) -> Result<Response, ServiceError> {
-    let changes = OrgChanges { require_mfa: req.require_mfa, seat_limit: Some(req.seat_limit), ..Default::default() };
+    let seat_limit = Some(req.seat_limit.map(|n| n.0));
+    let changes = OrgChanges { require_mfa: req.require_mfa, seat_limit, ..Default::default() };
     let org = orgs::create(&state, &principal, &req.name, &req.domain, changes, &meta).await?;
     let location = format!("/api/organizations/{}", org.organization.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(org)).into_response())
@@ -166,7 +167,8 @@ pub async fn update(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<UpdateOrgRequest>,
 ) -> Result<axum::Json<OrganizationDetail>, ServiceError> {
-    let changes = OrgChanges { name: req.name, domain: req.domain, require_mfa: req.require_mfa, seat_limit: req.seat_limit };
+    let seat_limit = req.seat_limit.map(|n| n.map(|n| n.0));
+    let changes = OrgChanges { name: req.name, domain: req.domain, require_mfa: req.require_mfa, seat_limit };
     Ok(axum::Json(orgs::update(&state, &principal, org_id(&id)?, changes, &meta).await?))
 }
 

@@ -8,6 +8,7 @@
 //! patterns count the way the server does. "Whitespace" is Unicode
 //! White_Space (Rust's `char::is_whitespace`), "control" is category Cc.
 
+use serde::{Deserialize, Deserializer};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
@@ -38,10 +39,20 @@ macro_rules! n {
 /// the folded name.
 pub const PERSON_NAME: &str = concat!("^", w!(), "*", n!(), "(?:", n!(), "|", w!(), "+){0,99}", w!(), "*$");
 
+/// An organization's name without anchors, for `ORG_NAME` and
+/// `ORG_NAME_OR_BLANK`.
+macro_rules! org_name {
+    () => {
+        concat!(r"(?=[\s\S]*[^\W_])", w!(), "*", n!(), "(?:", n!(), "|", w!(), "+){0,98}", n!(), w!(), "*$")
+    };
+}
+
 /// An organization's name: 2–100 characters once whitespace is folded, no
 /// control characters, at least one letter or digit (`[^\W_]`).
-pub const ORG_NAME: &str =
-    concat!(r"^(?=[\s\S]*[^\W_])", w!(), "*", n!(), "(?:", n!(), "|", w!(), "+){0,98}", n!(), w!(), "*$");
+pub const ORG_NAME: &str = concat!("^", org_name!());
+
+/// An organization's name, or nothing but whitespace (which names none).
+pub const ORG_NAME_OR_BLANK: &str = concat!("^(?:", w!(), "*$|", org_name!(), ")");
 
 /// A DNS name an organization may own, as `organization_domain` reads it:
 /// trimmed, a leading `@` ignored, case-insensitive, labels of letters,
@@ -125,6 +136,17 @@ value_schema!(
 );
 
 value_schema!(
+    /// The organization to join or create at registration.
+    OrganizationToJoin => string()
+        .pattern(Some(ORG_NAME_OR_BLANK))
+        .description(Some(
+            "An organization's name (as `OrganizationName`) to join or create; empty or only whitespace, like \
+             omitted, names none and the email's domain decides",
+        ))
+        .examples(["Neogenesys"])
+);
+
+value_schema!(
     /// A domain an organization may own.
     Domain => string()
         .pattern(Some(DOMAIN))
@@ -143,3 +165,39 @@ value_schema!(
         .description(Some("1–100 characters once the ends are trimmed"))
         .examples(["CI deploy"])
 );
+
+/// A JSON integer. To JSON Schema `30.0` is the integer 30, so it is here
+/// too; `30.5` is not an integer and is refused (400).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Int(pub i64);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        if let Some(i) = n.as_i64() {
+            return Ok(Int(i));
+        }
+        match n.as_f64() {
+            // The bounds are exact powers of two, so the comparison is too.
+            Some(f) if f.fract() == 0.0 && f >= -(2f64.powi(63)) && f < 2f64.powi(63) => Ok(Int(f as i64)),
+            _ => Err(serde::de::Error::custom(format!("expected an integer, found {n}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integral_numbers_are_integers() {
+        let int = |s: &str| serde_json::from_str::<Int>(s).map(|i| i.0).ok();
+        assert_eq!(int("30"), Some(30));
+        assert_eq!(int("30.0"), Some(30));
+        assert_eq!(int("-2"), Some(-2));
+        assert_eq!(int("30.5"), None);
+        assert_eq!(int("1e300"), None);
+        assert_eq!(int("18446744073709551615"), None);
+        assert_eq!(int("\"3\""), None);
+    }
+}

@@ -26,6 +26,7 @@ fn to_login_with(refused: &sso::SsoRefused) -> Response {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StartForm {
     /// A path of this console to land on after signing in.
     #[schema(examples("/organizations"))]
@@ -39,15 +40,19 @@ pub struct StartForm {
 /// issuer's origin for this redirect), or back to `/login?sso_error=…` when SSO is unavailable.
 #[utoipa::path(post, path = "/auth/sso/start", tag = "sso (browser)", operation_id = "startSso",
     security(()),
-    request_body(content = StartForm, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = Option<StartForm>, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "To the provider's authorization endpoint, with a flow cookie; or back to /login?sso_error=… when SSO is unavailable",
             headers(("Location" = String, description = "Where the browser goes next"))),
-        Forbidden,
+        BadRequest, Forbidden,
     ))]
 pub async fn start(State(state): State<AppState>, Meta(meta): Meta, form: Result<Form<StartForm>, FormRejection>) -> Response {
-    // A form that cannot be read only loses where to land afterwards.
-    let return_to = form.ok().and_then(|Form(f)| f.return_to);
+    let return_to = match form {
+        Ok(Form(f)) => f.return_to,
+        // No form at all: nowhere particular to land afterwards.
+        Err(FormRejection::InvalidFormContentType(_)) => None,
+        Err(e) => return ServiceError::validation(format!("The form does not match the expected fields: {}", e.body_text())).into_response(),
+    };
     match sso::begin(&state, return_to.as_deref(), &meta).await {
         Ok(start) => {
             let mut res = Redirect::to(&start.redirect_to).into_response();
