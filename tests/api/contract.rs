@@ -27,9 +27,9 @@ fn documented_operations() -> Vec<(Method, String)> {
     ops
 }
 
-/// Every documented operation is served: whatever it answers a stranger,
-/// it is not the router's "no such route" (405, or a 404 that is not our
-/// problem+json).
+// Every documented operation is served: whatever it answers a stranger,
+// it is not the router's "no such route" (405, or a 404 that is not our
+// problem+json).
 both_backends! {
     async fn every_documented_operation_is_served(app: TestApp) {
         let ops = documented_operations();
@@ -63,6 +63,26 @@ both_backends! {
         assert_eq!(served["security"], json!([{ "bearer": [] }, { "cookie": [] }]));
         assert_eq!(served["paths"]["/api/auth/login"]["post"]["security"], json!([{}]));
         assert_eq!(served["components"]["schemas"]["NewPassword"]["minLength"], json!(12));
+        // Every reference resolves.
+        fn refs(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(Value::String(r)) = m.get("$ref") {
+                        out.push(r.clone());
+                    }
+                    m.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        refs(&served, &mut all);
+        assert!(!all.is_empty());
+        for r in all {
+            let pointer = r.strip_prefix('#').expect("local reference");
+            assert!(served.pointer(pointer).is_some(), "unresolved {r}");
+        }
     }
 
     async fn creations_answer_201_with_the_location_of_what_they_made(app: TestApp) {

@@ -14,6 +14,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
+use super::schema::{OrganizationId, UserId};
 use crate::model::PasswordPolicy;
 use crate::server::error::Problem;
 use crate::server::state::AppState;
@@ -40,7 +41,8 @@ answers 404, as if it did not exist.
     info(title = "NeoSC API", description = DESCRIPTION),
     servers((url = "/", description = "The NeoSC installation that serves this document")),
     security(("bearer" = []), ("cookie" = [])),
-    components(schemas(Problem)),
+    // Path parameter types are not collected by `routes!` (bodies are).
+    components(schemas(Problem, OrganizationId, UserId)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Registration and sign-in"),

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
-use super::schema::{Domain, EmailAddress, Int, OrganizationName};
+use super::schema::{Domain, EmailAddress, Int, OrganizationId, OrganizationName, UserId};
 use super::{ApiJson, ApiPath, ApiQuery, Authenticated, Meta};
 use crate::model::{Invitation, Member, Organization, OrganizationDetail, Role};
 use crate::server::error::ServiceError;
@@ -51,9 +51,7 @@ fn total_header(total: i64) -> HeaderMap {
     h
 }
 
-/// The id of an organization in a path: `org-<uuid>`. Anything else names
-/// no organization (404).
-const ORG_ID: &str = "An organization id, `org-<uuid>`";
+const ORG_ID: &str = "The organization's id";
 
 /// List organizations
 ///
@@ -135,7 +133,7 @@ pub async fn create(
 ///
 /// With its settings. Another organization than the caller's answers 404, except for platform admins.
 #[utoipa::path(get, path = "/api/organizations/{id}", tag = "organizations", operation_id = "getOrganization",
-    params(("id" = String, Path, description = ORG_ID, example = "org-0193f6a2-7c1e-7a4b-9d2e-5f8a1b3c4d5e")),
+    params(("id" = OrganizationId, Path, description = ORG_ID)),
     responses(
         (status = 200, description = "The organization", body = OrganizationDetail),
         Unauthorized, Forbidden, NotFound,
@@ -155,7 +153,7 @@ pub async fn detail(
 /// MFA"; platform admins also the seat limit (403 for others). 409 when the name or domain is taken, or
 /// the seat limit is below the members.
 #[utoipa::path(patch, path = "/api/organizations/{id}", tag = "organizations", operation_id = "updateOrganization", request_body = UpdateOrgRequest,
-    params(("id" = String, Path, description = ORG_ID)),
+    params(("id" = OrganizationId, Path, description = ORG_ID)),
     responses(
         (status = 200, description = "Updated", body = OrganizationDetail),
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
@@ -177,7 +175,7 @@ pub async fn update(
 /// Platform admins only; never the Default Organization (409). Every member's session ends and their
 /// sign-in is refused until it is activated again.
 #[utoipa::path(post, path = "/api/organizations/{id}/suspend", tag = "organizations", operation_id = "suspendOrganization",
-    params(("id" = String, Path, description = ORG_ID)),
+    params(("id" = OrganizationId, Path, description = ORG_ID)),
     responses(
         (status = 200, description = "Suspended; every member's session ended", body = OrganizationDetail),
         Unauthorized, Forbidden, NotFound, Conflict,
@@ -195,7 +193,7 @@ pub async fn suspend(
 ///
 /// Platform admins only. Its members can sign in again.
 #[utoipa::path(post, path = "/api/organizations/{id}/activate", tag = "organizations", operation_id = "activateOrganization",
-    params(("id" = String, Path, description = ORG_ID)),
+    params(("id" = OrganizationId, Path, description = ORG_ID)),
     responses(
         (status = 200, description = "Active again", body = OrganizationDetail),
         Unauthorized, Forbidden, NotFound, Conflict,
@@ -213,7 +211,7 @@ pub async fn activate(
 ///
 /// For its admins and platform admins, oldest first.
 #[utoipa::path(get, path = "/api/organizations/{id}/members", tag = "organizations", operation_id = "listMembers",
-    params(("id" = String, Path, description = ORG_ID), ListQuery),
+    params(("id" = OrganizationId, Path, description = ORG_ID), ListQuery),
     responses(
         (status = 200, description = "One page of members", body = [Member],
             headers(("X-Total-Count" = i64, description = "How many match, over all pages"))),
@@ -236,7 +234,7 @@ pub async fn list_members(
 /// Deletes the account: its sessions, API tokens and recovery codes go at once; only a new invitation
 /// readmits the address. 409 for the caller themselves or the last admin.
 #[utoipa::path(delete, path = "/api/organizations/{id}/members/{user_id}", tag = "organizations", operation_id = "removeMember",
-    params(("id" = String, Path, description = ORG_ID), ("user_id" = String, Path, description = "A user id, `usr-<uuid>`")),
+    params(("id" = OrganizationId, Path, description = ORG_ID), ("user_id" = UserId, Path, description = "The member's user id")),
     responses(
         (status = 204, description = "Removed; their access ended at once"),
         Unauthorized, Forbidden, NotFound, Conflict,
@@ -278,7 +276,7 @@ pub struct InviteRequest {
 
 /// List open invitations
 #[utoipa::path(get, path = "/api/organizations/{id}/invitations", tag = "organizations", operation_id = "listInvitations",
-    params(("id" = String, Path, description = ORG_ID)),
+    params(("id" = OrganizationId, Path, description = ORG_ID)),
     responses(
         (status = 200, description = "Open invitations, newest first", body = [Invitation]),
         Unauthorized, Forbidden, NotFound,
@@ -298,7 +296,7 @@ pub async fn list_invitations(
 /// account in this organization whatever the email's domain. 409 when the address already has an account
 /// or an open invitation.
 #[utoipa::path(post, path = "/api/organizations/{id}/invitations", tag = "organizations", operation_id = "createInvitation", request_body = InviteRequest,
-    params(("id" = String, Path, description = ORG_ID)),
+    params(("id" = OrganizationId, Path, description = ORG_ID)),
     responses(
         (status = 201, description = "Invited; `link` is shown this once", body = Invitation,
             headers(("Location" = String, description = "The invitation's URL"))),
@@ -318,7 +316,7 @@ pub async fn invite(
 
 /// Get an open invitation
 #[utoipa::path(get, path = "/api/organizations/{id}/invitations/{invitation_id}", tag = "organizations", operation_id = "getInvitation",
-    params(("id" = String, Path, description = ORG_ID), ("invitation_id" = Uuid, Path, description = "An invitation id")),
+    params(("id" = OrganizationId, Path, description = ORG_ID), ("invitation_id" = Uuid, Path, description = "An invitation id")),
     responses(
         (status = 200, description = "The invitation (without its link)", body = Invitation),
         Unauthorized, Forbidden, NotFound,
@@ -340,7 +338,7 @@ pub async fn invitation(
 ///
 /// Its link stops working at once.
 #[utoipa::path(delete, path = "/api/organizations/{id}/invitations/{invitation_id}", tag = "organizations", operation_id = "revokeInvitation",
-    params(("id" = String, Path, description = ORG_ID), ("invitation_id" = Uuid, Path, description = "An invitation id")),
+    params(("id" = OrganizationId, Path, description = ORG_ID), ("invitation_id" = Uuid, Path, description = "An invitation id")),
     responses(
         (status = 204, description = "Revoked; the link is dead"),
         Unauthorized, Forbidden, NotFound,
@@ -359,7 +357,7 @@ pub async fn revoke_invitation(
 ///
 /// A new link and a new expiry; the old link stops working.
 #[utoipa::path(post, path = "/api/organizations/{id}/invitations/{invitation_id}/resend", tag = "organizations", operation_id = "resendInvitation",
-    params(("id" = String, Path, description = ORG_ID), ("invitation_id" = Uuid, Path, description = "An invitation id")),
+    params(("id" = OrganizationId, Path, description = ORG_ID), ("invitation_id" = Uuid, Path, description = "An invitation id")),
     responses(
         (status = 200, description = "A new link (the old one is dead) and a new expiry", body = Invitation),
         Unauthorized, Forbidden, NotFound,

@@ -166,6 +166,22 @@ value_schema!(
         .examples(["CI deploy"])
 );
 
+value_schema!(
+    /// An organization's id as it appears in paths and bodies.
+    OrganizationId => string()
+        .pattern(Some(r"^org-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"))
+        .description(Some("`org-` and a UUID. Anything else names no organization (404)"))
+        .examples(["org-0193f6a2-7c1e-7a4b-9d2e-5f8a1b3c4d5e"])
+);
+
+value_schema!(
+    /// A user's id as it appears in paths and bodies.
+    UserId => string()
+        .pattern(Some(r"^usr-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"))
+        .description(Some("`usr-` and a UUID. Anything else names no user (404)"))
+        .examples(["usr-0193f6a2-7c1e-7a4b-9d2e-5f8a1b3c4d5e"])
+);
+
 /// A JSON integer. To JSON Schema `30.0` is the integer 30, so it is here
 /// too; `30.5` is not an integer and is refused (400).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

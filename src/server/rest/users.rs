@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::schema::UserId;
 use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use super::{ApiJson, ApiPath, Authenticated, Meta};
 use crate::model::Role;
@@ -34,7 +35,7 @@ pub struct EndedSessions {
 /// otherwise). 409 when it would leave no active platform admin. A user of another organization
 /// answers 404.
 #[utoipa::path(patch, path = "/api/users/{id}", tag = "users", operation_id = "updateUser", request_body = UpdateUserRequest,
-    params(("id" = String, Path, description = "A user id, `usr-<uuid>`", example = "usr-0193f6a2-7c1e-7a4b-9d2e-5f8a1b3c4d5e")),
+    params(("id" = UserId, Path, description = "The user's id")),
     responses(
         (status = 204, description = "Changed"),
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
@@ -55,7 +56,7 @@ pub async fn update(
 /// Every session of theirs ends and they cannot sign in until enabled again. 409 for the caller
 /// themselves or the last active platform admin.
 #[utoipa::path(post, path = "/api/users/{id}/disable", tag = "users", operation_id = "disableUser",
-    params(("id" = String, Path, description = "A user id, `usr-<uuid>`")),
+    params(("id" = UserId, Path, description = "The user's id")),
     responses(
         (status = 204, description = "Disabled; every session ended"),
         Unauthorized, Forbidden, NotFound, Conflict,
@@ -72,7 +73,7 @@ pub async fn disable(
 
 /// Enable a user again
 #[utoipa::path(post, path = "/api/users/{id}/enable", tag = "users", operation_id = "enableUser",
-    params(("id" = String, Path, description = "A user id, `usr-<uuid>`")),
+    params(("id" = UserId, Path, description = "The user's id")),
     responses(
         (status = 204, description = "Enabled"),
         Unauthorized, Forbidden, NotFound, Conflict,
@@ -91,7 +92,7 @@ pub async fn enable(
 ///
 /// Signs them out everywhere; their API tokens keep working.
 #[utoipa::path(delete, path = "/api/users/{id}/sessions", tag = "users", operation_id = "endUserSessions",
-    params(("id" = String, Path, description = "A user id, `usr-<uuid>`")),
+    params(("id" = UserId, Path, description = "The user's id")),
     responses(
         (status = 200, description = "Every session of the user ended", body = EndedSessions),
         Unauthorized, Forbidden, NotFound,
