@@ -10,15 +10,16 @@
 # Starts ./target/debug/neosc (the Makefile builds it: `cargo build
 # --features ssr --bin neosc`; it serves the API without the site) on a free
 # loopback port and stops it at the end. Settings (environment):
-# MAX_EXAMPLES (test cases per operation and phase, default 25), PHASES
-# (default examples,coverage,fuzzing,stateful), VENV (default .venv),
-# KEEP=1 keeps the temporary directory (server log, reports).
+# MAX_EXAMPLES (test cases per operation and phase, default 50), PHASES
+# (default examples,coverage,fuzzing,stateful), SEED (default the config's,
+# 1), VENV (default .venv), KEEP=1 keeps the temporary directory (server
+# log, reports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=${BIN:-./target/debug/neosc}
 VENV=${VENV:-.venv}
-MAX_EXAMPLES=${MAX_EXAMPLES:-25}
+MAX_EXAMPLES=${MAX_EXAMPLES:-50}
 PHASES=${PHASES:-examples,coverage,fuzzing,stateful}
 [[ -x $BIN ]] || { echo "api-contract: $BIN is missing; run make api-contract" >&2; exit 1; }
 [[ -x $VENV/bin/schemathesis ]] || { echo "api-contract: $VENV/bin/schemathesis is missing; run make api-contract" >&2; exit 1; }
@@ -88,7 +89,7 @@ node_modules/.bin/redocly lint --config scripts/redocly.yaml "$work/openapi.json
 echo "api-contract: schemathesis against $base (max $MAX_EXAMPLES examples per operation, phases $PHASES)"
 "$VENV/bin/schemathesis" --config-file scripts/schemathesis.toml run "$base/api/openapi.json" \
     --checks all --phases "$PHASES" --max-examples "$MAX_EXAMPLES" --workers 1 --max-redirects 0 --generation-database none \
-    --report junit --report-dir "$work/reports" --no-color || status=1
+    ${SEED:+--seed "$SEED"} --report junit --report-dir "$work/reports" --no-color || status=1
 
 if [[ $status != 0 ]]; then
     echo "api-contract: FAILED (server log: last lines below; KEEP=1 keeps $work)" >&2

@@ -40,7 +40,7 @@ pub struct StartForm {
 /// issuer's origin for this redirect), or back to `/login?sso_error=…` when SSO is unavailable.
 #[utoipa::path(post, path = "/auth/sso/start", tag = "sso (browser)", operation_id = "startSso",
     security(()),
-    request_body(content = Option<StartForm>, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = StartForm, content_type = "application/x-www-form-urlencoded", description = "The sign-in page's form; it may be empty"),
     responses(
         (status = 303, description = "To the provider's authorization endpoint, with a flow cookie; or back to /login?sso_error=… when SSO is unavailable",
             headers(("Location" = String, description = "Where the browser goes next"))),
@@ -49,9 +49,7 @@ pub struct StartForm {
 pub async fn start(State(state): State<AppState>, Meta(meta): Meta, form: Result<Form<StartForm>, FormRejection>) -> Response {
     let return_to = match form {
         Ok(Form(f)) => f.return_to,
-        // No form at all: nowhere particular to land afterwards.
-        Err(FormRejection::InvalidFormContentType(_)) => None,
-        Err(e) => return ServiceError::validation(format!("The form does not match the expected fields: {}", e.body_text())).into_response(),
+        Err(e) => return ServiceError::validation(format!("Send the sign-in form: {}", e.body_text())).into_response(),
     };
     match sso::begin(&state, return_to.as_deref(), &meta).await {
         Ok(start) => {
