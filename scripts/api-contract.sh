@@ -12,7 +12,8 @@
 # loopback port and stops it at the end. Settings (environment):
 # MAX_EXAMPLES (test cases per operation and phase, default 50), PHASES
 # (default examples,coverage,fuzzing,stateful), SEED (default the config's,
-# 1), VENV (default .venv), KEEP=1 keeps the temporary directory (server
+# 1), CONTRACT_DATABASE_URL (default a temporary SQLite file; an empty
+# PostgreSQL database works too), VENV (default .venv), KEEP=1 keeps the temporary directory (server
 # log, reports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,7 @@ base="http://127.0.0.1:$port"
 admin_email=contract-admin@neosc.test
 admin_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
 
-DATABASE_URL="sqlite://$work/contract.db" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+DATABASE_URL="${CONTRACT_DATABASE_URL:-sqlite://$work/contract.db}" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     NEOSC_ADMIN_EMAIL=$admin_email NEOSC_ADMIN_PASSWORD=$admin_password RUST_LOG=${RUST_LOG:-warn} \
     "$BIN" serve >"$work/server.log" 2>&1 &
 server_pid=$!
