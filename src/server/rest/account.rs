@@ -83,7 +83,10 @@ pub async fn change_password(
 /// List the caller's sessions
 #[utoipa::path(get, path = "/api/account/sessions", tag = "account", operation_id = "listSessions",
     responses((status = 200, description = "The caller's live sessions, newest first", body = [SessionView]), Unauthorized, Forbidden))]
-pub async fn sessions(State(state): State<AppState>, Authenticated(principal): Authenticated) -> Result<axum::Json<Vec<SessionView>>, ServiceError> {
+pub async fn sessions(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<axum::Json<Vec<SessionView>>, ServiceError> {
     let list = account::list_sessions(&state, &principal).await?;
     Ok(axum::Json(list.iter().map(SessionView::from).collect()))
 }
@@ -110,7 +113,10 @@ pub async fn end_session(
 /// List the caller's API tokens
 #[utoipa::path(get, path = "/api/account/tokens", tag = "account", operation_id = "listTokens",
     responses((status = 200, description = "The caller's API tokens, without their secrets", body = [ApiTokenView]), Unauthorized, Forbidden))]
-pub async fn tokens(State(state): State<AppState>, Authenticated(principal): Authenticated) -> Result<axum::Json<Vec<ApiTokenView>>, ServiceError> {
+pub async fn tokens(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<axum::Json<Vec<ApiTokenView>>, ServiceError> {
     let list = account::list_api_tokens(&state, &principal).await?;
     Ok(axum::Json(list.iter().map(ApiTokenView::from).collect()))
 }

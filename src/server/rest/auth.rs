@@ -134,11 +134,7 @@ pub async fn login(
         (status = 204, description = "Session ended on the server"),
         BadRequest, Unauthorized, Forbidden,
     ))]
-pub async fn logout(
-    State(state): State<AppState>,
-    Meta(meta): Meta,
-    AnyStage(principal): AnyStage,
-) -> Result<StatusCode, ServiceError> {
+pub async fn logout(State(state): State<AppState>, Meta(meta): Meta, AnyStage(principal): AnyStage) -> Result<StatusCode, ServiceError> {
     auth::logout(&state, &principal, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

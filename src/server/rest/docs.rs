@@ -68,12 +68,5 @@ pub async fn page() -> Response {
 pub async fn script() -> Response {
     static SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let body = SCRIPT.get_or_init(|| format!("{REDOC}{START}")).as_str();
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }

@@ -37,7 +37,10 @@ pub struct AcceptRequest {
         (status = 200, description = "Who invites whom", body = InvitationPreview),
         NotFound,
     ))]
-pub async fn preview(State(state): State<AppState>, ApiPath(token): ApiPath<String>) -> Result<axum::Json<InvitationPreview>, ServiceError> {
+pub async fn preview(
+    State(state): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+) -> Result<axum::Json<InvitationPreview>, ServiceError> {
     Ok(axum::Json(invitations::preview(&state, &token).await?))
 }
 

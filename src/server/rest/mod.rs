@@ -83,12 +83,8 @@ pub(crate) fn api() -> Api {
 /// Served next to the API but not operations of it: the document itself,
 /// its rendered reference, and the health check. `tests/api/matrix.rs`
 /// lists them by hand.
-pub const UNDOCUMENTED: &[(&str, &str)] = &[
-    ("GET", "/api/openapi.json"),
-    ("GET", "/api/docs"),
-    ("GET", docs::SCRIPT_PATH),
-    ("GET", "/healthz"),
-];
+pub const UNDOCUMENTED: &[(&str, &str)] =
+    &[("GET", "/api/openapi.json"), ("GET", "/api/docs"), ("GET", docs::SCRIPT_PATH), ("GET", "/healthz")];
 
 pub fn router() -> Router<AppState> {
     let (router, doc) = api().0.split_for_parts();

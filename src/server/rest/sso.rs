@@ -10,11 +10,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::TokenResponse;
+use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable};
 use super::{ApiJson, Meta};
 use crate::model::stage_path;
 use crate::server::auth::credentials::{cookie_value, flow_cookie, flow_cookie_name, session_cookie, token_from_headers};
 use crate::server::db::SessionStage;
-use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable};
 use crate::server::error::ServiceError;
 use crate::server::service::{auth, sso};
 use crate::server::state::AppState;
@@ -102,10 +102,7 @@ pub async fn callback(
                 stage_path(done.signed_in.stage.as_str()).to_owned()
             };
             let mut res = Redirect::to(&to).into_response();
-            res.headers_mut().append(
-                header::SET_COOKIE,
-                session_cookie(&state.config, &done.signed_in.token, done.signed_in.max_age_secs),
-            );
+            res.headers_mut().append(header::SET_COOKIE, session_cookie(&state.config, &done.signed_in.token, done.signed_in.max_age_secs));
             res
         }
         Err(e) => to_login_with(&e),

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::schema::UserId;
 use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use super::schema::UserId;
 use super::{ApiJson, ApiPath, Authenticated, Meta};
 use crate::model::Role;
 use crate::server::error::ServiceError;
