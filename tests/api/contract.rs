@@ -63,6 +63,22 @@ both_backends! {
         assert_eq!(served["security"], json!([{ "bearer": [] }, { "cookie": [] }]));
         assert_eq!(served["paths"]["/api/auth/login"]["post"]["security"], json!([{}]));
         assert_eq!(served["components"]["schemas"]["NewPassword"]["minLength"], json!(12));
+        // Every operation has a summary, an operationId, and says what it answers when refused.
+        let mut ids = std::collections::BTreeSet::new();
+        for (path, item) in served["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let name = format!("{method} {path}");
+                assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{name} has no summary");
+                assert!(ids.insert(op["operationId"].as_str().unwrap_or_else(|| panic!("{name} has no operationId")).to_owned()));
+                let statuses: Vec<&String> = op["responses"].as_object().unwrap().keys().collect();
+                if op.get("security") != Some(&json!([{}])) {
+                    assert!(statuses.iter().any(|s| *s == "401"), "{name} needs a credential but documents no 401");
+                }
+                if method != "get" {
+                    assert!(statuses.iter().any(|s| *s == "403"), "{name} changes state but documents no 403 (Origin check)");
+                }
+            }
+        }
         // Every reference resolves.
         fn refs(v: &Value, out: &mut Vec<String>) {
             match v {
