@@ -59,7 +59,7 @@ run: build
 migrate:
 	DATABASE_URL='$(DATABASE_URL)' cargo run --features ssr --bin neosc -- migrate
 
-test: tools lint test-rust build e2e
+test: tools lint test-rust api-contract build e2e
 
 # Gates before any suite: formatting, and clippy with warnings as errors on
 # the server (every target: library, binaries, tests) and on the WASM
@@ -95,6 +95,21 @@ e2e: tools
 	status=0; \
 	(cd end2end && NEOSC_E2E_PORT=$$port NEOSC_E2E_OIDC_PORT=$$oidc_port NEOSC_E2E_DB="$$dir/e2e.db" npx playwright test) || status=$$?; \
 	rm -rf "$$dir"; exit $$status
+
+# The OpenAPI document is the contract (scripts/api-contract.sh): redocly
+# lint, then Schemathesis (--checks all) against a fresh debug server on a
+# temporary SQLite file, signed in as the platform admin. Schemathesis
+# lives in .venv, pinned in scripts/api-contract-requirements.txt.
+.PHONY: api-contract
+
+.venv/.installed: scripts/api-contract-requirements.txt
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet --disable-pip-version-check -r scripts/api-contract-requirements.txt
+	@touch $@
+
+api-contract: node_modules/.installed .venv/.installed
+	cargo build --features ssr --bin neosc
+	scripts/api-contract.sh
 
 # Not part of `make test`. Seeds fresh databases with `neosc dev seed` (a
 # temporary SQLite file; a PostgreSQL database at NEOSC_TEST_POSTGRES_URL's

@@ -170,6 +170,18 @@ impl TestApp {
         self.post(path).bearer_auth(token).json(&body).send().await.unwrap()
     }
 
+    pub fn patch(&self, path: &str) -> RequestBuilder {
+        self.client.patch(format!("{}{path}", self.address))
+    }
+
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.client.delete(format!("{}{path}", self.address))
+    }
+
+    pub async fn patch_json(&self, path: &str, token: &str, body: Value) -> Response {
+        self.patch(path).bearer_auth(token).json(&body).send().await.unwrap()
+    }
+
     pub async fn me(&self, token: &str) -> Response {
         self.get("/api/auth/me").bearer_auth(token).send().await.unwrap()
     }

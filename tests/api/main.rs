@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod contract;
 mod engine;
 mod identity;
 mod matrix;

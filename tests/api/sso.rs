@@ -343,7 +343,7 @@ with_provider! {
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let org_id = local["organization_id"].as_str().unwrap();
         let member_id = me["id"].as_str().unwrap();
-        let res = app.post(&format!("/api/organizations/{org_id}/members/{member_id}/remove")).bearer_auth(&admin).send().await.unwrap();
+        let res = app.delete(&format!("/api/organizations/{org_id}/members/{member_id}")).bearer_auth(&admin).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let res = sign_in(&app, &op, Plan::default()).await;
         assert_refused(&res, "removed member");
@@ -356,7 +356,7 @@ with_provider! {
         let me = me_with_cookie(&app, &cookie).await;
         let org_id = me["organization_id"].as_str().unwrap().to_owned();
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let res = app.post_json(&format!("/api/organizations/{org_id}"), &admin, json!({ "require_mfa": true })).await;
+        let res = app.patch_json(&format!("/api/organizations/{org_id}"), &admin, json!({ "require_mfa": true })).await;
         assert_eq!(res.status(), StatusCode::OK);
 
         // Without a second factor at Zitadel: refused, clearly.
@@ -372,7 +372,7 @@ with_provider! {
         // second admin first: the last org admin cannot be promoted away.)
         let bob = json!({ "sub": "zitadel-bob", "email": "bob@acme-zitadel.test" });
         assert!(session_of(&sign_in(&app, &op, Plan { claims: bob, ..Plan::default() }).await).is_some());
-        let res = app.post_json(&format!("/api/users/{}/role", me["id"].as_str().unwrap()), &admin, json!({ "role": "platform_admin" })).await;
+        let res = app.patch_json(&format!("/api/users/{}", me["id"].as_str().unwrap()), &admin, json!({ "role": "platform_admin" })).await;
         assert_eq!(res.status(), StatusCode::NO_CONTENT, "{}", res.text().await.unwrap());
         let viewer = json!({ "urn:zitadel:iam:org:project:roles": { "viewer": { "111": "acme-zitadel.test" } } });
         let res = sign_in(&app, &op, Plan { claims: viewer, ..Plan::default() }).await;
@@ -385,7 +385,7 @@ with_provider! {
         let me = me_with_cookie(&app, &session_of(&res).unwrap()).await;
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let org_id = me["organization_id"].as_str().unwrap();
-        let res = app.post_json(&format!("/api/organizations/{org_id}"), &admin, json!({ "seat_limit": 1 })).await;
+        let res = app.patch_json(&format!("/api/organizations/{org_id}"), &admin, json!({ "seat_limit": 1 })).await;
         assert_eq!(res.status(), StatusCode::OK);
         let bob = json!({ "sub": "zitadel-bob", "email": "bob@acme-zitadel.test" });
         let res = sign_in(&app, &op, Plan { claims: bob, ..Plan::default() }).await;
