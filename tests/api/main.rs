@@ -11,6 +11,7 @@ mod matrix;
 mod oidc_op;
 mod organizations;
 mod platform;
+mod quotas;
 mod request_id;
 mod rules;
 mod sso;
