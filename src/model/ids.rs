@@ -55,6 +55,7 @@ macro_rules! prefixed_id {
 
 prefixed_id!(OrgId, "org");
 prefixed_id!(UserId, "usr");
+prefixed_id!(WorkspaceId, "ws");
 
 #[cfg(test)]
 mod tests {

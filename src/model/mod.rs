@@ -20,11 +20,12 @@ mod person_name;
 mod session;
 mod sso;
 mod user;
+mod workspace;
 
 pub use account::{ApiTokenView, CreatedApiToken, MfaStatus, SessionView, TotpSetupView};
 pub use email::Email;
 pub use error::{AppError, ErrorKind};
-pub use ids::{OrgId, UserId};
+pub use ids::{OrgId, UserId, WorkspaceId};
 pub use org_name::OrgName;
 pub use organization::{Invitation, InvitationPreview, Member, OrgStatus, Organization, OrganizationDetail, Page};
 pub use password::{Password, PasswordPolicy};
@@ -32,6 +33,7 @@ pub use person_name::PersonName;
 pub use session::{SessionKind, SessionStage};
 pub use sso::SsoRefusal;
 pub use user::{stage_path, Role, User, UserStatus};
+pub use workspace::{DesiredState, QuotaUse, WorkspaceStatus};
 
 /// A field that failed validation, with a message written for the person who
 /// typed it.

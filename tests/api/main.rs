@@ -12,6 +12,7 @@ mod matrix;
 mod oidc_op;
 mod organizations;
 mod platform;
+mod quotas;
 mod request_id;
 mod rules;
 mod sso;

@@ -36,6 +36,7 @@ pub use sessions::{NewSession, SessionKind, SessionRecord, SessionStage};
 pub use sso::{NewOidcFlow, OidcFlowRecord};
 pub use throttle::ThrottleRecord;
 pub use users::{NewUser, UserRecord};
+pub use workspaces::{NewWorkspace, QuotaLimits, QuotaRecord};
 
 use std::str::FromStr;
 use std::time::Duration;

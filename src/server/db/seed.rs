@@ -111,7 +111,7 @@ impl Db {
         let statements: &[&str] = match self.backend() {
             Backend::Sqlite => &["PRAGMA cache_size = -262144"],
             Backend::Postgres => {
-                &["ALTER TABLE users DISABLE TRIGGER users_count_change", "ALTER TABLE workspaces DISABLE TRIGGER workspaces_count_change"]
+                &["ALTER TABLE users DISABLE TRIGGER users_count_change", "ALTER TABLE workspaces DISABLE TRIGGER workspaces_usage"]
             }
         };
         for sql in statements {
@@ -201,7 +201,7 @@ impl Db {
         let sql = match self.backend() {
             Backend::Sqlite => concat!(
                 "WITH RECURSIVE s(n) AS (SELECT $5 UNION ALL SELECT n + 1 FROM s WHERE n < $6) ",
-                "INSERT INTO workspaces (id, organization_id, name, created_at) ",
+                "INSERT INTO workspaces (id, organization_id, name, created_at, updated_at) ",
                 "SELECT ",
                 sqlite_v7!("$1 + $3 + $4 + n", "n"),
                 ", ",
@@ -209,17 +209,21 @@ impl Db {
                 ", ",
                 "'Seed Workspace ' || n, ",
                 sqlite_ts!("$1 + $3 + $4 + n"),
+                ", ",
+                sqlite_ts!("$1 + $3 + $4 + n"),
                 " ",
                 "FROM (SELECT n, ((n - 1) * $3) / $7 + 1 AS k FROM s)"
             ),
             Backend::Postgres => concat!(
-                "INSERT INTO workspaces (id, organization_id, name, created_at) ",
+                "INSERT INTO workspaces (id, organization_id, name, created_at, updated_at) ",
                 "SELECT ",
                 pg_v7!("$1 + $3 + $4 + n", "n"),
                 ", ",
                 pg_v7!("$1 + k", "k"),
                 ", ",
                 "'Seed Workspace ' || n, ",
+                pg_ts!("$1 + $3 + $4 + n"),
+                ", ",
                 pg_ts!("$1 + $3 + $4 + n"),
                 " ",
                 "FROM (SELECT n, ((n - 1) * $3) / $7 + 1 AS k FROM generate_series($5::bigint, $6::bigint) AS s(n)) AS w"
@@ -274,8 +278,24 @@ impl Db {
                     .execute(c)
                     .await
                     .map(|r| r.rows_affected()))?;
+                // Seeded workspaces are stopped and unsized: they count, and
+                // reserve nothing.
+                on_conn!(self, |c| sqlx::query(concat!(
+                    "UPDATE organization_quotas q SET workspaces_used = o.workspaces_count FROM organizations o ",
+                    "WHERE q.organization_id = o.id AND o.id BETWEEN ",
+                    pg_v7!("$1 + $3", "$3"),
+                    " AND ",
+                    pg_v7!("$1 + $4", "$4"),
+                ))
+                .bind(run.base_ms)
+                .bind(run.salt)
+                .bind(1_i64)
+                .bind(run.orgs)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
                 for sql in
-                    ["ALTER TABLE users ENABLE TRIGGER users_count_change", "ALTER TABLE workspaces ENABLE TRIGGER workspaces_count_change"]
+                    ["ALTER TABLE users ENABLE TRIGGER users_count_change", "ALTER TABLE workspaces ENABLE TRIGGER workspaces_usage"]
                 {
                     on_conn!(self, |c| sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?;
                 }

@@ -266,7 +266,7 @@ impl WorkspaceEngine for DockerEngine {
                 .into_iter()
                 .filter_map(|c| {
                     let labels = c.labels.unwrap_or_default();
-                    let workspace_id = labels.get(LABEL_WORKSPACE).and_then(|l| l.strip_prefix("ws-")).and_then(|u| Uuid::parse_str(u).ok())?;
+                    let workspace_id = labels.get(LABEL_WORKSPACE).and_then(|l| crate::model::WorkspaceId::parse(l))?.0;
                     let organization_id = labels.get(LABEL_ORGANIZATION).and_then(|l| crate::model::OrgId::parse(l)).map(|o| o.0);
                     Some(Found { container_id: c.id?, workspace_id, organization_id })
                 })

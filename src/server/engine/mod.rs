@@ -58,7 +58,7 @@ impl ContainerSpec {
 
 /// The label value (and name stem) of a workspace: its API id.
 pub fn workspace_label(workspace_id: Uuid) -> String {
-    format!("ws-{}", workspace_id.hyphenated())
+    crate::model::WorkspaceId(workspace_id).to_string()
 }
 
 /// What the engine says a workspace's container is doing.

@@ -188,7 +188,7 @@ async fn load_demo(state: &AppState) -> ServiceResult<()> {
         }
         for i in 0..workspaces {
             let ws_name = format!("{name} workspace {}", i + 1);
-            let id = db.insert_workspace(org.id, &ws_name, now).await?;
+            let id = db.insert_named_workspace(org.id, &ws_name, now).await?;
             audit::record(
                 &mut db,
                 now,
