@@ -1,6 +1,6 @@
 # NeoSC — the two commands of the README, and the steps they are made of.
 #   make run    build the release site and serve it on SQLite (DEMO=1 adds demo data)
-#   make test   Rust tests on SQLite and PostgreSQL, then Playwright against a fresh server
+#   make test   fmt and clippy gates, Rust tests on SQLite and PostgreSQL, then Playwright against a fresh server
 #   make bench  the organization list under load with 10,000 organizations and 1,000,000 users
 # Every tool is installed here when missing; when present, each check is quick.
 
@@ -19,17 +19,20 @@ SITE_ADDR ?= 127.0.0.1:3000
 ORGS ?= 10000
 USERS ?= 1000000
 
-.PHONY: help tools build run test test-rust e2e bench migrate clean
+.PHONY: help tools build run test lint engine test-rust e2e bench migrate clean
 
 help:
 	@echo "make run     build and serve http://$(SITE_ADDR) on SQLite (DEMO=1 loads demo data)"
-	@echo "make test    run every test suite (Rust on SQLite + PostgreSQL, Playwright)"
+	@echo "make test    run the fmt/clippy gates and every test suite (Rust on SQLite + PostgreSQL, Playwright)"
+	@echo "make lint    only the gates: cargo fmt --check, clippy -D warnings (server and WASM)"
 	@echo "make bench   GET /api/organizations next to /healthz (p50/p99, req/s) on SQLite and PostgreSQL"
 	@echo "             with 100/1000, $(ORGS)/1000 and $(ORGS)/$(USERS) organizations/users (ORGS=, USERS=)"
 	@echo "make tools   install the build tools that are missing"
 
 tools: node_modules/.installed end2end/node_modules/.installed
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" || \
 		cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
 	@# Not --locked: wasm-bindgen-cli's own lockfile names a crate version the registry lacks.
@@ -56,12 +59,27 @@ run: build
 migrate:
 	DATABASE_URL='$(DATABASE_URL)' cargo run --features ssr --bin neosc -- migrate
 
-test: tools test-rust build e2e
+test: tools lint test-rust api-contract build e2e
+
+# Gates before any suite: formatting, and clippy with warnings as errors on
+# the server (every target: library, binaries, tests) and on the WASM
+# client, which compiles other code paths (cfg(feature = "hydrate")).
+lint: tools
+	cargo fmt --check
+	cargo clippy --all-targets --features ssr -- -D warnings
+	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 # Both databases: PostgreSQL at NEOSC_TEST_POSTGRES_URL (default the local
 # server); with CI=true an unreachable PostgreSQL fails instead of skipping.
-test-rust:
+# The Docker driver's tests run against the real engine: with CI=true an
+# engine that does not answer fails them.
+test-rust: engine
 	cargo test --features ssr
+
+# A Docker Engine on the local socket and the workspace image, made when
+# missing (scripts/workspace-engine.sh says how).
+engine:
+	scripts/workspace-engine.sh
 
 # A fresh SQLite file and two free ports for every run, one for NeoSC and
 # one for the test OpenID Provider (end2end/oidc/provider.mjs); Playwright
@@ -77,6 +95,21 @@ e2e: tools
 	status=0; \
 	(cd end2end && NEOSC_E2E_PORT=$$port NEOSC_E2E_OIDC_PORT=$$oidc_port NEOSC_E2E_DB="$$dir/e2e.db" npx playwright test) || status=$$?; \
 	rm -rf "$$dir"; exit $$status
+
+# The OpenAPI document is the contract (scripts/api-contract.sh): redocly
+# lint, then Schemathesis (--checks all) against a fresh debug server on a
+# temporary SQLite file, signed in as the platform admin. Schemathesis
+# lives in .venv, pinned in scripts/api-contract-requirements.txt.
+.PHONY: api-contract
+
+.venv/.installed: scripts/api-contract-requirements.txt
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet --disable-pip-version-check -r scripts/api-contract-requirements.txt
+	@touch $@
+
+api-contract: node_modules/.installed .venv/.installed
+	cargo build --features ssr --bin neosc
+	scripts/api-contract.sh
 
 # Not part of `make test`. Seeds fresh databases with `neosc dev seed` (a
 # temporary SQLite file; a PostgreSQL database at NEOSC_TEST_POSTGRES_URL's

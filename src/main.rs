@@ -4,69 +4,123 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use clap::{Args, Parser, Subcommand};
 use leptos::config::{get_configuration, LeptosOptions};
 use neosc::server::clock::SystemClock;
-use neosc::server::config::Config;
+use neosc::server::config::{variables_help, Config};
 use neosc::server::db::{SeedRun, Store};
 use neosc::server::service::operator;
 use neosc::server::startup::{connect, Application};
+use neosc::server::state::AppState;
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "\
-usage: neosc [COMMAND]
+#[derive(Parser)]
+#[command(name = "neosc", version, about = "NeoSC: multi-tenant admin console for secure cloud workspaces")]
+#[command(after_help = variables_help())]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-commands:
-  serve     apply migrations, create what the first start needs, serve (default)
-  migrate   apply database migrations and exit
-  admin create --email EMAIL [--name NAME] [--platform-admin]
-            create an account with a one-time password (printed once)
-  admin reset-password --email EMAIL
-            give an account a one-time password (printed once), end its sessions
-  org create --name NAME --domain DOMAIN [--seat-limit N] [--require-mfa]
-            create an organization (prints its id)
-  dev seed --orgs N --users M [--workspaces W]
-            development data in bulk: N organizations (Seed Org <k>, seed<k>.test)
-            and M users spread evenly across them (u<n>@seed<k>.test, no password,
-            cannot sign in), optionally W workspaces; a few set-based statements
-            in one transaction, counts checked afterwards
-  help      show this text
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, create what the first start needs, serve (default)
+    Serve,
+    /// Apply database migrations and exit
+    Migrate,
+    /// Operator tasks on accounts
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Operator tasks on organizations
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Development helpers
+    #[command(subcommand)]
+    Dev(DevCommand),
+}
 
-environment (all optional):
-  DATABASE_URL            sqlite://data/neosc.db (default) or postgres://user@host/db
-  LEPTOS_SITE_ADDR        address to listen on (default 127.0.0.1:3000)
-  NEOSC_PUBLIC_URL        the URL people use (https makes cookies Secure)
-  NEOSC_ADMIN_EMAIL       first platform admin (default admin@<default domain>)
-  NEOSC_ADMIN_PASSWORD    its password (default: generated and printed once)
-  NEOSC_DEFAULT_DOMAIN    domain of the Default Organization (default neogenesys.com)
-  NEOSC_DEMO=1            load the demo organizations of the product spec
-  NEOSC_SESSION_TTL_MINUTES   session lifetime (default 720)
-";
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account with a one-time password (printed once)
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+        #[arg(long)]
+        platform_admin: bool,
+    },
+    /// Give an account a one-time password (printed once) and end its sessions
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organization (prints its id)
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        seat_limit: Option<i64>,
+        #[arg(long)]
+        require_mfa: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// Development data in bulk: N organizations (Seed Org <k>, seed<k>.test) and M users spread evenly across them
+    /// (u<n>@seed<k>.test, no password, cannot sign in), optionally W workspaces; a few set-based statements in one
+    /// transaction, counts checked afterwards
+    Seed(SeedArgs),
+}
+
+#[derive(Args)]
+struct SeedArgs {
+    /// Organizations to add
+    #[arg(long, value_parser = parse_count)]
+    orgs: i64,
+    /// Users, spread evenly over the new organizations
+    #[arg(long, value_parser = parse_count, default_value = "0")]
+    users: i64,
+    /// Workspaces, spread evenly over the new organizations
+    #[arg(long, value_parser = parse_count, default_value = "0")]
+    workspaces: i64,
+}
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = args.first().cloned().unwrap_or_else(|| "serve".into());
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
     // Bulk seeding runs statements of seconds on purpose: no slow-statement warnings.
-    let default_filter = if command == "dev" { "info,sqlx=error" } else { "info,sqlx=warn" };
+    let default_filter = if matches!(command, Command::Dev(_)) { "info,sqlx=error" } else { "info,sqlx=warn" };
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)))
         .init();
-    let result = match command.as_str() {
-        "serve" => serve().await,
-        "migrate" => migrate().await,
-        "admin" => admin(&args[1..]).await,
-        "dev" => dev(&args[1..]).await,
-        "org" => org(&args[1..]).await,
-        "help" | "--help" | "-h" => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        other => Err(anyhow::anyhow!("unknown command {other:?}\n\n{USAGE}")),
+    let result = match command {
+        Command::Serve => serve().await,
+        Command::Migrate => migrate().await,
+        Command::Admin(cmd) => admin(cmd).await,
+        Command::Org(cmd) => org(cmd).await,
+        Command::Dev(DevCommand::Seed(args)) => seed(args).await,
     };
     if let Err(e) = result {
         eprintln!("neosc: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// The state operator commands work with: configuration from the
+/// environment, the database migrated.
+async fn operator_state() -> anyhow::Result<AppState> {
+    let config = Config::from_env()?;
+    let options = LeptosOptions::builder().output_name("neosc").build();
+    connect(config, options, Arc::new(SystemClock)).await
 }
 
 async fn serve() -> anyhow::Result<()> {
@@ -85,84 +139,54 @@ async fn migrate() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The value after `--name`, if given.
-fn flag_value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
-}
-
-async fn admin(args: &[String]) -> anyhow::Result<()> {
-    let config = Config::from_env()?;
-    let options = LeptosOptions::builder().output_name("neosc").build();
-    let state = connect(config, options, Arc::new(SystemClock)).await?;
-    let email = flag_value(args, "--email").ok_or_else(|| anyhow::anyhow!("--email is required\n\n{USAGE}"))?;
-    let password = match args.first().map(String::as_str) {
-        Some("create") => {
-            let name = flag_value(args, "--name").unwrap_or("Administrator");
-            let platform_admin = args.iter().any(|a| a == "--platform-admin");
-            operator::create_account(&state, email, name, platform_admin).await?
+async fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
+    let state = operator_state().await?;
+    let (email, password) = match cmd {
+        AdminCommand::Create { email, name, platform_admin } => {
+            let password = operator::create_account(&state, &email, &name, platform_admin).await?;
+            (email, password)
         }
-        Some("reset-password") => operator::reset_password(&state, email).await?,
-        _ => anyhow::bail!("unknown admin command\n\n{USAGE}"),
+        AdminCommand::ResetPassword { email } => {
+            let password = operator::reset_password(&state, &email).await?;
+            (email, password)
+        }
     };
     println!("{email}: one-time password (shown once; a new one must be chosen at sign-in):\n{password}");
     state.store.close().await;
     Ok(())
 }
 
-async fn org(args: &[String]) -> anyhow::Result<()> {
-    if args.first().map(String::as_str) != Some("create") {
-        anyhow::bail!("unknown org command\n\n{USAGE}");
-    }
-    let name = flag_value(args, "--name").ok_or_else(|| anyhow::anyhow!("--name is required\n\n{USAGE}"))?;
-    let domain = flag_value(args, "--domain").ok_or_else(|| anyhow::anyhow!("--domain is required\n\n{USAGE}"))?;
-    let seat_limit = flag_value(args, "--seat-limit")
-        .map(|n| n.parse::<i64>().map_err(|_| anyhow::anyhow!("--seat-limit takes a whole number")))
-        .transpose()?;
-    let config = Config::from_env()?;
-    let options = LeptosOptions::builder().output_name("neosc").build();
-    let state = connect(config, options, Arc::new(SystemClock)).await?;
-    let org = operator::create_organization(&state, name, domain, seat_limit, args.iter().any(|a| a == "--require-mfa")).await?;
+async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
+    let OrgCommand::Create { name, domain, seat_limit, require_mfa } = cmd;
+    let state = operator_state().await?;
+    let org = operator::create_organization(&state, &name, &domain, seat_limit, require_mfa).await?;
     println!("created {} ({}) {}", org.organization.name, org.organization.domain, org.organization.id);
     state.store.close().await;
     Ok(())
 }
 
-async fn dev(args: &[String]) -> anyhow::Result<()> {
-    match args.first().map(String::as_str) {
-        Some("seed") => seed(&args[1..]).await,
-        _ => anyhow::bail!("unknown dev command\n\n{USAGE}"),
-    }
-}
-
-/// A count flag: digits, optionally grouped with `_` or `,` (1_000_000).
-fn count_flag(args: &[String], name: &str, default: Option<i64>) -> anyhow::Result<i64> {
-    let Some(raw) = flag_value(args, name) else {
-        return default.ok_or_else(|| anyhow::anyhow!("{name} is required\n\n{USAGE}"));
-    };
+/// A count: digits, optionally grouped with `_` or `,` (1_000_000).
+fn parse_count(raw: &str) -> Result<i64, String> {
     let digits: String = raw.chars().filter(|c| *c != '_' && *c != ',').collect();
     match digits.parse::<i64>() {
         Ok(n) if (0..=1_000_000_000).contains(&n) => Ok(n),
-        _ => anyhow::bail!("{name} wants a number from 0 to 1,000,000,000, not {raw:?}"),
+        _ => Err(format!("wants a number from 0 to 1,000,000,000, not {raw:?}")),
     }
 }
 
 /// `neosc dev seed`: bulk development data, see `SeedRun`.
-async fn seed(args: &[String]) -> anyhow::Result<()> {
+async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let orgs = count_flag(args, "--orgs", None)?;
-    let users = count_flag(args, "--users", Some(0))?;
-    let workspaces = count_flag(args, "--workspaces", Some(0))?;
+    let SeedArgs { orgs, users, workspaces } = args;
     if orgs == 0 && (users > 0 || workspaces > 0) {
         anyhow::bail!("users and workspaces are spread across the new organizations: --orgs must be at least 1");
     }
-    let config = Config::from_env()?;
-    let options = LeptosOptions::builder().output_name("neosc").build();
-    let state = connect(config, options, Arc::new(SystemClock)).await?;
+    let state = operator_state().await?;
     let store = state.store.clone();
     let elapsed = || started.elapsed().as_secs_f64();
     println!("seeding {orgs} organizations, {users} users, {workspaces} workspaces into the {:?} database", store.backend());
 
-    let mut db = store.write().await?;
+    let mut db = store.begin().await?;
     let existing = db.seed_existing_orgs().await?;
     let salt = (uuid::Uuid::new_v4().as_u128() & 0xfff) as u16;
     let run = SeedRun::new(existing, orgs, users, workspaces, state.clock.now(), salt);
@@ -190,7 +214,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
 
     // The counts kept on organizations must equal the rows: a few
     // organizations one by one, and every count in total.
-    let mut db = store.read().await?;
+    let mut db = store.conn().await?;
     let mut samples: Vec<i64> = vec![1, orgs / 2 + 1, orgs];
     samples.retain(|k| *k >= 1);
     samples.dedup();

@@ -13,9 +13,7 @@ pub async fn complete_mfa(code: String) -> Result<(), AppError> {
     use crate::server::{service, sfn};
 
     let (call, principal) = sfn::principal_any_stage().await?;
-    let next = service::mfa::complete_sign_in(&call.state, &principal, &code, SessionKind::Browser, &call.meta)
-        .await
-        .map_err(sfn::fail)?;
+    let next = service::mfa::complete_sign_in(&call.state, &principal, &code, SessionKind::Browser, &call.meta).await.map_err(sfn::fail)?;
     sfn::start_session(&call, &next).await
 }
 
@@ -43,9 +41,8 @@ pub async fn confirm_totp(code: String) -> Result<Vec<String>, AppError> {
     use crate::server::{service, sfn};
 
     let (call, principal) = sfn::principal_any_stage().await?;
-    let (codes, next) = service::mfa::confirm_enrolment(&call.state, &principal, &code, SessionKind::Browser, &call.meta)
-        .await
-        .map_err(sfn::fail)?;
+    let (codes, next) =
+        service::mfa::confirm_enrolment(&call.state, &principal, &code, SessionKind::Browser, &call.meta).await.map_err(sfn::fail)?;
     if let Some(next) = next {
         sfn::set_cookie(session_cookie(&call.state.config, &next.token, next.max_age_secs));
     }
@@ -67,16 +64,10 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     use crate::server::{service, sfn};
 
     let (call, principal) = sfn::principal_any_stage().await?;
-    let next = service::account::change_password(
-        &call.state,
-        &principal,
-        &current_password,
-        &new_password,
-        SessionKind::Browser,
-        &call.meta,
-    )
-    .await
-    .map_err(sfn::fail)?;
+    let next =
+        service::account::change_password(&call.state, &principal, &current_password, &new_password, SessionKind::Browser, &call.meta)
+            .await
+            .map_err(sfn::fail)?;
     match next {
         Some(next) => sfn::start_session(&call, &next).await,
         None => Ok(()),
@@ -119,9 +110,7 @@ pub async fn create_token(name: String, expires_in_days: String) -> Result<Creat
             sfn::fail(ServiceError::Validation { field: Some("expires_in_days"), message: "Expiry must be a number of days.".into() })
         })?),
     };
-    let created = service::account::create_api_token(&call.state, &principal, &name, days, &call.meta)
-        .await
-        .map_err(sfn::fail)?;
+    let created = service::account::create_api_token(&call.state, &principal, &name, days, &call.meta).await.map_err(sfn::fail)?;
     Ok(CreatedApiToken { token: created.token, info: (&created.record).into() })
 }
 

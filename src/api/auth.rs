@@ -9,29 +9,20 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use crate::server::{service, sfn};
 
     let call = sfn::call()?;
-    let signed_in = service::auth::login(&call.state, &email, &password, &call.meta, SessionKind::Browser)
-        .await
-        .map_err(sfn::fail)?;
+    let signed_in = service::auth::login(&call.state, &email, &password, &call.meta, SessionKind::Browser).await.map_err(sfn::fail)?;
     sfn::start_session(&call, &signed_in).await
 }
 
 /// Creates an account (and maybe its organization) and signs it in.
 #[server(prefix = "/api/fn", endpoint = "register")]
-pub async fn register(
-    email: String,
-    password: String,
-    name: String,
-    organization: Option<String>,
-) -> Result<(), AppError> {
+pub async fn register(email: String, password: String, name: String, organization: Option<String>) -> Result<(), AppError> {
     use crate::server::db::SessionKind;
     use crate::server::service::auth::RegisterInput;
     use crate::server::{service, sfn};
 
     let call = sfn::call()?;
     let input = RegisterInput { email, password, name, organization };
-    let signed_in = service::auth::register(&call.state, input, &call.meta, SessionKind::Browser)
-        .await
-        .map_err(sfn::fail)?;
+    let signed_in = service::auth::register(&call.state, input, &call.meta, SessionKind::Browser).await.map_err(sfn::fail)?;
     sfn::start_session(&call, &signed_in).await
 }
 

@@ -139,8 +139,7 @@ pub async fn accept_invitation(token: String, name: String, password: String) ->
     use crate::server::{service, sfn};
 
     let call = sfn::call()?;
-    let signed_in = service::invitations::accept(&call.state, &token, &name, &password, SessionKind::Browser, &call.meta)
-        .await
-        .map_err(sfn::fail)?;
+    let signed_in =
+        service::invitations::accept(&call.state, &token, &name, &password, SessionKind::Browser, &call.meta).await.map_err(sfn::fail)?;
     sfn::start_session(&call, &signed_in).await
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 pub struct SessionView {
     pub id: Uuid,
     /// `browser` (cookie) or `api` (bearer from `POST /api/auth/login`).
-    pub kind: String,
+    pub kind: super::SessionKind,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,

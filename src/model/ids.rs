@@ -47,9 +47,7 @@ macro_rules! prefixed_id {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
-                Self::parse(&s).ok_or_else(|| {
-                    serde::de::Error::custom(concat!("expected an id of the form ", $prefix, "-<uuid>"))
-                })
+                Self::parse(&s).ok_or_else(|| serde::de::Error::custom(concat!("expected an id of the form ", $prefix, "-<uuid>")))
             }
         }
     };
@@ -57,6 +55,7 @@ macro_rules! prefixed_id {
 
 prefixed_id!(OrgId, "org");
 prefixed_id!(UserId, "usr");
+prefixed_id!(WorkspaceId, "ws");
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,13 @@
 //! Plain types shared by the server and the WASM client. Nothing here touches
 //! the database or the network, so every page can use them for inline
 //! validation and the server uses the very same rules.
+//!
+//! States (roles, statuses, session kinds and stages) are enums, stored as
+//! their snake_case names in TEXT columns. Under the `ssr` feature they
+//! derive `sqlx::Type` (declared as `text`, which both SQLite and
+//! PostgreSQL columns satisfy) and `utoipa::ToSchema`; those derives are the
+//! only server-only code here. Decoding is strict: a name the enum does not
+//! know is an error, never a default.
 
 mod account;
 mod email;
@@ -10,19 +17,23 @@ mod org_name;
 mod organization;
 mod password;
 mod person_name;
+mod session;
 mod sso;
 mod user;
+mod workspace;
 
 pub use account::{ApiTokenView, CreatedApiToken, MfaStatus, SessionView, TotpSetupView};
 pub use email::Email;
 pub use error::{AppError, ErrorKind};
-pub use ids::{OrgId, UserId};
+pub use ids::{OrgId, UserId, WorkspaceId};
 pub use org_name::OrgName;
-pub use organization::{Invitation, InvitationPreview, Member, Organization, OrganizationDetail, Page};
+pub use organization::{Invitation, InvitationPreview, Member, OrgStatus, Organization, OrganizationDetail, Page};
 pub use password::{Password, PasswordPolicy};
 pub use person_name::PersonName;
+pub use session::{SessionKind, SessionStage};
 pub use sso::SsoRefusal;
-pub use user::{stage_path, Role, User};
+pub use user::{stage_path, Role, User, UserStatus};
+pub use workspace::{DesiredState, QuotaUse, WorkspaceStatus};
 
 /// A field that failed validation, with a message written for the person who
 /// typed it.
@@ -45,3 +56,36 @@ impl std::fmt::Display for ValidationError {
 }
 
 impl std::error::Error for ValidationError {}
+
+#[cfg(test)]
+mod state_names {
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+
+    use super::*;
+
+    /// Each state's name is the same for JSON, `as_str` (audit details,
+    /// logs) and the database (sqlx's `rename_all`, like serde's), and a
+    /// stranger is refused, not defaulted.
+    fn agree<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug + Copy>(all: &[T], name: fn(T) -> &'static str) {
+        for state in all {
+            assert_eq!(serde_json::to_value(state).unwrap(), serde_json::Value::from(name(*state)));
+            assert_eq!(serde_json::from_value::<T>(name(*state).into()).unwrap(), *state);
+        }
+        assert!(serde_json::from_str::<T>(r#""owner""#).is_err());
+    }
+
+    #[test]
+    fn every_state_has_one_name() {
+        agree(&[Role::PlatformAdmin, Role::OrgAdmin, Role::User], Role::as_str);
+        agree(&[UserStatus::Active, UserStatus::Disabled], UserStatus::as_str);
+        agree(&[OrgStatus::Active, OrgStatus::Suspended], OrgStatus::as_str);
+        agree(&[SessionKind::Browser, SessionKind::Api], SessionKind::as_str);
+        agree(
+            &[SessionStage::Full, SessionStage::MfaPending, SessionStage::EnrolRequired, SessionStage::PasswordChangeRequired],
+            SessionStage::as_str,
+        );
+        assert_eq!(Role::parse("org_admin"), Some(Role::OrgAdmin));
+        assert_eq!(Role::parse("Org_Admin"), None);
+    }
+}

@@ -43,7 +43,11 @@ impl OrgName {
             }
         }
         let slug = slug.trim_end_matches('-').to_string();
-        if slug.is_empty() { "org".into() } else { slug }
+        if slug.is_empty() {
+            "org".into()
+        } else {
+            slug
+        }
     }
 }
 

@@ -1,7 +1,28 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::OrgId;
+use super::{OrgId, UserStatus};
+
+/// Whether an organization's members may sign in. Stored in
+/// `organizations.status`; a name the enum does not know fails to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "snake_case"))]
+#[serde(rename_all = "snake_case")]
+pub enum OrgStatus {
+    Active,
+    /// A platform admin suspended it: its members cannot sign in or join.
+    Suspended,
+}
+
+impl OrgStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgStatus::Active => "active",
+            OrgStatus::Suspended => "suspended",
+        }
+    }
+}
 
 /// An organization as the API and the pages show it: exactly the seed's
 /// shape. The counts are maintained by the database in the same transaction
@@ -27,8 +48,7 @@ pub struct OrganizationDetail {
     #[serde(flatten)]
     pub organization: Organization,
     pub slug: String,
-    /// `active` or `suspended`.
-    pub status: String,
+    pub status: OrgStatus,
     /// Most members allowed; none means unlimited.
     pub seat_limit: Option<i64>,
     pub require_mfa: bool,
@@ -51,8 +71,7 @@ pub struct Page<T> {
 pub struct Member {
     #[serde(flatten)]
     pub user: super::User,
-    /// `active` or `disabled`.
-    pub status: String,
+    pub status: UserStatus,
 }
 
 /// An open invitation. `link` is present only right after creating or

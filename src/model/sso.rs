@@ -59,9 +59,7 @@ impl SsoRefusal {
 
     pub fn message(self) -> &'static str {
         match self {
-            SsoRefusal::Unavailable => {
-                "The identity provider cannot be reached right now. Try again later, or sign in with your password."
-            }
+            SsoRefusal::Unavailable => "The identity provider cannot be reached right now. Try again later, or sign in with your password.",
             SsoRefusal::NotConfigured => "Single sign-on is not configured for this console.",
             SsoRefusal::Expired => "This sign-in attempt is no longer valid. Start again with the single sign-on button.",
             SsoRefusal::Denied => "The identity provider did not sign you in.",

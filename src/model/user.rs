@@ -1,11 +1,13 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{OrgId, UserId};
+use super::{OrgId, SessionStage, UserId};
 
-/// What a person may do. Stored as its snake_case name.
+/// What a person may do. Stored as its snake_case name in `users.role` and
+/// `invitations.role`; a name the enum does not know fails to decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "snake_case"))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Administers the whole installation, sees every organization.
@@ -24,13 +26,9 @@ impl Role {
         }
     }
 
+    /// The role a configured name (`NEOSC_OIDC_ROLE_MAP`) names, if any.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "platform_admin" => Some(Role::PlatformAdmin),
-            "org_admin" => Some(Role::OrgAdmin),
-            "user" => Some(Role::User),
-            _ => None,
-        }
+        [Role::PlatformAdmin, Role::OrgAdmin, Role::User].into_iter().find(|r| r.as_str() == s)
     }
 
     pub fn label(self) -> &'static str {
@@ -38,6 +36,31 @@ impl Role {
             Role::PlatformAdmin => "Platform admin",
             Role::OrgAdmin => "Organization admin",
             Role::User => "User",
+        }
+    }
+
+    /// Administers something: the installation or an organization.
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::PlatformAdmin | Role::OrgAdmin)
+    }
+}
+
+/// Whether an account may sign in. Stored in `users.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "snake_case"))]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    /// An admin disabled the account: no sign-in, no session.
+    Disabled,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Disabled => "disabled",
         }
     }
 }
@@ -64,14 +87,12 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
-/// The page that takes a sign-in's next step, by the stage name the
-/// server reports (`full`, `mfa_pending`, `enrol_required`,
-/// `password_change_required`).
-pub fn stage_path(stage: &str) -> &'static str {
+/// The page that takes a sign-in's next step.
+pub fn stage_path(stage: SessionStage) -> &'static str {
     match stage {
-        "mfa_pending" => "/login/mfa",
-        "enrol_required" => "/account/mfa",
-        "password_change_required" => "/account/password",
-        _ => "/organizations",
+        SessionStage::MfaPending => "/login/mfa",
+        SessionStage::EnrolRequired => "/account/mfa",
+        SessionStage::PasswordChangeRequired => "/account/password",
+        SessionStage::Full => "/organizations",
     }
 }

@@ -114,7 +114,7 @@ fn Sessions() -> impl IntoView {
 #[component]
 fn SessionRow(session: SessionView, end: ServerAction<EndSession>) -> impl IntoView {
     let id = session.id;
-    let device = session.user_agent.clone().unwrap_or_else(|| session.kind.clone());
+    let device = session.user_agent.clone().unwrap_or_else(|| session.kind.as_str().to_owned());
     let device_title = device.clone();
     let action = if session.current {
         view! { <Badge tone=Tone::Primary>"This session"</Badge> }.into_any()

@@ -1,12 +1,12 @@
-//! What the pages ask of a status. Statuses are strings today and become
-//! enums (`OrgStatus`, `UserStatus`); only these functions change then.
+//! What the pages ask of a status, in one place: a new status (or a
+//! renamed one) is an edit here, not in every view.
 
-use crate::model::{Member, OrganizationDetail};
+use crate::model::{Member, OrgStatus, OrganizationDetail, UserStatus};
 
 pub fn org_suspended(org: &OrganizationDetail) -> bool {
-    org.status == "suspended"
+    org.status == OrgStatus::Suspended
 }
 
 pub fn member_disabled(member: &Member) -> bool {
-    member.status == "disabled"
+    member.status == UserStatus::Disabled
 }

@@ -91,6 +91,43 @@ pub const DEFAULT_DOMAIN: &str = "neogenesys.com";
 /// organization takes this reserved name instead (unless one is set).
 pub const DEMO_DEFAULT_DOMAIN: &str = "default.neosc.invalid";
 
+/// Every variable the server reads, for `neosc help` and the README. A
+/// test fails when `from_lookup` reads a name this table lacks.
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    ("DATABASE_URL", DEFAULT_DATABASE_URL, "sqlite://path or postgres://user@host/db"),
+    ("LEPTOS_SITE_ADDR", "127.0.0.1:3000", "address to listen on"),
+    ("LEPTOS_SITE_ROOT", "target/site", "where the built site (pkg/, CSS, assets) is served from"),
+    ("NEOSC_PUBLIC_URL", "-", "the URL people use; https makes cookies Secure and is the only Origin accepted for changes"),
+    ("NEOSC_ADMIN_EMAIL", "admin@<default domain>", "the first platform admin"),
+    ("NEOSC_ADMIN_PASSWORD", "generated", "its password (printed once when generated)"),
+    ("NEOSC_DEFAULT_DOMAIN", "neogenesys.com", "domain of the Default Organization (demo: default.neosc.invalid)"),
+    ("NEOSC_DEMO", "0", "1 loads the demo organizations of the product spec"),
+    ("NEOSC_SESSION_TTL_MINUTES", "720", "absolute session lifetime"),
+    ("NEOSC_SESSION_IDLE_MINUTES", "30", "a session unused this long ends"),
+    ("NEOSC_PASSWORD_MIN_LENGTH", "12", "minimum password length (8-128)"),
+    ("NEOSC_ARGON2_M_KIB", "19456", "argon2id memory cost (KiB); older hashes are upgraded at sign-in"),
+    ("NEOSC_ARGON2_T", "2", "argon2id iterations"),
+    ("NEOSC_ARGON2_P", "1", "argon2id parallelism"),
+    ("NEOSC_OIDC_ISSUER", "-", "Zitadel (OpenID Provider) issuer URL, exactly as its metadata says; turns SSO on"),
+    ("NEOSC_OIDC_CLIENT_ID", "-", "required with the issuer"),
+    ("NEOSC_OIDC_CLIENT_SECRET", "-", "confidential client secret; unset for a public client (PKCE only)"),
+    ("NEOSC_OIDC_SCOPES", DEFAULT_OIDC_SCOPES, "requested scopes"),
+    ("NEOSC_OIDC_ROLE_MAP", DEFAULT_OIDC_ROLE_MAP, "provider role key=NeoSC role, comma-separated"),
+    ("NEOSC_OIDC_EXTRA_AUDIENCES", "-", "audiences an ID token may carry besides the client id"),
+    ("NEOSC_OIDC_SIGNING_ALGS", "RS256", "accepted ID token algorithms (asymmetric only)"),
+    ("NEOSC_OIDC_DISPLAY_NAME", "Zitadel", "the SSO button says \"Sign in with ...\""),
+    ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
+];
+
+/// The variables as `neosc help` prints them.
+pub fn variables_help() -> String {
+    let mut out = String::from("Environment (all optional):\n");
+    for (name, default, meaning) in VARIABLES {
+        out.push_str(&format!("  {name:<28} {meaning}\n  {:<28} default: {default}\n", ""));
+    }
+    out
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
@@ -228,6 +265,23 @@ mod tests {
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn every_variable_read_is_documented() {
+        let read = std::cell::RefCell::new(Vec::new());
+        let _ = Config::from_lookup(|k| {
+            read.borrow_mut().push(k.to_owned());
+            None
+        });
+        let _ = Config::from_lookup(|k| {
+            read.borrow_mut().push(k.to_owned());
+            (k == "NEOSC_OIDC_ISSUER" || k == "NEOSC_OIDC_CLIENT_ID" || k == "NEOSC_PUBLIC_URL").then(|| "https://x.example".to_owned())
+        });
+        let documented: Vec<&str> = VARIABLES.iter().map(|(n, _, _)| *n).collect();
+        for name in read.into_inner() {
+            assert!(documented.contains(&name.as_str()), "{name} is read but missing from VARIABLES (neosc help)");
+        }
     }
 
     #[test]

@@ -24,9 +24,10 @@ pub enum ServiceError {
     TooManyRequests { message: String, retry_after_secs: u64 },
     #[error("{message}")]
     Unavailable { message: String, retry_after_secs: u64 },
-    /// Details go to the log, never to the client.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A fault of ours or below us. The cause, with its whole chain, goes to
+    /// the log (see `log`); the client gets a fixed sentence.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
@@ -40,8 +41,16 @@ impl ServiceError {
         ServiceError::Unauthorized("Sign in to continue.".into())
     }
 
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        ServiceError::Internal(e.to_string())
+    /// An internal error caused by `e`, kept whole (with its sources) for
+    /// the log.
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        ServiceError::Internal(e.into())
+    }
+
+    /// An internal error that is a broken expectation of ours, with no
+    /// underlying error to keep (a row that must exist, missing context).
+    pub fn bug(what: &'static str) -> Self {
+        ServiceError::Internal(anyhow::Error::msg(what))
     }
 
     pub fn kind(&self) -> ErrorKind {
@@ -74,16 +83,29 @@ impl ServiceError {
         }
     }
 
+    /// What the log and the audit trail may read: the message, and for an
+    /// internal error its whole cause chain ("internal error: outer: inner:
+    /// root"), which `Display` leaves to `source()`.
+    pub fn log_detail(&self) -> String {
+        match self {
+            ServiceError::Internal(cause) => format!("internal error: {cause:#}"),
+            other => other.to_string(),
+        }
+    }
+
+    /// Logs an internal error with its whole cause chain; other kinds are
+    /// answers, not faults, and are not logged.
     fn log(&self) {
-        if let ServiceError::Internal(detail) = self {
-            tracing::error!(%detail, "internal error");
+        if let ServiceError::Internal(_) = self {
+            tracing::error!(error = %self.log_detail(), "internal error");
         }
     }
 }
 
+/// A database error a service did not turn into an answer is a fault.
 impl From<DbError> for ServiceError {
     fn from(e: DbError) -> Self {
-        ServiceError::Internal(e.to_string())
+        ServiceError::Internal(e.into())
     }
 }
 
@@ -132,6 +154,11 @@ pub struct Problem {
     /// The request field the problem is about, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// This occurrence: the request id (also the `X-Request-Id` response
+    /// header and the field of every log line of the request), to quote
+    /// when reporting it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 impl Problem {
@@ -143,6 +170,7 @@ impl Problem {
             status: status.as_u16(),
             detail,
             field,
+            instance: super::request_id::current().map(|id| format!("urn:neosc:request:{id}")),
         }
     }
 
@@ -177,5 +205,22 @@ impl From<ServiceError> for AppError {
             _ => None,
         };
         AppError { kind: e.kind(), message: e.public_message(), field }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_keep_their_cause_for_the_log_only() {
+        let io = std::io::Error::other("disk on fire");
+        let e = ServiceError::internal(anyhow::Error::new(io).context("writing the audit event"));
+        assert_eq!(e.log_detail(), "internal error: writing the audit event: disk on fire");
+        assert!(std::error::Error::source(&e).is_some(), "the cause is the error's source");
+        assert!(!e.public_message().contains("fire"));
+        let app: AppError = e.into();
+        assert_eq!(app.kind, ErrorKind::Internal);
+        assert!(!app.message.contains("fire"));
     }
 }

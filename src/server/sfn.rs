@@ -24,8 +24,8 @@ pub struct Call {
 }
 
 pub fn call() -> Result<Call, AppError> {
-    let state = use_context::<AppState>().ok_or_else(|| fail(ServiceError::internal("AppState missing from context")))?;
-    let parts = use_context::<Parts>().ok_or_else(|| fail(ServiceError::internal("request parts missing from context")))?;
+    let state = use_context::<AppState>().ok_or_else(|| fail(ServiceError::bug("AppState missing from context")))?;
+    let parts = use_context::<Parts>().ok_or_else(|| fail(ServiceError::bug("request parts missing from context")))?;
     let meta = RequestMeta::from_parts(&parts.headers, parts.extensions.get::<ConnectInfo<SocketAddr>>());
     let token = token_from_headers(&state.config, &parts.headers);
     Ok(Call { state, meta, token })
@@ -61,7 +61,7 @@ pub fn fail(e: ServiceError) -> AppError {
 pub async fn start_session(call: &Call, signed_in: &auth::SignedIn) -> Result<(), AppError> {
     auth::discard_session(&call.state, call.token.as_deref()).await.map_err(fail)?;
     set_cookie(session_cookie(&call.state.config, &signed_in.token, signed_in.max_age_secs));
-    leptos_axum::redirect(stage_path(&signed_in.stage_name()));
+    leptos_axum::redirect(stage_path(signed_in.stage));
     Ok(())
 }
 

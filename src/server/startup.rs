@@ -10,6 +10,8 @@ use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 use super::auth::oidc::OidcProvider;
 use super::auth::password::PasswordHasher;
@@ -17,7 +19,7 @@ use super::clock::{Clock, SystemClock};
 use super::config::Config;
 use super::db::Store;
 use super::state::AppState;
-use super::{rest, service, web};
+use super::{request_id, rest, service, web};
 use crate::app::{shell, App};
 
 pub struct Application {
@@ -36,7 +38,7 @@ impl Application {
         let site_addr = leptos_options.site_addr;
         let state = connect(config, leptos_options, clock).await?;
         let listener = TcpListener::bind(site_addr).await?;
-        service::bootstrap::run(&state).await.map_err(|e| anyhow::anyhow!("start-up: {e}"))?;
+        service::bootstrap::run(&state).await.map_err(|e| anyhow::anyhow!("start-up: {}", e.log_detail()))?;
         // Pays for the dummy hash now rather than in the first sign-in.
         let _ = state.hasher.verify_dummy(String::new()).await;
         discover_sso(&state).await;
@@ -82,6 +84,14 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), web::page_guard))
         .layer(from_fn_with_state(state.clone(), web::origin_check))
         .layer(from_fn(web::security_headers))
+        // Innermost first: the id is readable by the problem renderer, comes
+        // back on the response, names the span of every log line, and is
+        // made when the client sent none (or one not worth keeping).
+        .layer(from_fn(request_id::scope))
+        .layer(PropagateRequestIdLayer::new(request_id::HEADER))
+        .layer(TraceLayer::new_for_http().make_span_with(request_id::span::<axum::body::Body>))
+        .layer(SetRequestIdLayer::new(request_id::HEADER, request_id::MakeUuid))
+        .layer(from_fn(request_id::sanitize))
         .with_state(state)
 }
 
@@ -112,7 +122,7 @@ async fn sweep_expired_sessions(state: AppState) {
     loop {
         tick.tick().await;
         let swept = async {
-            let mut db = state.store.write().await?;
+            let mut db = state.store.begin().await?;
             let n = db.delete_expired_sessions(state.clock.now()).await?;
             let n = n + db.delete_expired_sso_state(state.clock.now()).await?;
             db.commit().await?;

@@ -84,12 +84,12 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
     match (kind, stage) {
         (PageKind::Console, Some(SessionStage::Full)) if path == "/" => go("/organizations"),
         (PageKind::Console, Some(SessionStage::Full)) => next.run(req).await,
-        (PageKind::Console, Some(stage)) => go(stage_path(stage.as_str())),
+        (PageKind::Console, Some(stage)) => go(stage_path(stage)),
         (PageKind::Console, None) => go("/login"),
         (PageKind::GuestOnly, Some(SessionStage::Full)) => go("/organizations"),
         (PageKind::GuestOnly, _) => next.run(req).await,
         (PageKind::Step(allowed), Some(stage)) if allowed.contains(&stage) => next.run(req).await,
-        (PageKind::Step(_), Some(stage)) => go(stage_path(stage.as_str())),
+        (PageKind::Step(_), Some(stage)) => go(stage_path(stage)),
         (PageKind::Step(_), None) => go("/login"),
     }
 }

@@ -43,7 +43,7 @@ both_backends! {
 
     async fn passwords_are_stored_as_argon2id_with_the_owasp_parameters(app: TestApp) {
         app.register_ok("hash@neogenesys.com", "Hash", None).await;
-        let user = app.store.read().await.unwrap().user_by_email("hash@neogenesys.com").await.unwrap().unwrap();
+        let user = app.store.conn().await.unwrap().user_by_email("hash@neogenesys.com").await.unwrap().unwrap();
         let phc = user.password_hash.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(!phc.contains(PASSWORD));
@@ -100,7 +100,7 @@ both_backends! {
     async fn sign_ins_that_owe_a_step_are_sent_to_it(app: TestApp) {
         let (token, user) = app.register_ok("steps@neogenesys.com", "Steps", None).await;
         let org = neosc::model::OrgId::parse(user["organization_id"].as_str().unwrap()).unwrap();
-        app.store.read().await.unwrap().set_org_require_mfa(org.0, true, chrono::Utc::now()).await.unwrap();
+        app.store.conn().await.unwrap().set_org_require_mfa(org.0, true, chrono::Utc::now()).await.unwrap();
         let cookie = format!("neosc_session={token}");
         let res = app.get("/organizations").header("cookie", &cookie).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "a full session from before the policy stays full until the next sign-in");

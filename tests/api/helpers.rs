@@ -170,16 +170,28 @@ impl TestApp {
         self.post(path).bearer_auth(token).json(&body).send().await.unwrap()
     }
 
+    pub fn patch(&self, path: &str) -> RequestBuilder {
+        self.client.patch(format!("{}{path}", self.address))
+    }
+
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.client.delete(format!("{}{path}", self.address))
+    }
+
+    pub async fn patch_json(&self, path: &str, token: &str, body: Value) -> Response {
+        self.patch(path).bearer_auth(token).json(&body).send().await.unwrap()
+    }
+
     pub async fn me(&self, token: &str) -> Response {
         self.get("/api/auth/me").bearer_auth(token).send().await.unwrap()
     }
 
     pub async fn user_count(&self) -> i64 {
-        self.store.read().await.unwrap().count_users().await.unwrap()
+        self.store.conn().await.unwrap().count_users().await.unwrap()
     }
 
     pub async fn audit_count(&self) -> i64 {
-        self.store.read().await.unwrap().count_audit_events().await.unwrap()
+        self.store.conn().await.unwrap().count_audit_events().await.unwrap()
     }
 }
 

@@ -32,7 +32,7 @@ async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
 
 async fn audit_actions(app: &TestApp, user: &Value) -> Vec<String> {
     let org = neosc::model::OrgId::parse(user["organization_id"].as_str().unwrap()).unwrap();
-    let events = app.store.read().await.unwrap().audit_events_of_org(org.0, 200).await.unwrap();
+    let events = app.store.conn().await.unwrap().audit_events_of_org(org.0, 200).await.unwrap();
     events.into_iter().map(|e| e.action).collect()
 }
 
@@ -136,11 +136,11 @@ both_backends! {
         let victim = list.iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap().to_owned();
 
         let theirs: Vec<Value> = app.get("/api/account/sessions").bearer_auth(&other).send().await.unwrap().json().await.unwrap();
-        let res = app.post(&format!("/api/account/sessions/{}/end", theirs[0]["id"].as_str().unwrap())).bearer_auth(&mine).send().await.unwrap();
+        let res = app.delete(&format!("/api/account/sessions/{}", theirs[0]["id"].as_str().unwrap())).bearer_auth(&mine).send().await.unwrap();
         assert_problem(res, StatusCode::NOT_FOUND).await;
         assert_eq!(app.me(&other).await.status(), StatusCode::OK);
 
-        let res = app.post(&format!("/api/account/sessions/{victim}/end")).bearer_auth(&mine).send().await.unwrap();
+        let res = app.delete(&format!("/api/account/sessions/{victim}")).bearer_auth(&mine).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let left: Vec<Value> = app.get("/api/account/sessions").bearer_auth(&mine).send().await.unwrap().json().await.unwrap();
         assert_eq!(left.len(), 2);
@@ -191,7 +191,7 @@ both_backends! {
         let created: Value = res.json().await.unwrap();
         let token = created["token"].as_str().unwrap().to_owned();
         assert_eq!(app.me(&token).await.status(), StatusCode::OK);
-        let res = app.post(&format!("/api/account/tokens/{}/revoke", created["id"].as_str().unwrap())).bearer_auth(&session).send().await.unwrap();
+        let res = app.delete(&format!("/api/account/tokens/{}", created["id"].as_str().unwrap())).bearer_auth(&session).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         assert_problem(app.me(&token).await, StatusCode::UNAUTHORIZED).await;
     }
@@ -264,7 +264,7 @@ both_backends! {
     async fn an_organization_that_requires_mfa_makes_members_enrol_first(app: TestApp) {
         let (_, user) = app.register_ok("req@neogenesys.com", "Req", None).await;
         let org = neosc::model::OrgId::parse(user["organization_id"].as_str().unwrap()).unwrap();
-        app.store.read().await.unwrap().set_org_require_mfa(org.0, true, chrono::Utc::now()).await.unwrap();
+        app.store.conn().await.unwrap().set_org_require_mfa(org.0, true, chrono::Utc::now()).await.unwrap();
 
         let step: Value = app.login("req@neogenesys.com", PASSWORD).await.json().await.unwrap();
         assert_eq!(step["stage"], "enrol_required");
@@ -288,14 +288,14 @@ both_backends! {
         let (outsider, _) = app.register_ok("boss@globex.test", "Other boss", Some("Globex")).await;
         let worker_id = worker_user["id"].as_str().unwrap();
 
-        let res = app.post_json(&format!("/api/users/{worker_id}/role"), &worker, json!({ "role": "org_admin" })).await;
+        let res = app.patch_json(&format!("/api/users/{worker_id}"), &worker, json!({ "role": "org_admin" })).await;
         assert_problem(res, StatusCode::FORBIDDEN).await;
-        let res = app.post_json(&format!("/api/users/{worker_id}/role"), &outsider, json!({ "role": "user" })).await;
+        let res = app.patch_json(&format!("/api/users/{worker_id}"), &outsider, json!({ "role": "user" })).await;
         assert_problem(res, StatusCode::NOT_FOUND).await;
-        let res = app.post_json(&format!("/api/users/{worker_id}/role"), &boss, json!({ "role": "platform_admin" })).await;
+        let res = app.patch_json(&format!("/api/users/{worker_id}"), &boss, json!({ "role": "platform_admin" })).await;
         assert_problem(res, StatusCode::FORBIDDEN).await;
 
-        let res = app.post_json(&format!("/api/users/{worker_id}/role"), &boss, json!({ "role": "org_admin" })).await;
+        let res = app.patch_json(&format!("/api/users/{worker_id}"), &boss, json!({ "role": "org_admin" })).await;
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let me: Value = app.me(&worker).await.json().await.unwrap();
         assert_eq!(me["role"], "org_admin", "the same session sees the new role on its next request");
@@ -317,7 +317,7 @@ both_backends! {
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let again = app.login_ok("worker@acme.test", PASSWORD).await;
 
-        let res = app.post(&format!("/api/users/{worker_id}/sessions/end")).bearer_auth(&boss).send().await.unwrap();
+        let res = app.delete(&format!("/api/users/{worker_id}/sessions")).bearer_auth(&boss).send().await.unwrap();
         let ended: Value = res.json().await.unwrap();
         assert_eq!(ended["ended"], 1);
         assert_problem(app.me(&again).await, StatusCode::UNAUTHORIZED).await;
@@ -327,11 +327,11 @@ both_backends! {
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let me: Value = app.me(&admin).await.json().await.unwrap();
         let id = me["id"].as_str().unwrap();
-        let res = app.post_json(&format!("/api/users/{id}/role"), &admin, json!({ "role": "user" })).await;
+        let res = app.patch_json(&format!("/api/users/{id}"), &admin, json!({ "role": "user" })).await;
         assert_problem(res, StatusCode::CONFLICT).await;
         let (_, other) = app.register_ok("second@neogenesys.com", "Second", None).await;
         let other_id = other["id"].as_str().unwrap();
-        let res = app.post_json(&format!("/api/users/{other_id}/role"), &admin, json!({ "role": "platform_admin" })).await;
+        let res = app.patch_json(&format!("/api/users/{other_id}"), &admin, json!({ "role": "platform_admin" })).await;
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let second = app.login_ok("second@neogenesys.com", PASSWORD).await;
         let res = app.post(&format!("/api/users/{id}/disable")).bearer_auth(&second).send().await.unwrap();

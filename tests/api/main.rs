@@ -5,11 +5,16 @@
 mod helpers;
 
 mod auth;
+mod contract;
+mod engine;
 mod identity;
 mod matrix;
 mod oidc_op;
 mod organizations;
 mod platform;
+mod quotas;
+mod request_id;
+mod rules;
 mod sso;
 mod tenancy;
 mod validation;

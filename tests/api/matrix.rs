@@ -61,6 +61,8 @@ fn table(f: &Foreign) -> Vec<Row> {
     vec![
         row("GET", "/healthz", N, [200, 200, 200, 200]),
         row("GET", "/api/openapi.json", N, [200, 200, 200, 200]),
+        row("GET", "/api/docs", N, [200, 200, 200, 200]),
+        row("GET", "/api/docs/redoc.js", N, [200, 200, 200, 200]),
         // Sign-in and registration are public; these bodies fail on purpose.
         row("POST", "/api/auth/register", J(json!({ "email": "member@foreign.test", "password": PASSWORD, "name": "X" })), [409, 409, 409, 409]),
         row("POST", "/api/auth/login", J(json!({ "email": "member@foreign.test", "password": "not the password" })), [401, 401, 401, 401]),
@@ -73,10 +75,11 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("POST", "/api/auth/mfa", J(json!({ "code": "000000" })), [401, 403, 403, 403]),
         row("POST", "/api/account/password", J(json!({ "current_password": "wrong wrong wrong", "new_password": "whatever it is now" })), [401, 400, 400, 400]),
         row("GET", "/api/account/sessions", N, [401, 200, 200, 200]),
-        row_id("POST", "/api/account/sessions/{id}/end", &f.session_id, N, [401, 404, 404, 404]),
+        row_id("DELETE", "/api/account/sessions/{id}", &f.session_id, N, [401, 404, 404, 404]),
         row("GET", "/api/account/tokens", N, [401, 200, 200, 200]),
         row("POST", "/api/account/tokens", J(json!({ "name": "matrix" })), [401, 201, 201, 201]),
-        row_id("POST", "/api/account/tokens/{id}/revoke", &f.token_id, N, [401, 404, 404, 404]),
+        row_id("GET", "/api/account/tokens/{id}", &f.token_id, N, [401, 404, 404, 404]),
+        row_id("DELETE", "/api/account/tokens/{id}", &f.token_id, N, [401, 404, 404, 404]),
         row("GET", "/api/account/mfa", N, [401, 200, 200, 200]),
         row("POST", "/api/account/mfa/totp/setup", N, [401, 200, 200, 200]),
         row("POST", "/api/account/mfa/totp/confirm", J(json!({ "code": "000000" })), [401, 400, 400, 400]),
@@ -84,16 +87,17 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("GET", "/api/organizations", N, [401, 200, 200, 200]),
         row("POST", "/api/organizations", J(json!({ "name": "Matrix Made", "domain": "matrix-made.test" })), [401, 403, 403, 201]),
         row("GET", "/api/organizations/{id}", N, [401, 404, 404, 200]),
-        row("POST", "/api/organizations/{id}", J(json!({ "require_mfa": false })), [401, 404, 404, 200]),
+        row("PATCH", "/api/organizations/{id}", J(json!({ "require_mfa": false })), [401, 404, 404, 200]),
         row("GET", "/api/organizations/{id}/members", N, [401, 404, 404, 200]),
         row("GET", "/api/organizations/{id}/invitations", N, [401, 404, 404, 200]),
         row("POST", "/api/organizations/{id}/invitations", J(json!({ "email": "newcomer@elsewhere.test", "role": "user" })), [401, 404, 404, 201]),
         row("POST", "/api/organizations/{id}/invitations/{invitation_id}/resend", N, [401, 404, 404, 200]),
-        row("POST", "/api/organizations/{id}/invitations/{invitation_id}/revoke", N, [401, 404, 404, 204]),
+        row("GET", "/api/organizations/{id}/invitations/{invitation_id}", N, [401, 404, 404, 200]),
+        row("DELETE", "/api/organizations/{id}/invitations/{invitation_id}", N, [401, 404, 404, 204]),
         row("GET", "/api/invitations/{token}", N, [404, 404, 404, 404]),
         row("POST", "/api/invitations/{token}/accept", J(json!({ "name": "X", "password": PASSWORD })), [404, 404, 404, 404]),
-        row_id("POST", "/api/users/{id}/role", &f.member_id, J(json!({ "role": "user" })), [401, 403, 404, 204]),
-        row_id("POST", "/api/users/{id}/sessions/end", &f.member_id, N, [401, 403, 404, 200]),
+        row_id("PATCH", "/api/users/{id}", &f.member_id, J(json!({ "role": "user" })), [401, 403, 404, 204]),
+        row_id("DELETE", "/api/users/{id}/sessions", &f.member_id, N, [401, 403, 404, 200]),
         row_id("POST", "/api/users/{id}/disable", &f.member_id, N, [401, 403, 404, 204]),
         row_id("POST", "/api/users/{id}/enable", &f.member_id, N, [401, 403, 404, 204]),
         row("POST", "/api/organizations/{id}/suspend", N, [401, 404, 404, 200]),
@@ -116,7 +120,7 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("POST", "/api/fn/create_token", form(&[("name", "matrix"), ("expires_in_days", "")]), [401, 200, 200, 200]),
         row("POST", "/api/fn/revoke_token", form(&[("id", f.token_id.as_str())]), [401, 404, 404, 404]),
         // Near the end: it deletes the foreign member the rows above aim at.
-        row("POST", "/api/organizations/{id}/members/{user_id}/remove", N, [401, 404, 404, 204]),
+        row("DELETE", "/api/organizations/{id}/members/{user_id}", N, [401, 404, 404, 204]),
         row("POST", "/api/fn/get_organization", form(&[("id", f.org_id.as_str())]), [401, 404, 404, 200]),
         row("POST", "/api/fn/update_organization", form(&[("id", f.org_id.as_str()), ("name", "Foreign Corp"), ("domain", "foreign.test")]), [401, 404, 404, 200]),
         row("POST", "/api/fn/set_organization_suspended", form(&[("id", f.org_id.as_str()), ("suspended", "false")]), [401, 404, 404, 200]),
@@ -145,25 +149,26 @@ fn served_routes() -> BTreeSet<String> {
         .paths
         .iter()
         .flat_map(|(path, item)| {
-            let mut methods = Vec::new();
-            if item.get.is_some() {
-                methods.push("GET");
-            }
-            if item.post.is_some() {
-                methods.push("POST");
-            }
-            if item.put.is_some() || item.patch.is_some() || item.delete.is_some() {
-                methods.push("OTHER");
-            }
-            methods.into_iter().map(move |m| format!("{m} {path}"))
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+                ("HEAD", item.head.is_some()),
+                ("OPTIONS", item.options.is_some()),
+                ("TRACE", item.trace.is_some()),
+            ];
+            methods.into_iter().filter(|(_, on)| *on).map(move |(m, _)| format!("{m} {path}"))
         })
         .collect();
     for (path, method) in server_fn::axum::server_fn_paths() {
         routes.insert(format!("{method} {path}"));
     }
     // Served but not part of the API description.
-    routes.insert("GET /healthz".into());
-    routes.insert("GET /api/openapi.json".into());
+    for (method, path) in neosc::server::rest::UNDOCUMENTED {
+        routes.insert(format!("{method} {path}"));
+    }
     routes
 }
 
@@ -235,7 +240,10 @@ both_backends! {
             for (i, role) in ROLES.iter().enumerate() {
                 let mut req = match r.method {
                     "GET" => app.get(&path),
-                    _ => app.post(&path),
+                    "POST" => app.post(&path),
+                    "PATCH" => app.patch(&path),
+                    "DELETE" => app.delete(&path),
+                    other => panic!("no matrix support for {other}"),
                 };
                 req = match &r.body {
                     Body::None => req,

@@ -104,7 +104,7 @@ both_backends! {
         }
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let orgs = app.orgs(&admin).await;
-        let mut db = app.store.read().await.unwrap();
+        let mut db = app.store.conn().await.unwrap();
         for org in &orgs {
             let id = neosc::model::OrgId::parse(org["id"].as_str().unwrap()).unwrap();
             assert_eq!(org["users_count"], db.count_members(id.0).await.unwrap(), "{org}");
@@ -117,7 +117,7 @@ both_backends! {
     async fn registration_is_audited_in_the_organization(app: TestApp) {
         let (_, user) = app.register_ok("ceo@partnercorp.com", "Pat", Some("Partner Corp")).await;
         let org_id = neosc::model::OrgId::parse(user["organization_id"].as_str().unwrap()).unwrap();
-        let events = app.store.read().await.unwrap().audit_events_of_org(org_id.0, 10).await.unwrap();
+        let events = app.store.conn().await.unwrap().audit_events_of_org(org_id.0, 10).await.unwrap();
         let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
         assert!(actions.contains(&"create_organization"), "{actions:?}");
         assert!(actions.contains(&"add_user_to_org"), "{actions:?}");

@@ -66,7 +66,7 @@ async fn demo_data_matches_the_product_spec(app: TestApp) {
     assert_eq!((partner["domain"].as_str(), partner["users_count"].as_i64(), partner["workspaces_count"].as_i64()), (Some("partnercorp.com"), Some(8), Some(3)));
     let default = get("Default Organization");
     assert_ne!(default["domain"], "neogenesys.com", "one domain, one organization");
-    let mut db = app.store.read().await.unwrap();
+    let mut db = app.store.conn().await.unwrap();
     for org in [&neo, &partner] {
         let id = neosc::model::OrgId::parse(org["id"].as_str().unwrap()).unwrap().0;
         assert_eq!(org["users_count"], db.count_members(id).await.unwrap());

@@ -105,18 +105,18 @@ async fn me_with_cookie(app: &TestApp, cookie: &str) -> Value {
 
 /// The reasons of the `sso_login_failed` events, oldest first.
 async fn failure_reasons(app: &TestApp) -> Vec<String> {
-    let mut events = app.store.read().await.unwrap().audit_events_with_action("sso_login_failed", 100).await.unwrap();
+    let mut events = app.store.conn().await.unwrap().audit_events_with_action("sso_login_failed", 100).await.unwrap();
     events.reverse();
     events.iter().map(|e| e.details.0["reason"].as_str().unwrap_or_default().to_owned()).collect()
 }
 
 async fn events(app: &TestApp, action: &str) -> Vec<Value> {
-    let events = app.store.read().await.unwrap().audit_events_with_action(action, 100).await.unwrap();
+    let events = app.store.conn().await.unwrap().audit_events_with_action(action, 100).await.unwrap();
     events.into_iter().map(|e| e.details.0).collect()
 }
 
 async fn session_count(app: &TestApp) -> i64 {
-    app.store.read().await.unwrap().count_sessions().await.unwrap()
+    app.store.conn().await.unwrap().count_sessions().await.unwrap()
 }
 
 with_provider! {
@@ -133,7 +133,7 @@ with_provider! {
         assert_eq!(me["sso_linked"], true);
 
         // The organization is keyed by the Zitadel org id and was audited.
-        let org = app.store.read().await.unwrap().org_by_external_id("111").await.unwrap().expect("org by external id");
+        let org = app.store.conn().await.unwrap().org_by_external_id("111").await.unwrap().expect("org by external id");
         assert_eq!(org.name, "Acme Zitadel");
         assert_eq!(org.domain, "acme-zitadel.test");
         assert_eq!(org.users_count, 1);
@@ -203,7 +203,7 @@ with_provider! {
         });
         let res = sign_in(&app, &op, Plan { claims, ..Plan::default() }).await;
         let me = me_with_cookie(&app, &session_of(&res).expect("signed in")).await;
-        let org = app.store.read().await.unwrap().org_by_external_id("333").await.unwrap().unwrap();
+        let org = app.store.conn().await.unwrap().org_by_external_id("333").await.unwrap().unwrap();
         assert_eq!(me["organization_id"], format!("org-{}", org.id));
     }
 
@@ -343,7 +343,7 @@ with_provider! {
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let org_id = local["organization_id"].as_str().unwrap();
         let member_id = me["id"].as_str().unwrap();
-        let res = app.post(&format!("/api/organizations/{org_id}/members/{member_id}/remove")).bearer_auth(&admin).send().await.unwrap();
+        let res = app.delete(&format!("/api/organizations/{org_id}/members/{member_id}")).bearer_auth(&admin).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let res = sign_in(&app, &op, Plan::default()).await;
         assert_refused(&res, "removed member");
@@ -356,7 +356,7 @@ with_provider! {
         let me = me_with_cookie(&app, &cookie).await;
         let org_id = me["organization_id"].as_str().unwrap().to_owned();
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let res = app.post_json(&format!("/api/organizations/{org_id}"), &admin, json!({ "require_mfa": true })).await;
+        let res = app.patch_json(&format!("/api/organizations/{org_id}"), &admin, json!({ "require_mfa": true })).await;
         assert_eq!(res.status(), StatusCode::OK);
 
         // Without a second factor at Zitadel: refused, clearly.
@@ -372,7 +372,7 @@ with_provider! {
         // second admin first: the last org admin cannot be promoted away.)
         let bob = json!({ "sub": "zitadel-bob", "email": "bob@acme-zitadel.test" });
         assert!(session_of(&sign_in(&app, &op, Plan { claims: bob, ..Plan::default() }).await).is_some());
-        let res = app.post_json(&format!("/api/users/{}/role", me["id"].as_str().unwrap()), &admin, json!({ "role": "platform_admin" })).await;
+        let res = app.patch_json(&format!("/api/users/{}", me["id"].as_str().unwrap()), &admin, json!({ "role": "platform_admin" })).await;
         assert_eq!(res.status(), StatusCode::NO_CONTENT, "{}", res.text().await.unwrap());
         let viewer = json!({ "urn:zitadel:iam:org:project:roles": { "viewer": { "111": "acme-zitadel.test" } } });
         let res = sign_in(&app, &op, Plan { claims: viewer, ..Plan::default() }).await;
@@ -385,13 +385,13 @@ with_provider! {
         let me = me_with_cookie(&app, &session_of(&res).unwrap()).await;
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let org_id = me["organization_id"].as_str().unwrap();
-        let res = app.post_json(&format!("/api/organizations/{org_id}"), &admin, json!({ "seat_limit": 1 })).await;
+        let res = app.patch_json(&format!("/api/organizations/{org_id}"), &admin, json!({ "seat_limit": 1 })).await;
         assert_eq!(res.status(), StatusCode::OK);
         let bob = json!({ "sub": "zitadel-bob", "email": "bob@acme-zitadel.test" });
         let res = sign_in(&app, &op, Plan { claims: bob, ..Plan::default() }).await;
         assert_refused(&res, "seat limit");
         assert_eq!(location(&res), "/login?sso_error=seat_limit");
-        let org = app.store.read().await.unwrap().org_by_external_id("111").await.unwrap().unwrap();
+        let org = app.store.conn().await.unwrap().org_by_external_id("111").await.unwrap().unwrap();
         assert_eq!(org.users_count, 1);
     }
 

@@ -15,7 +15,7 @@ async fn org_of(app: &TestApp, token: &str) -> Value {
 
 async fn actions_of(app: &TestApp, org_id: &str) -> Vec<(String, Value)> {
     let id = neosc::model::OrgId::parse(org_id).unwrap();
-    let events = app.store.read().await.unwrap().audit_events_of_org(id.0, 500).await.unwrap();
+    let events = app.store.conn().await.unwrap().audit_events_of_org(id.0, 500).await.unwrap();
     events.into_iter().map(|e| (e.action, e.details.0)).collect()
 }
 
@@ -88,7 +88,7 @@ both_backends! {
         let (boss, _) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
         let org = org_of(&app, &boss).await;
         let id = org["id"].as_str().unwrap().to_owned();
-        let res = app.post_json(&format!("/api/organizations/{id}"), &boss, json!({ "name": "Acme Corp", "require_mfa": true })).await;
+        let res = app.patch_json(&format!("/api/organizations/{id}"), &boss, json!({ "name": "Acme Corp", "require_mfa": true })).await;
         assert_eq!(res.status(), StatusCode::OK);
         let updated: Value = res.json().await.unwrap();
         assert_eq!((updated["name"].as_str(), updated["require_mfa"].as_bool()), (Some("Acme Corp"), Some(true)));
@@ -97,18 +97,18 @@ both_backends! {
         assert_eq!(details["name"], json!({ "old": "Acme", "new": "Acme Corp" }));
         assert_eq!(details["require_mfa"], json!({ "old": false, "new": true }));
 
-        let res = app.post_json(&format!("/api/organizations/{id}"), &boss, json!({ "seat_limit": 100 })).await;
+        let res = app.patch_json(&format!("/api/organizations/{id}"), &boss, json!({ "seat_limit": 100 })).await;
         assert_problem(res, StatusCode::FORBIDDEN).await;
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         app.register_ok("two@acme.test", "Two", None).await;
-        let res = app.post_json(&format!("/api/organizations/{id}"), &admin, json!({ "seat_limit": 1 })).await;
+        let res = app.patch_json(&format!("/api/organizations/{id}"), &admin, json!({ "seat_limit": 1 })).await;
         assert_problem(res, StatusCode::CONFLICT).await;
-        let res = app.post_json(&format!("/api/organizations/{id}"), &admin, json!({ "seat_limit": 2 })).await;
+        let res = app.patch_json(&format!("/api/organizations/{id}"), &admin, json!({ "seat_limit": 2 })).await;
         assert_eq!(res.status(), StatusCode::OK);
         let full = app.register(json!({ "email": "three@acme.test", "password": PASSWORD, "name": "Three" })).await;
         let problem = assert_problem(full, StatusCode::CONFLICT).await;
         assert!(problem["detail"].as_str().unwrap().contains("seat limit of 2"), "{problem}");
-        let res = app.post_json(&format!("/api/organizations/{id}"), &admin, json!({ "seat_limit": null })).await;
+        let res = app.patch_json(&format!("/api/organizations/{id}"), &admin, json!({ "seat_limit": null })).await;
         let cleared: Value = res.json().await.unwrap();
         assert!(cleared["seat_limit"].is_null());
     }
@@ -172,7 +172,7 @@ both_backends! {
         let (bob, bob_user) = app.register_ok("bob@acme.test", "Bob", None).await;
         let id = org_of(&app, &boss).await["id"].as_str().unwrap().to_owned();
         let bob_id = bob_user["id"].as_str().unwrap();
-        let res = app.post(&format!("/api/organizations/{id}/members/{bob_id}/remove")).bearer_auth(&boss).send().await.unwrap();
+        let res = app.delete(&format!("/api/organizations/{id}/members/{bob_id}")).bearer_auth(&boss).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         assert_problem(app.me(&bob).await, StatusCode::UNAUTHORIZED).await;
         assert_problem(app.login("bob@acme.test", PASSWORD).await, StatusCode::UNAUTHORIZED).await;
@@ -186,11 +186,11 @@ both_backends! {
         // The last admin stays; an admin cannot remove themself.
         let boss_id = boss_user["id"].as_str().unwrap();
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let res = app.post(&format!("/api/organizations/{id}/members/{boss_id}/remove")).bearer_auth(&admin).send().await.unwrap();
+        let res = app.delete(&format!("/api/organizations/{id}/members/{boss_id}")).bearer_auth(&admin).send().await.unwrap();
         assert_problem(res, StatusCode::CONFLICT).await;
-        let res = app.post(&format!("/api/organizations/{id}/members/{boss_id}/remove")).bearer_auth(&boss).send().await.unwrap();
+        let res = app.delete(&format!("/api/organizations/{id}/members/{boss_id}")).bearer_auth(&boss).send().await.unwrap();
         assert_problem(res, StatusCode::CONFLICT).await;
-        let res = app.post_json(&format!("/api/users/{boss_id}/role"), &admin, json!({ "role": "user" })).await;
+        let res = app.patch_json(&format!("/api/users/{boss_id}"), &admin, json!({ "role": "user" })).await;
         assert_problem(res, StatusCode::CONFLICT).await;
 
         // An invitation readmits them.
@@ -235,7 +235,7 @@ both_backends! {
         // Revoked and expired links are dead too.
         let revoked: Value = invite("later@elsewhere.test").await.json().await.unwrap();
         let revoked_token = revoked["link"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
-        let res = app.post(&format!("/api/organizations/{id}/invitations/{}/revoke", revoked["id"].as_str().unwrap())).bearer_auth(&boss).send().await.unwrap();
+        let res = app.delete(&format!("/api/organizations/{id}/invitations/{}", revoked["id"].as_str().unwrap())).bearer_auth(&boss).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         assert_problem(app.get(&format!("/api/invitations/{revoked_token}")).send().await.unwrap(), StatusCode::NOT_FOUND).await;
         let expiring: Value = invite("slow@elsewhere.test").await.json().await.unwrap();
@@ -263,7 +263,7 @@ both_backends! {
         let detail: Value = app.get(&format!("/api/organizations/{}", org["id"].as_str().unwrap())).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
         assert_eq!(detail["users_count"], 10);
         let id = neosc::model::OrgId::parse(org["id"].as_str().unwrap()).unwrap();
-        assert_eq!(app.store.read().await.unwrap().count_members(id.0).await.unwrap(), 10);
+        assert_eq!(app.store.conn().await.unwrap().count_members(id.0).await.unwrap(), 10);
     }
 }
 

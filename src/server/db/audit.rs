@@ -49,7 +49,7 @@ impl Db {
         .bind(e.now)
         .execute(c)
         .await
-            .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 

@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{on_conn, Db, DbResult};
+use crate::model::Role;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvitationRecord {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub invited_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -21,7 +22,7 @@ pub struct InvitationRecord {
 pub struct NewInvitation<'a> {
     pub organization_id: Uuid,
     pub email: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub token_hash: &'a [u8],
     pub invited_by: Uuid,
     pub now: DateTime<Utc>,
@@ -65,8 +66,22 @@ impl Db {
         Ok(on_conn!(self, |c| sqlx::query_as::<_, InvitationRecord>(&sql).bind(id).bind(org_id).fetch_optional(c).await)?)
     }
 
+    /// `invitation_of_org`, row locked until the transaction ends, for a
+    /// revoke or resend that must act on the invitation as it was checked.
+    pub async fn invitation_of_org_for_update(&mut self, org_id: Uuid, id: Uuid) -> DbResult<Option<InvitationRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM invitations WHERE id = $1 AND organization_id = $2{}", self.for_update_of("invitations"));
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, InvitationRecord>(&sql).bind(id).bind(org_id).fetch_optional(c).await)?)
+    }
+
     pub async fn invitation_by_token_hash(&mut self, hash: &[u8]) -> DbResult<Option<InvitationRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM invitations WHERE token_hash = $1");
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, InvitationRecord>(&sql).bind(hash).fetch_optional(c).await)?)
+    }
+
+    /// `invitation_by_token_hash`, row locked: accepting checks the link
+    /// again where it uses it up.
+    pub async fn invitation_by_token_hash_for_update(&mut self, hash: &[u8]) -> DbResult<Option<InvitationRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM invitations WHERE token_hash = $1{}", self.for_update_of("invitations"));
         Ok(on_conn!(self, |c| sqlx::query_as::<_, InvitationRecord>(&sql).bind(hash).fetch_optional(c).await)?)
     }
 
@@ -129,7 +144,8 @@ impl Db {
         .bind(org_id)
         .bind(email)
         .fetch_one(c)
-        .await)? > 0)
+        .await)?
+            > 0)
     }
 
     pub async fn clear_removed(&mut self, org_id: Uuid, email: &str) -> DbResult<()> {

@@ -83,11 +83,9 @@ impl Db {
     }
 
     pub async fn unused_recovery_codes(&mut self, user_id: Uuid) -> DbResult<i64> {
-        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL"
-        )
-        .bind(user_id)
-        .fetch_one(c)
-        .await)?)
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+            .bind(user_id)
+            .fetch_one(c)
+            .await)?)
     }
 }

@@ -4,17 +4,21 @@
 //! compiled for each backend by `on_conn!`. Schema differences live in the
 //! per-backend migrations only.
 //!
-//! Callers get a [`Db`] handle: `Store::read` for a pooled connection in
-//! autocommit mode, `Store::write` for a transaction (on SQLite that is
-//! `BEGIN IMMEDIATE`, so read-then-write never hits a busy snapshot). Each
-//! area's queries are `impl Db` blocks in their own module.
+//! Callers get a [`Db`] handle: `Store::conn` for a pooled connection in
+//! autocommit mode (reads, and single statements that decide nothing),
+//! `Store::begin` for a transaction (on SQLite that is `BEGIN IMMEDIATE`, so
+//! read-then-write never hits a busy snapshot). A decision and the change it
+//! guards belong in one transaction: read what the decision rests on there,
+//! with the `…_for_update` queries, which lock the rows on PostgreSQL (SQLite's
+//! immediate transactions are serialised already). Each area's queries are
+//! `impl Db` blocks in their own module.
 
 mod api_tokens;
 mod audit;
+mod constraint;
 mod invitations;
 mod mfa;
 mod orgs;
-mod rows;
 mod seed;
 mod sessions;
 mod sso;
@@ -22,15 +26,17 @@ mod throttle;
 mod users;
 mod workspaces;
 
+pub use api_tokens::ApiTokenRecord;
 pub use audit::{AuditRecord, NewAuditEvent};
+pub use constraint::Constraint;
 pub use invitations::{InvitationRecord, NewInvitation};
 pub use orgs::{NewOrganization, OrgRecord};
 pub use seed::{SeedRun, SeededOrgCounts};
-pub use api_tokens::ApiTokenRecord;
-pub use sso::{NewOidcFlow, OidcFlowRecord};
 pub use sessions::{NewSession, SessionKind, SessionRecord, SessionStage};
+pub use sso::{NewOidcFlow, OidcFlowRecord};
 pub use throttle::ThrottleRecord;
 pub use users::{NewUser, UserRecord};
+pub use workspaces::{NewWorkspace, QuotaLimits, QuotaRecord};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -63,12 +69,15 @@ impl Backend {
 pub enum DbError {
     #[error("unsupported DATABASE_URL {0:?}: use sqlite://path or postgres://…")]
     UnsupportedUrl(String),
-    /// A unique index refused the row; the name says which.
-    #[error("unique constraint {0} violated")]
-    Unique(String),
-    /// A CHECK constraint refused the change (e.g. the seat limit).
-    #[error("check constraint {0} violated")]
-    Check(String),
+    /// A constraint services answer for refused the change (a taken email,
+    /// a full organization…). Violations of other constraints stay `Sqlx`:
+    /// they are bugs, not answers.
+    #[error("constraint {constraint:?} refused the change")]
+    Constraint {
+        constraint: Constraint,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error(transparent)]
     Sqlx(sqlx::Error),
     #[error(transparent)]
@@ -77,15 +86,23 @@ pub enum DbError {
 
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            let constraint = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
-            match db.kind() {
-                sqlx::error::ErrorKind::UniqueViolation => return DbError::Unique(constraint),
-                sqlx::error::ErrorKind::CheckViolation => return DbError::Check(constraint),
-                _ => {}
-            }
+        match &e {
+            sqlx::Error::Database(db) => match Constraint::of(db.as_ref()) {
+                Some(constraint) => DbError::Constraint { constraint, source: e },
+                None => DbError::Sqlx(e),
+            },
+            _ => DbError::Sqlx(e),
         }
-        DbError::Sqlx(e)
+    }
+}
+
+impl DbError {
+    /// The known constraint that refused the change, if that is what happened.
+    pub fn constraint(&self) -> Option<Constraint> {
+        match self {
+            DbError::Constraint { constraint, .. } => Some(*constraint),
+            _ => None,
+        }
     }
 }
 
@@ -118,11 +135,7 @@ impl Store {
             }
             Some(Backend::Postgres) => {
                 let opts = PgConnectOptions::from_str(url)?;
-                let pool = PgPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(opts)
-                    .await?;
+                let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
                 Ok(Store::Postgres(pool))
             }
             None => Err(DbError::UnsupportedUrl(url.to_owned())),
@@ -147,16 +160,18 @@ impl Store {
         Ok(())
     }
 
-    /// A pooled connection in autocommit mode, for reads.
-    pub async fn read(&self) -> DbResult<Db> {
+    /// A pooled connection in autocommit mode: every statement commits on
+    /// its own. Meant for reads; a write here must not depend on a read.
+    pub async fn conn(&self) -> DbResult<Db> {
         Ok(Db(match self {
             Store::Sqlite(p) => Inner::Sqlite(Handle::Pooled(p.acquire().await?)),
             Store::Postgres(p) => Inner::Postgres(Handle::Pooled(p.acquire().await?)),
         }))
     }
 
-    /// A transaction for a change; nothing is kept unless `Db::commit` runs.
-    pub async fn write(&self) -> DbResult<Db> {
+    /// A transaction for a change; nothing is kept unless `Db::commit` runs
+    /// (dropping the handle, or `Db::rollback`, discards it).
+    pub async fn begin(&self) -> DbResult<Db> {
         Ok(Db(match self {
             Store::Sqlite(p) => Inner::Sqlite(Handle::Tx(p.begin_with("BEGIN IMMEDIATE").await?)),
             Store::Postgres(p) => Inner::Postgres(Handle::Tx(p.begin().await?)),
@@ -231,9 +246,40 @@ impl Db {
         Ok(())
     }
 
+    /// Discards the transaction's changes and releases its locks now,
+    /// rather than when the connection goes back to the pool. On a
+    /// connection handle it does nothing.
+    pub async fn rollback(self) -> DbResult<()> {
+        match self.0 {
+            Inner::Sqlite(Handle::Tx(t)) => t.rollback().await?,
+            Inner::Postgres(Handle::Tx(t)) => t.rollback().await?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The row-lock clause for a `SELECT` whose rows a transaction is about
+    /// to act on: ` FOR NO KEY UPDATE OF <table>` on PostgreSQL, nothing on
+    /// SQLite, which has no row locks and needs none (its write transactions
+    /// run one at a time). The one place where a query's text depends on the
+    /// backend.
+    ///
+    /// `NO KEY UPDATE` is the lock an `UPDATE` of non-key columns takes: it
+    /// serialises the deciders but not the foreign-key checks of inserts
+    /// that merely point at the row (an audit event or a session naming the
+    /// organization or the user). `FOR UPDATE` would block those, and a
+    /// sign-in holding its user while recording an event in the
+    /// organization could then deadlock with an admin holding the
+    /// organization while waiting for that user.
+    fn for_update_of(&self, table: &str) -> String {
+        match self.0 {
+            Inner::Sqlite(_) => String::new(),
+            Inner::Postgres(_) => format!(" FOR NO KEY UPDATE OF {table}"),
+        }
+    }
+
     pub async fn ping(&mut self) -> DbResult<()> {
-        on_conn!(self, |c| sqlx::query("SELECT 1").execute(c).await
-            .map(|r| r.rows_affected()))?;
+        on_conn!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

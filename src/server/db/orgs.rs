@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{on_conn, Db, DbResult};
+use crate::model::OrgStatus;
 
 /// An organizations row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -10,7 +11,7 @@ pub struct OrgRecord {
     pub name: String,
     pub slug: String,
     pub domain: String,
-    pub status: String,
+    pub status: OrgStatus,
     pub seat_limit: Option<i64>,
     pub require_mfa: bool,
     pub external_id: Option<String>,
@@ -54,6 +55,23 @@ impl Db {
     pub async fn org_by_id(&mut self, id: Uuid) -> DbResult<Option<OrgRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1");
         Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(id).fetch_optional(c).await)?)
+    }
+
+    /// The organization, row locked until the transaction ends, for a
+    /// change decided on what it holds.
+    pub async fn org_by_id_for_update(&mut self, id: Uuid) -> DbResult<Option<OrgRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1{}", self.for_update_of("organizations"));
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(id).fetch_optional(c).await)?)
+    }
+
+    /// The organization of a user, row locked: what a transaction locks
+    /// before the user's own row when it decides about a member.
+    pub async fn org_of_user_for_update(&mut self, user_id: Uuid) -> DbResult<Option<OrgRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM organizations WHERE id = (SELECT organization_id FROM users WHERE id = $1){}",
+            self.for_update_of("organizations")
+        );
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(user_id).fetch_optional(c).await)?)
     }
 
     /// The organization an identity provider knows by `external_id`.
@@ -113,12 +131,7 @@ impl Db {
              ORDER BY created_at, id LIMIT $2 OFFSET $3"
         );
         let pattern = like_pattern(search);
-        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql)
-            .bind(&pattern)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(c)
-            .await)?)
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(&pattern).bind(limit).bind(offset).fetch_all(c).await)?)
     }
 
     /// How many organizations there are, or match `search`.
@@ -144,7 +157,7 @@ impl Db {
         .bind(&org.domain)
         .bind(org.require_mfa)
         .bind(org.seat_limit)
-        .bind(&org.status)
+        .bind(org.status)
         .bind(now)
         .execute(c)
         .await
@@ -156,19 +169,15 @@ impl Db {
     /// so the caller can pick the first free one.
     pub async fn slugs_like(&mut self, base: &str) -> DbResult<Vec<String>> {
         let pattern = format!("{}-%", base.replace(['%', '_'], ""));
-        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, String>(
-            "SELECT slug FROM organizations WHERE slug = $1 OR slug LIKE $2"
-        )
-        .bind(base)
-        .bind(&pattern)
-        .fetch_all(c)
-        .await)?)
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, String>("SELECT slug FROM organizations WHERE slug = $1 OR slug LIKE $2")
+            .bind(base)
+            .bind(&pattern)
+            .fetch_all(c)
+            .await)?)
     }
 
     pub async fn count_orgs(&mut self) -> DbResult<i64> {
-        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations")
-            .fetch_one(c)
-            .await)?)
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations").fetch_one(c).await)?)
     }
 }
 

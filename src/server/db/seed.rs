@@ -82,7 +82,10 @@ macro_rules! sqlite_ts {
 macro_rules! pg_v7 {
     ($ms:literal, $n:literal) => {
         concat!(
-            "(lpad(to_hex(", $ms, "), 12, '0') || '7' || lpad(to_hex($2::bigint), 3, '0') || '8' || lpad(to_hex(", $n,
+            "(lpad(to_hex(",
+            $ms,
+            "), 12, '0') || '7' || lpad(to_hex($2::bigint), 3, '0') || '8' || lpad(to_hex(",
+            $n,
             "), 15, '0'))::uuid"
         )
     };
@@ -107,10 +110,9 @@ impl Db {
     pub async fn seed_prepare(&mut self) -> DbResult<()> {
         let statements: &[&str] = match self.backend() {
             Backend::Sqlite => &["PRAGMA cache_size = -262144"],
-            Backend::Postgres => &[
-                "ALTER TABLE users DISABLE TRIGGER users_count_change",
-                "ALTER TABLE workspaces DISABLE TRIGGER workspaces_count_change",
-            ],
+            Backend::Postgres => {
+                &["ALTER TABLE users DISABLE TRIGGER users_count_change", "ALTER TABLE workspaces DISABLE TRIGGER workspaces_usage"]
+            }
         };
         for sql in statements {
             on_conn!(self, |c| sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?;
@@ -125,12 +127,18 @@ impl Db {
                 "WITH RECURSIVE s(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM s WHERE k < $4) ",
                 "INSERT INTO organizations (id, name, slug, domain, created_at, updated_at) ",
                 "SELECT id, 'Seed Org ' || num, 'seed-org-' || num, 'seed' || num || '.test', ts, ts FROM (SELECT ",
-                sqlite_v7!("$1 + k", "k"), " AS id, $3 + k AS num, ", sqlite_ts!("$1 + k"), " AS ts FROM s)"
+                sqlite_v7!("$1 + k", "k"),
+                " AS id, $3 + k AS num, ",
+                sqlite_ts!("$1 + k"),
+                " AS ts FROM s)"
             ),
             Backend::Postgres => concat!(
                 "INSERT INTO organizations (id, name, slug, domain, created_at, updated_at) ",
                 "SELECT id, 'Seed Org ' || num, 'seed-org-' || num, 'seed' || num || '.test', ts, ts FROM (SELECT ",
-                pg_v7!("$1 + k", "k"), " AS id, $3 + k AS num, ", pg_ts!("$1 + k"), " AS ts ",
+                pg_v7!("$1 + k", "k"),
+                " AS id, $3 + k AS num, ",
+                pg_ts!("$1 + k"),
+                " AS ts ",
                 "FROM generate_series(1::bigint, $4::bigint) AS s(k)) AS o"
             ),
         };
@@ -151,15 +159,27 @@ impl Db {
             Backend::Sqlite => concat!(
                 "WITH RECURSIVE s(n) AS (SELECT $5 UNION ALL SELECT n + 1 FROM s WHERE n < $6) ",
                 "INSERT INTO users (id, organization_id, email, name, password_hash, role, created_at, updated_at) ",
-                "SELECT ", sqlite_v7!("$1 + $4 + n", "n"), ", ", sqlite_v7!("$1 + k", "k"), ", ",
+                "SELECT ",
+                sqlite_v7!("$1 + $4 + n", "n"),
+                ", ",
+                sqlite_v7!("$1 + k", "k"),
+                ", ",
                 "'u' || n || '@seed' || ($3 + k) || '.test', 'Seed User ' || n, NULL, 'user', ts, ts ",
-                "FROM (SELECT n, ((n - 1) * $4) / $7 + 1 AS k, ", sqlite_ts!("$1 + $4 + n"), " AS ts FROM s)"
+                "FROM (SELECT n, ((n - 1) * $4) / $7 + 1 AS k, ",
+                sqlite_ts!("$1 + $4 + n"),
+                " AS ts FROM s)"
             ),
             Backend::Postgres => concat!(
                 "INSERT INTO users (id, organization_id, email, name, password_hash, role, created_at, updated_at) ",
-                "SELECT ", pg_v7!("$1 + $4 + n", "n"), ", ", pg_v7!("$1 + k", "k"), ", ",
+                "SELECT ",
+                pg_v7!("$1 + $4 + n", "n"),
+                ", ",
+                pg_v7!("$1 + k", "k"),
+                ", ",
                 "'u' || n || '@seed' || ($3 + k) || '.test', 'Seed User ' || n, NULL, 'user', ts, ts ",
-                "FROM (SELECT n, ((n - 1) * $4) / $7 + 1 AS k, ", pg_ts!("$1 + $4 + n"), " AS ts ",
+                "FROM (SELECT n, ((n - 1) * $4) / $7 + 1 AS k, ",
+                pg_ts!("$1 + $4 + n"),
+                " AS ts ",
                 "FROM generate_series($5::bigint, $6::bigint) AS s(n)) AS u"
             ),
         };
@@ -181,15 +201,31 @@ impl Db {
         let sql = match self.backend() {
             Backend::Sqlite => concat!(
                 "WITH RECURSIVE s(n) AS (SELECT $5 UNION ALL SELECT n + 1 FROM s WHERE n < $6) ",
-                "INSERT INTO workspaces (id, organization_id, name, created_at) ",
-                "SELECT ", sqlite_v7!("$1 + $3 + $4 + n", "n"), ", ", sqlite_v7!("$1 + k", "k"), ", ",
-                "'Seed Workspace ' || n, ", sqlite_ts!("$1 + $3 + $4 + n"), " ",
+                "INSERT INTO workspaces (id, organization_id, name, created_at, updated_at) ",
+                "SELECT ",
+                sqlite_v7!("$1 + $3 + $4 + n", "n"),
+                ", ",
+                sqlite_v7!("$1 + k", "k"),
+                ", ",
+                "'Seed Workspace ' || n, ",
+                sqlite_ts!("$1 + $3 + $4 + n"),
+                ", ",
+                sqlite_ts!("$1 + $3 + $4 + n"),
+                " ",
                 "FROM (SELECT n, ((n - 1) * $3) / $7 + 1 AS k FROM s)"
             ),
             Backend::Postgres => concat!(
-                "INSERT INTO workspaces (id, organization_id, name, created_at) ",
-                "SELECT ", pg_v7!("$1 + $3 + $4 + n", "n"), ", ", pg_v7!("$1 + k", "k"), ", ",
-                "'Seed Workspace ' || n, ", pg_ts!("$1 + $3 + $4 + n"), " ",
+                "INSERT INTO workspaces (id, organization_id, name, created_at, updated_at) ",
+                "SELECT ",
+                pg_v7!("$1 + $3 + $4 + n", "n"),
+                ", ",
+                pg_v7!("$1 + k", "k"),
+                ", ",
+                "'Seed Workspace ' || n, ",
+                pg_ts!("$1 + $3 + $4 + n"),
+                ", ",
+                pg_ts!("$1 + $3 + $4 + n"),
+                " ",
                 "FROM (SELECT n, ((n - 1) * $3) / $7 + 1 AS k FROM generate_series($5::bigint, $6::bigint) AS s(n)) AS w"
             ),
         };
@@ -221,10 +257,16 @@ impl Db {
                     "UPDATE organizations o SET users_count = COALESCE(c.users, 0), workspaces_count = COALESCE(c.workspaces, 0) ",
                     "FROM (SELECT COALESCE(u.id, w.id) AS id, u.n AS users, w.n AS workspaces ",
                     "  FROM (SELECT organization_id AS id, COUNT(*) AS n FROM users ",
-                    "        WHERE organization_id BETWEEN ", pg_v7!("$1 + $3", "$3"), " AND ", pg_v7!("$1 + $4", "$4"),
+                    "        WHERE organization_id BETWEEN ",
+                    pg_v7!("$1 + $3", "$3"),
+                    " AND ",
+                    pg_v7!("$1 + $4", "$4"),
                     "        GROUP BY organization_id) AS u ",
                     "  FULL JOIN (SELECT organization_id AS id, COUNT(*) AS n FROM workspaces ",
-                    "        WHERE organization_id BETWEEN ", pg_v7!("$1 + $3", "$3"), " AND ", pg_v7!("$1 + $4", "$4"),
+                    "        WHERE organization_id BETWEEN ",
+                    pg_v7!("$1 + $3", "$3"),
+                    " AND ",
+                    pg_v7!("$1 + $4", "$4"),
                     "        GROUP BY organization_id) AS w ON w.id = u.id) AS c ",
                     "WHERE o.id = c.id"
                 );
@@ -236,10 +278,25 @@ impl Db {
                     .execute(c)
                     .await
                     .map(|r| r.rows_affected()))?;
-                for sql in [
-                    "ALTER TABLE users ENABLE TRIGGER users_count_change",
-                    "ALTER TABLE workspaces ENABLE TRIGGER workspaces_count_change",
-                ] {
+                // Seeded workspaces are stopped and unsized: they count, and
+                // reserve nothing.
+                on_conn!(self, |c| sqlx::query(concat!(
+                    "UPDATE organization_quotas q SET workspaces_used = o.workspaces_count FROM organizations o ",
+                    "WHERE q.organization_id = o.id AND o.id BETWEEN ",
+                    pg_v7!("$1 + $3", "$3"),
+                    " AND ",
+                    pg_v7!("$1 + $4", "$4"),
+                ))
+                .bind(run.base_ms)
+                .bind(run.salt)
+                .bind(1_i64)
+                .bind(run.orgs)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+                for sql in
+                    ["ALTER TABLE users ENABLE TRIGGER users_count_change", "ALTER TABLE workspaces ENABLE TRIGGER workspaces_usage"]
+                {
                     on_conn!(self, |c| sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?;
                 }
             }

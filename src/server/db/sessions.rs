@@ -2,57 +2,14 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{on_conn, Db, DbResult};
-
-/// Where a session was opened: the browser gets it as a cookie, an API
-/// client as a bearer token. Both work either way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionKind {
-    Browser,
-    Api,
-}
-
-impl SessionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionKind::Browser => "browser",
-            SessionKind::Api => "api",
-        }
-    }
-}
-
-/// How far a sign-in has got. Only `Full` sessions reach the console; the
-/// others may do exactly the one thing their name says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionStage {
-    Full,
-    MfaPending,
-    EnrolRequired,
-    PasswordChangeRequired,
-}
-
-impl SessionStage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionStage::Full => "full",
-            SessionStage::MfaPending => "mfa_pending",
-            SessionStage::EnrolRequired => "enrol_required",
-            SessionStage::PasswordChangeRequired => "password_change_required",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Full, Self::MfaPending, Self::EnrolRequired, Self::PasswordChangeRequired]
-            .into_iter()
-            .find(|st| st.as_str() == s)
-    }
-}
+pub use crate::model::{SessionKind, SessionStage};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRecord {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub kind: String,
-    pub stage: String,
+    pub kind: SessionKind,
+    pub stage: SessionStage,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -85,16 +42,16 @@ impl Db {
         .bind(new.id)
         .bind(new.token_hash)
         .bind(new.user_id)
-        .bind(new.kind.as_str())
+        .bind(new.kind)
         .bind(new.now)
         .bind(new.expires_at)
         .bind(new.ip)
         .bind(new.user_agent)
-        .bind(new.stage.as_str())
+        .bind(new.stage)
         .bind(new.id_token)
         .execute(c)
         .await
-            .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -114,8 +71,8 @@ impl Db {
     }
 
     pub async fn delete_session(&mut self, id: Uuid) -> DbResult<bool> {
-        let done = on_conn!(self, |c| sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(c).await
-            .map(|r| r.rows_affected()))?;
+        let done =
+            on_conn!(self, |c| sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(c).await.map(|r| r.rows_affected()))?;
         Ok(done > 0)
     }
 

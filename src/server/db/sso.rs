@@ -89,16 +89,21 @@ impl Db {
 impl Db {
     /// The user an identity at `issuer` belongs to.
     pub async fn user_id_by_identity(&mut self, issuer: &str, subject: &str) -> DbResult<Option<Uuid>> {
-        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, Uuid>(
-            "SELECT user_id FROM user_identities WHERE issuer = $1 AND subject = $2"
-        )
-        .bind(issuer)
-        .bind(subject)
-        .fetch_optional(c)
-        .await)?)
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, Uuid>("SELECT user_id FROM user_identities WHERE issuer = $1 AND subject = $2")
+            .bind(issuer)
+            .bind(subject)
+            .fetch_optional(c)
+            .await)?)
     }
 
-    pub async fn insert_identity(&mut self, issuer: &str, subject: &str, user_id: Uuid, email: Option<&str>, now: DateTime<Utc>) -> DbResult<()> {
+    pub async fn insert_identity(
+        &mut self,
+        issuer: &str,
+        subject: &str,
+        user_id: Uuid,
+        email: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query(
             "INSERT INTO user_identities (issuer, subject, user_id, email, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $5)"
         )

@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{on_conn, Db, DbResult};
+use crate::model::{OrgStatus, Role, UserStatus};
 
 /// A users row with its organization's name.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -9,12 +10,12 @@ pub struct UserRecord {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub organization_name: String,
-    pub organization_status: String,
+    pub organization_status: OrgStatus,
     pub email: String,
     pub name: String,
     pub password_hash: Option<String>,
-    pub role: String,
-    pub status: String,
+    pub role: Role,
+    pub status: UserStatus,
     /// TOTP is set up (the password sign-in asks for a code).
     pub mfa_enabled: bool,
     /// The last SSO sign-in showed a second factor at the provider.
@@ -35,7 +36,7 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub password_hash: Option<&'a str>,
-    pub role: &'a str,
+    pub role: Role,
     pub now: DateTime<Utc>,
 }
 
@@ -62,7 +63,7 @@ impl Db {
         .bind(new.now)
         .execute(c)
         .await
-            .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -76,19 +77,24 @@ impl Db {
         Ok(on_conn!(self, |c| sqlx::query_as::<_, UserRecord>(&sql).bind(id).fetch_optional(c).await)?)
     }
 
-    pub async fn count_users_with_role(&mut self, role: &str) -> DbResult<i64> {
-        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE role = $1")
-            .bind(role)
-            .fetch_one(c)
-            .await)?)
+    /// The user, row locked until the transaction ends (see
+    /// `Db::for_update_of`), for a decision about them and the change it
+    /// guards. Only the user's row is locked, not their organization's: a
+    /// transaction that locks both takes the organization first
+    /// (`org_of_user_for_update`), so two never wait on each other.
+    pub async fn user_by_id_for_update(&mut self, id: Uuid) -> DbResult<Option<UserRecord>> {
+        let sql = format!("{SELECT} WHERE u.id = $1{}", self.for_update_of("u"));
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, UserRecord>(&sql).bind(id).fetch_optional(c).await)?)
+    }
+
+    pub async fn count_users_with_role(&mut self, role: Role) -> DbResult<i64> {
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE role = $1").bind(role).fetch_one(c).await)?)
     }
 
     /// Replaces the stored password hash: after a change, on a rehash with new
     /// parameters, or with `must_change` for an operator's one-time password.
     pub async fn set_password_hash(&mut self, user_id: Uuid, hash: &str, must_change: bool, now: DateTime<Utc>) -> DbResult<()> {
-        on_conn!(self, |c| sqlx::query(
-            "UPDATE users SET password_hash = $2, must_change_password = $4, updated_at = $3 WHERE id = $1"
-        )
+        on_conn!(self, |c| sqlx::query("UPDATE users SET password_hash = $2, must_change_password = $4, updated_at = $3 WHERE id = $1")
             .bind(user_id)
             .bind(hash)
             .bind(now)
@@ -116,7 +122,7 @@ impl Db {
 }
 
 impl Db {
-    pub async fn set_user_role(&mut self, user_id: Uuid, role: &str, now: DateTime<Utc>) -> DbResult<()> {
+    pub async fn set_user_role(&mut self, user_id: Uuid, role: Role, now: DateTime<Utc>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
             .bind(user_id)
             .bind(role)
@@ -127,7 +133,7 @@ impl Db {
         Ok(())
     }
 
-    pub async fn set_user_status(&mut self, user_id: Uuid, status: &str, now: DateTime<Utc>) -> DbResult<()> {
+    pub async fn set_user_status(&mut self, user_id: Uuid, status: UserStatus, now: DateTime<Utc>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query("UPDATE users SET status = $2, updated_at = $3 WHERE id = $1")
             .bind(user_id)
             .bind(status)
@@ -140,11 +146,11 @@ impl Db {
 
     /// Active platform admins: the last one may not be demoted or disabled.
     pub async fn count_active_platform_admins(&mut self) -> DbResult<i64> {
-        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM users WHERE role = 'platform_admin' AND status = 'active'"
-        )
-        .fetch_one(c)
-        .await)?)
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE role = $1 AND status = $2")
+            .bind(Role::PlatformAdmin)
+            .bind(UserStatus::Active)
+            .fetch_one(c)
+            .await)?)
     }
 }
 
@@ -183,21 +189,25 @@ impl Db {
 
     pub async fn count_members_matching(&mut self, org_id: Uuid, search: Option<&str>) -> DbResult<i64> {
         let pattern = search.map(super::orgs::like_pattern);
-        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
+        Ok(on_conn!(self, |c| {
+            sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM users u WHERE u.organization_id = $1 AND ($2 IS NULL OR lower(u.name) LIKE $2 ESCAPE '\\' OR u.email LIKE $2 ESCAPE '\\')"
         )
         .bind(org_id)
         .bind(pattern.as_deref())
         .fetch_one(c)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Active org admins of an organization: the last one stays.
     pub async fn count_active_org_admins(&mut self, org_id: Uuid) -> DbResult<i64> {
         Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM users WHERE organization_id = $1 AND role = 'org_admin' AND status = 'active'"
+            "SELECT COUNT(*) FROM users WHERE organization_id = $1 AND role = $2 AND status = $3"
         )
         .bind(org_id)
+        .bind(Role::OrgAdmin)
+        .bind(UserStatus::Active)
         .fetch_one(c)
         .await)?)
     }
@@ -206,22 +216,16 @@ impl Db {
     /// with it (ON DELETE CASCADE) and the organization's count follows by
     /// trigger. Audit events keep the id as text.
     pub async fn delete_user(&mut self, user_id: Uuid) -> DbResult<()> {
-        on_conn!(self, |c| sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(user_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        on_conn!(self, |c| sqlx::query("DELETE FROM users WHERE id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Ends every session of every member of an organization (suspension).
     pub async fn delete_sessions_of_org(&mut self, org_id: Uuid) -> DbResult<u64> {
-        Ok(on_conn!(self, |c| sqlx::query(
-            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE organization_id = $1)"
-        )
-        .bind(org_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?)
+        Ok(on_conn!(self, |c| sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE organization_id = $1)")
+            .bind(org_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?)
     }
 }

@@ -1,12 +1,15 @@
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::problems::{BadRequest, Conflict, Forbidden, TooManyRequests, Unauthorized, Unavailable};
+use super::schema::{EmailAddress, NewPassword, OrganizationToJoin, PersonName};
 use super::{AnyStage, ApiJson, Authenticated, Meta};
 use crate::model::User;
 use crate::server::db::{SessionKind, SessionStage};
-use crate::server::error::{Problem, ServiceError};
+use crate::server::error::ServiceError;
 use crate::server::service::auth::{self, RegisterInput, SignedIn};
 use crate::server::service::mfa;
 use crate::server::state::AppState;
@@ -14,20 +17,27 @@ use crate::server::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    #[schema(example = "user@neogenesys.com")]
+    #[schema(value_type = EmailAddress)]
     pub email: String,
+    #[schema(value_type = NewPassword)]
     pub password: String,
-    #[schema(example = "John Doe")]
+    #[schema(value_type = PersonName)]
     pub name: String,
-    /// Join or create this organization; omitted, the email's domain decides.
-    #[schema(example = "Neogenesys")]
+    /// Join or create this organization; omitted, `null` or blank, the
+    /// email's domain decides.
+    #[schema(value_type = Option<OrganizationToJoin>)]
     pub organization: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// Any string is accepted; one that is not an address of an account
+    /// answers 401 like a wrong password.
+    #[schema(max_length = 254, examples("user@neogenesys.com"))]
     pub email: String,
+    /// Longer than 128 characters never matches.
+    #[schema(min_length = 1, format = Password)]
     pub password: String,
 }
 
@@ -39,10 +49,21 @@ pub struct LoginRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     pub token: String,
-    #[schema(example = "full")]
+    #[schema(value_type = Stage)]
     pub stage: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
+}
+
+/// How far the sign-in has come; only `full` is a usable session.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum Stage {
+    Full,
+    MfaPending,
+    EnrolRequired,
+    PasswordChangeRequired,
 }
 
 impl From<SignedIn> for TokenResponse {
@@ -56,32 +77,44 @@ impl From<SignedIn> for TokenResponse {
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     /// A 6-digit TOTP code or a recovery code.
+    #[schema(min_length = 1, max_length = 64, examples("123456"))]
     pub code: String,
 }
 
-#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+/// Register an account
+///
+/// Creates the account and signs in. Which organization it joins: none named, the one whose domain is
+/// the email's domain, else the Default Organization, as `user`; a new name creates that organization
+/// with the email's domain and makes the registrant its `org_admin` (409 when another organization owns
+/// the domain); an existing name is joined only when the email's domain is its domain (else 403).
+/// 409 also when the email has an account or the organization's seat limit is reached.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", operation_id = "register", request_body = RegisterRequest,
+    security(()),
     responses(
-        (status = 201, description = "Account created and signed in", body = TokenResponse),
-        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The named organization does not accept this email's domain", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Email or domain already taken, or seat limit reached", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Account created and signed in", body = TokenResponse,
+            headers(("Location" = String, description = "`/api/auth/me`: the new account, as its owner sees it"))),
+        BadRequest, Forbidden, Conflict, Unavailable,
     ))]
 pub async fn register(
     State(state): State<AppState>,
     Meta(meta): Meta,
     ApiJson(req): ApiJson<RegisterRequest>,
-) -> Result<(StatusCode, axum::Json<TokenResponse>), ServiceError> {
+) -> Result<Response, ServiceError> {
     let input = RegisterInput { email: req.email, password: req.password, name: req.name, organization: req.organization };
     let signed_in = auth::register(&state, input, &meta, SessionKind::Api).await?;
-    Ok((StatusCode::CREATED, axum::Json(signed_in.into())))
+    Ok((StatusCode::CREATED, [(header::LOCATION, "/api/auth/me")], axum::Json(TokenResponse::from(signed_in))).into_response())
 }
 
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+/// Sign in with email and password
+///
+/// Answers a token; with MFA on, its `stage` is `mfa_pending` and it is good only for `POST /api/auth/mfa`.
+/// 401 for a wrong email or password (the same answer, at the same cost), 403 for a disabled account or a
+/// suspended organization, 429 after repeated failures for the account or the address.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", operation_id = "login", request_body = LoginRequest,
+    security(()),
     responses(
-        (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Email or password is incorrect", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Account disabled or organization suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Signed in, or the first step of it", body = TokenResponse),
+        BadRequest, Unauthorized, Forbidden, TooManyRequests, Unavailable,
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -92,35 +125,38 @@ pub async fn login(
     Ok(axum::Json(signed_in.into()))
 }
 
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
+/// Sign out
+///
+/// Ends the session the request came with, at any sign-in stage. A personal API token is not a session:
+/// revoke it instead (400).
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", operation_id = "logout",
     responses(
         (status = 204, description = "Session ended on the server"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, Forbidden,
     ))]
-pub async fn logout(
-    State(state): State<AppState>,
-    Meta(meta): Meta,
-    AnyStage(principal): AnyStage,
-) -> Result<StatusCode, ServiceError> {
+pub async fn logout(State(state): State<AppState>, Meta(meta): Meta, AnyStage(principal): AnyStage) -> Result<StatusCode, ServiceError> {
     auth::logout(&state, &principal, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+/// The signed-in user
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", operation_id = "me",
     responses(
         (status = 200, description = "The signed-in user", body = User),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        Unauthorized, Forbidden,
     ))]
 pub async fn me(Authenticated(principal): Authenticated) -> axum::Json<User> {
     axum::Json(auth::me(&principal))
 }
 
-#[utoipa::path(post, path = "/api/auth/mfa", tag = "auth", request_body = CodeRequest, security(("bearer" = [])),
+/// Finish signing in with a second factor
+///
+/// With the `mfa_pending` token from `POST /api/auth/login`: a TOTP code or a recovery code. 400 for a
+/// wrong or reused code, 403 when the session owes no code, 429 after repeated wrong codes.
+#[utoipa::path(post, path = "/api/auth/mfa", tag = "auth", operation_id = "completeMfa", request_body = CodeRequest,
     responses(
         (status = 200, description = "Second factor accepted; a new token replaces the pending one", body = TokenResponse),
-        (status = 400, description = "Wrong or reused code", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No pending sign-in", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong codes", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, Forbidden, TooManyRequests,
     ))]
 pub async fn mfa_step(
     State(state): State<AppState>,

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 
@@ -63,5 +63,29 @@ impl From<JsonRejection> for ServiceError {
             _ => format!("The body does not match the expected fields: {}", r.body_text()),
         };
         ServiceError::validation(message)
+    }
+}
+
+/// `axum::extract::Query`, but a malformed query string is a 400
+/// problem+json naming what is wrong.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ServiceError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<QueryRejection> for ServiceError {
+    fn from(r: QueryRejection) -> Self {
+        ServiceError::validation(format!("The query string does not match the expected parameters: {}", r.body_text()))
+    }
+}
+
+/// `axum::extract::Path`, but a segment that cannot be what the route
+/// names (for example not a UUID) answers 404 problem+json: no such thing.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ServiceError))]
+pub struct ApiPath<T>(pub T);
+
+impl From<PathRejection> for ServiceError {
+    fn from(_: PathRejection) -> Self {
+        ServiceError::NotFound("No such resource.".into())
     }
 }

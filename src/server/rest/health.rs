@@ -7,7 +7,7 @@ use crate::server::state::AppState;
 
 /// Liveness and readiness in one: 200 only when the database answers.
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let db = async { state.store.read().await?.ping().await }.await;
+    let db = async { state.store.conn().await?.ping().await }.await;
     match db {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok", "database": "ok" }))),
         Err(e) => {

@@ -2,6 +2,7 @@
 //! `/auth/callback`) and the API clients' ID-token exchange
 //! (`POST /api/auth/sso`).
 
+use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -9,11 +10,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::TokenResponse;
+use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable};
 use super::{ApiJson, Meta};
 use crate::model::stage_path;
 use crate::server::auth::credentials::{cookie_value, flow_cookie, flow_cookie_name, session_cookie, token_from_headers};
 use crate::server::db::SessionStage;
-use crate::server::error::{Problem, ServiceError};
+use crate::server::error::ServiceError;
 use crate::server::service::{auth, sso};
 use crate::server::state::AppState;
 
@@ -23,23 +25,33 @@ fn to_login_with(refused: &sso::SsoRefused) -> Response {
     Redirect::to(&format!("/login?sso_error={}", refused.refusal.code())).into_response()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StartForm {
+    /// A path of this console to land on after signing in.
+    #[schema(examples("/organizations"))]
     return_to: Option<String>,
 }
 
-#[utoipa::path(post, path = "/auth/sso/start", tag = "sso (browser)",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "Optional `return_to`: a path of this console to land on"),
+/// Start single sign-on (browser)
+///
+/// A plain form on /login, so it works before the WASM loads; POST, so it passes the Origin check and no
+/// prefetch starts a flow. Sends the browser to the provider (the pages' `form-action` policy names the
+/// issuer's origin for this redirect), or back to `/login?sso_error=…` when SSO is unavailable.
+#[utoipa::path(post, path = "/auth/sso/start", tag = "sso (browser)", operation_id = "startSso",
+    security(()),
+    request_body(content = StartForm, content_type = "application/x-www-form-urlencoded", description = "The sign-in page's form; it may be empty"),
     responses(
-        (status = 303, description = "To the provider's authorization endpoint, with a flow cookie; or back to /login?sso_error=… when SSO is unavailable"),
-        (status = 403, description = "Cross-site request", body = Problem, content_type = "application/problem+json"),
+        (status = 303, description = "To the provider's authorization endpoint, with a flow cookie; or back to /login?sso_error=… when SSO is unavailable",
+            headers(("Location" = String, description = "Where the browser goes next"))),
+        BadRequest, Forbidden,
     ))]
-/// `POST /auth/sso/start` (a plain form on /login, so it works before the
-/// WASM loads; POST, so it passes the Origin check and no prefetch starts
-/// a flow): sends the browser to the provider. The pages' `form-action`
-/// policy names the issuer's origin for this redirect.
-pub async fn start(State(state): State<AppState>, Meta(meta): Meta, Form(q): Form<StartForm>) -> Response {
-    match sso::begin(&state, q.return_to.as_deref(), &meta).await {
+pub async fn start(State(state): State<AppState>, Meta(meta): Meta, form: Result<Form<StartForm>, FormRejection>) -> Response {
+    let return_to = match form {
+        Ok(Form(f)) => f.return_to,
+        Err(e) => return ServiceError::validation(format!("Send the sign-in form: {}", e.body_text())).into_response(),
+    };
+    match sso::begin(&state, return_to.as_deref(), &meta).await {
         Ok(start) => {
             let mut res = Redirect::to(&start.redirect_to).into_response();
             let max_age = sso::FLOW_TTL.num_seconds().unsigned_abs();
@@ -50,7 +62,13 @@ pub async fn start(State(state): State<AppState>, Meta(meta): Meta, Form(q): For
     }
 }
 
-#[utoipa::path(get, path = "/auth/callback", tag = "sso (browser)",
+/// Finish single sign-on (browser)
+///
+/// The provider's redirect back. Success sets the session cookie (ending any session the browser came
+/// with) and goes on to where the person was headed; failure goes back to `/login?sso_error=…` with the
+/// reason. Malformed parameters are a failure like any other.
+#[utoipa::path(get, path = "/auth/callback", tag = "sso (browser)", operation_id = "ssoCallback",
+    security(()),
     params(
         ("code" = Option<String>, Query, description = "Authorization code"),
         ("state" = Option<String>, Query, description = "Must match the flow of this browser"),
@@ -58,18 +76,18 @@ pub async fn start(State(state): State<AppState>, Meta(meta): Meta, Form(q): For
         ("error" = Option<String>, Query, description = "The provider's error code"),
     ),
     responses(
-        (status = 303, description = "Signed in: session cookie set, to the console (or the next sign-in step); refused: to /login?sso_error=…"),
+        (status = 303, description = "Signed in: session cookie set, to the console (or the next sign-in step); refused: to /login?sso_error=…",
+            headers(("Location" = String, description = "Where the browser goes next"))),
     ))]
-/// `GET /auth/callback`: the provider's redirect back. Success sets the
-/// session cookie (ending any session the browser came with) and goes on
-/// to where the person was headed; failure goes back to /login with the
-/// reason.
 pub async fn callback(
     State(state): State<AppState>,
     Meta(meta): Meta,
     headers: HeaderMap,
-    Query(params): Query<sso::CallbackParams>,
+    params: Result<Query<sso::CallbackParams>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(params)) = params else {
+        return Redirect::to("/login?sso_error=failed").into_response();
+    };
     let cookie = cookie_value(&headers, flow_cookie_name(&state.config));
     let clear = flow_cookie(&state.config, "", 0);
     let mut res = match sso::callback(&state, cookie.as_deref(), params, &meta).await {
@@ -81,13 +99,10 @@ pub async fn callback(
             let to = if done.signed_in.stage == SessionStage::Full {
                 done.return_to
             } else {
-                stage_path(done.signed_in.stage.as_str()).to_owned()
+                stage_path(done.signed_in.stage).to_owned()
             };
             let mut res = Redirect::to(&to).into_response();
-            res.headers_mut().append(
-                header::SET_COOKIE,
-                session_cookie(&state.config, &done.signed_in.token, done.signed_in.max_age_secs),
-            );
+            res.headers_mut().append(header::SET_COOKIE, session_cookie(&state.config, &done.signed_in.token, done.signed_in.max_age_secs));
             res
         }
         Err(e) => to_login_with(&e),
@@ -101,18 +116,23 @@ pub async fn callback(
 /// such as a `profile` or `roles`, is ignored: only the signed token counts.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SsoRequest {
+    /// A compact JWS.
+    #[schema(min_length = 1)]
     pub id_token: String,
 }
 
-#[utoipa::path(post, path = "/api/auth/sso", tag = "auth", request_body = SsoRequest,
+/// Sign in with an ID token from the SSO provider
+///
+/// For API clients that ran their own authorization code flow with PKCE at the same provider for NeoSC's
+/// client id. The token is verified (signature, issuer, audience, at most 10 minutes old) and works once;
+/// organization and role come from its claims only. 401 when it fails verification, is stale or was
+/// used; 403 when policy refuses (MFA required, account linking refused, disabled, suspended); 404 when
+/// SSO is not configured; 409 when the seat limit is reached; 503 when the provider cannot be reached.
+#[utoipa::path(post, path = "/api/auth/sso", tag = "auth", operation_id = "ssoSignIn", request_body = SsoRequest,
+    security(()),
     responses(
         (status = 200, description = "Signed in; organization and role come from the verified token", body = TokenResponse),
-        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The ID token failed verification, is stale or was already used", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Refused by policy (MFA required, account linking refused, disabled, suspended)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "SSO is not configured", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Seat limit reached", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The identity provider cannot be reached", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unavailable,
     ))]
 pub async fn exchange(
     State(state): State<AppState>,

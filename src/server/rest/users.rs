@@ -1,76 +1,107 @@
-//! `/api/users/{id}/…`: what admins do to other accounts.
+//! `/api/users/{id}…`: what admins do to other accounts.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiJson, Authenticated, Meta};
+use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use super::schema::UserId;
+use super::{ApiJson, ApiPath, Authenticated, Meta};
 use crate::model::Role;
-use crate::server::error::{Problem, ServiceError};
+use crate::server::error::ServiceError;
 use crate::server::service::{user_id, users};
 use crate::server::state::AppState;
 
+/// The changes to make. `role` is the one field that can change today.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RoleRequest {
+pub struct UpdateUserRequest {
+    /// Effective on the user's next request. Only platform admins grant or
+    /// take `platform_admin`.
     pub role: Role,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EndedSessions {
+    /// How many sessions ended.
+    #[schema(minimum = 0)]
     pub ended: u64,
 }
 
-#[utoipa::path(post, path = "/api/users/{id}/role", tag = "users", request_body = RoleRequest, params(("id" = String, Path, example = "usr-0193f6a2-7c1e-7a4b-9d2e-5f8a1b3c4d5e")), security(("bearer" = [])),
+/// Change a user's role
+///
+/// Org admins manage their own organization's non-platform members; platform admins anyone (403
+/// otherwise). 409 when it would leave no active platform admin. A user of another organization
+/// answers 404.
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "users", operation_id = "updateUser", request_body = UpdateUserRequest,
+    params(("id" = UserId, Path, description = "The user's id")),
     responses(
-        (status = 204, description = "Role changed; effective on the user's next request"),
-        (status = 403, description = "Not allowed to grant that role or manage that user", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Would leave no platform admin", body = Problem, content_type = "application/problem+json"),
+        (status = 204, description = "Changed"),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
     ))]
-pub async fn change_role(
+pub async fn update(
     State(state): State<AppState>,
     Meta(meta): Meta,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
-    ApiJson(req): ApiJson<RoleRequest>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<UpdateUserRequest>,
 ) -> Result<StatusCode, ServiceError> {
     users::change_role(&state, &principal, user_id(&id)?, req.role, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/users/{id}/disable", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+/// Disable a user
+///
+/// Every session of theirs ends and they cannot sign in until enabled again. 409 for the caller
+/// themselves or the last active platform admin.
+#[utoipa::path(post, path = "/api/users/{id}/disable", tag = "users", operation_id = "disableUser",
+    params(("id" = UserId, Path, description = "The user's id")),
     responses(
         (status = 204, description = "Disabled; every session ended"),
-        (status = 404, description = "No such user in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The last platform admin, or the caller", body = Problem, content_type = "application/problem+json"),
+        Unauthorized, Forbidden, NotFound, Conflict,
     ))]
-pub async fn disable(State(state): State<AppState>, Meta(meta): Meta, Authenticated(principal): Authenticated, Path(id): Path<String>) -> Result<StatusCode, ServiceError> {
+pub async fn disable(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ServiceError> {
     users::set_disabled(&state, &principal, user_id(&id)?, true, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/users/{id}/enable", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+/// Enable a user again
+#[utoipa::path(post, path = "/api/users/{id}/enable", tag = "users", operation_id = "enableUser",
+    params(("id" = UserId, Path, description = "The user's id")),
     responses(
         (status = 204, description = "Enabled"),
-        (status = 404, description = "No such user in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        Unauthorized, Forbidden, NotFound, Conflict,
     ))]
-pub async fn enable(State(state): State<AppState>, Meta(meta): Meta, Authenticated(principal): Authenticated, Path(id): Path<String>) -> Result<StatusCode, ServiceError> {
+pub async fn enable(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ServiceError> {
     users::set_disabled(&state, &principal, user_id(&id)?, false, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/users/{id}/sessions/end", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+/// End every session of a user
+///
+/// Signs them out everywhere; their API tokens keep working.
+#[utoipa::path(delete, path = "/api/users/{id}/sessions", tag = "users", operation_id = "endUserSessions",
+    params(("id" = UserId, Path, description = "The user's id")),
     responses(
         (status = 200, description = "Every session of the user ended", body = EndedSessions),
-        (status = 404, description = "No such user in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        Unauthorized, Forbidden, NotFound,
     ))]
 pub async fn end_sessions(
     State(state): State<AppState>,
     Meta(meta): Meta,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<EndedSessions>, ServiceError> {
     let ended = users::end_sessions(&state, &principal, user_id(&id)?, &meta).await?;
     Ok(axum::Json(EndedSessions { ended }))

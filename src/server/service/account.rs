@@ -40,13 +40,16 @@ pub async fn change_password(
     };
     if state.hasher.verify(current.to_owned(), phc).await? == Verified::No {
         let now = state.clock.now();
-        let mut db = state.store.write().await?;
+        let mut db = state.store.begin().await?;
         throttle::fail(&mut db, &subjects, now).await?;
         db.commit().await?;
         return Err(ServiceError::Validation { field: Some("current_password"), message: "The current password is not correct.".into() });
     }
     if current == new {
-        return Err(ServiceError::Validation { field: Some("new_password"), message: "The new password must differ from the current one.".into() });
+        return Err(ServiceError::Validation {
+            field: Some("new_password"),
+            message: "The new password must differ from the current one.".into(),
+        });
     }
     let password = new_password(state, new, &email).map_err(|e| match e {
         ServiceError::Validation { message, .. } => ServiceError::Validation { field: Some("new_password"), message },
@@ -54,16 +57,28 @@ pub async fn change_password(
     })?;
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
+    // The current password was checked outside the transaction (hashing
+    // holds no lock): go on only if it is still the account's, or a change
+    // made meanwhile elsewhere would be silently replaced.
+    let current_hash = db.user_by_id_for_update(user.id).await?.and_then(|u| u.password_hash);
+    if current_hash.as_deref() != user.password_hash.as_deref() {
+        return Err(ServiceError::Conflict("The password was changed meanwhile. Sign in again with the new one.".into()));
+    }
     db.set_password_hash(user.id, &hash, false, now).await?;
     let ended = db.delete_sessions_of_user(user.id, principal.session_id()).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(user.organization_id),
-        actor: Some(user.id),
-        action: action::CHANGE_PASSWORD,
-        target: None,
-        details: json!({ "other_sessions_ended": ended }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(user.organization_id),
+            actor: Some(user.id),
+            action: action::CHANGE_PASSWORD,
+            target: None,
+            details: json!({ "other_sessions_ended": ended }),
+        },
+    )
     .await?;
     let next = if principal.stage == SessionStage::PasswordChangeRequired {
         Some(advance(state, &mut db, principal, true, kind, meta).await?)
@@ -82,7 +97,7 @@ pub struct SessionInfo {
 }
 
 pub async fn list_sessions(state: &AppState, principal: &Principal) -> ServiceResult<Vec<SessionInfo>> {
-    let mut db = state.store.read().await?;
+    let mut db = state.store.conn().await?;
     let now = state.clock.now();
     let sessions = db.sessions_of_user(principal.user.id).await?;
     Ok(sessions
@@ -96,17 +111,22 @@ pub async fn list_sessions(state: &AppState, principal: &Principal) -> ServiceRe
 /// "not found", whoever owns it.
 pub async fn end_session(state: &AppState, principal: &Principal, session_id: Uuid, meta: &RequestMeta) -> ServiceResult<()> {
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     if !db.delete_session_of_user(principal.user.id, session_id).await? {
         return Err(ServiceError::NotFound("No such session.".into()));
     }
-    audit::record(&mut db, now, meta, Event {
-        org: Some(principal.org_id()),
-        actor: Some(principal.user.id),
-        action: action::END_SESSION,
-        target: Some(Target { kind: "session", id: session_id.to_string() }),
-        details: json!({ "own": true }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(principal.org_id()),
+            actor: Some(principal.user.id),
+            action: action::END_SESSION,
+            target: Some(Target { kind: "session", id: session_id.to_string() }),
+            details: json!({ "own": true }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(())
@@ -147,37 +167,47 @@ pub async fn create_api_token(
         }
     };
     let token = format!("{API_TOKEN_PREFIX}{}", random_token());
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     let record = db.insert_api_token(principal.user.id, name, &hash_token(&token), now, expires_at).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(principal.org_id()),
-        actor: Some(principal.user.id),
-        action: action::CREATE_API_TOKEN,
-        target: Some(Target { kind: "api_token", id: record.id.to_string() }),
-        details: json!({ "name": name, "expires_at": expires_at }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(principal.org_id()),
+            actor: Some(principal.user.id),
+            action: action::CREATE_API_TOKEN,
+            target: Some(Target { kind: "api_token", id: record.id.to_string() }),
+            details: json!({ "name": name, "expires_at": expires_at }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(NewApiToken { token, record })
 }
 
 pub async fn list_api_tokens(state: &AppState, principal: &Principal) -> ServiceResult<Vec<ApiTokenRecord>> {
-    Ok(state.store.read().await?.api_tokens_of_user(principal.user.id).await?)
+    Ok(state.store.conn().await?.api_tokens_of_user(principal.user.id).await?)
 }
 
 pub async fn revoke_api_token(state: &AppState, principal: &Principal, id: Uuid, meta: &RequestMeta) -> ServiceResult<()> {
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     if !db.delete_api_token(principal.user.id, id).await? {
         return Err(ServiceError::NotFound("No such API token.".into()));
     }
-    audit::record(&mut db, now, meta, Event {
-        org: Some(principal.org_id()),
-        actor: Some(principal.user.id),
-        action: action::REVOKE_API_TOKEN,
-        target: Some(Target { kind: "api_token", id: id.to_string() }),
-        details: json!({}),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(principal.org_id()),
+            actor: Some(principal.user.id),
+            action: action::REVOKE_API_TOKEN,
+            target: Some(Target { kind: "api_token", id: id.to_string() }),
+            details: json!({}),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(())
@@ -188,7 +218,7 @@ impl From<&SessionInfo> for crate::model::SessionView {
         let r = &s.record;
         Self {
             id: r.id,
-            kind: r.kind.clone(),
+            kind: r.kind,
             created_at: r.created_at,
             last_seen_at: r.last_seen_at,
             expires_at: r.expires_at,
@@ -206,7 +236,7 @@ impl From<&ApiTokenRecord> for crate::model::ApiTokenView {
 }
 
 pub async fn mfa_status(state: &AppState, principal: &Principal) -> ServiceResult<crate::model::MfaStatus> {
-    let left = state.store.read().await?.unused_recovery_codes(principal.user.id).await?;
+    let left = state.store.conn().await?.unused_recovery_codes(principal.user.id).await?;
     Ok(crate::model::MfaStatus {
         enabled: principal.user.mfa_enabled,
         recovery_codes_left: if principal.user.mfa_enabled { left } else { 0 },

@@ -8,12 +8,12 @@ use uuid::Uuid;
 use super::audit::{self, action, Event, Target};
 use super::orgs::{create_org, org_target};
 use super::{throttle, user_view, Credential, Principal};
-use crate::model::{Email, OrgName, Password, PersonName, Role, User, UserId};
+use crate::model::{Email, OrgName, OrgStatus, Password, PersonName, Role, User, UserId, UserStatus};
 use crate::server::auth::common_passwords;
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::password::Verified;
 use crate::server::auth::token::{hash_token, random_token, API_TOKEN_PREFIX};
-use crate::server::db::{Db, DbError, NewSession, NewUser, OrgRecord, SessionKind, SessionStage, UserRecord};
+use crate::server::db::{Constraint, Db, NewSession, NewUser, OrgRecord, SessionKind, SessionStage, UserRecord};
 use crate::server::error::{ServiceError, ServiceResult};
 use crate::server::state::AppState;
 
@@ -42,12 +42,6 @@ const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
 
 /// Sessions that still owe a step live this long at most.
 const PARTIAL_SESSION_TTL: ChronoDuration = ChronoDuration::minutes(10);
-
-impl SignedIn {
-    pub fn stage_name(&self) -> String {
-        self.stage.as_str().to_owned()
-    }
-}
 
 /// Where a registrant lands, decided by the product's rules.
 enum Placement {
@@ -81,7 +75,7 @@ pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let now = state.clock.now();
 
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     if db.user_by_email(email.as_str()).await?.is_some() {
         return Err(ServiceError::Conflict("An account with this email already exists. Sign in instead.".into()));
     }
@@ -90,39 +84,53 @@ pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta
         Placement::Join(org) => (org, Role::User),
         Placement::Create(name) => {
             let org = create_org(&mut db, &name, email.domain(), false, now).await?;
-            audit::record(&mut db, now, meta, Event {
-                org: Some(org.id),
-                actor: Some(user_id),
-                action: action::CREATE_ORGANIZATION,
-                target: Some(org_target(&org)),
-                details: json!({ "name": org.name, "domain": org.domain, "source": "registration" }),
-            })
+            audit::record(
+                &mut db,
+                now,
+                meta,
+                Event {
+                    org: Some(org.id),
+                    actor: Some(user_id),
+                    action: action::CREATE_ORGANIZATION,
+                    target: Some(org_target(&org)),
+                    details: json!({ "name": org.name, "domain": org.domain, "source": "registration" }),
+                },
+            )
             .await?;
             (org, Role::OrgAdmin)
         }
     };
-    if org.status != "active" {
+    if org.status != OrgStatus::Active {
         return Err(ServiceError::Forbidden(format!("“{}” is suspended and does not accept new members.", org.name)));
     }
-    insert_member(&mut db, &org, &NewUser {
-        id: user_id,
-        organization_id: org.id,
-        email: email.as_str(),
-        name: name.as_str(),
-        password_hash: Some(&hash),
-        role: role.as_str(),
+    insert_member(
+        &mut db,
+        &org,
+        &NewUser {
+            id: user_id,
+            organization_id: org.id,
+            email: email.as_str(),
+            name: name.as_str(),
+            password_hash: Some(&hash),
+            role,
+            now,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut db,
         now,
-    })
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(user_id),
+            action: action::ADD_USER_TO_ORG,
+            target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
+            details: json!({ "email": email.as_str(), "role": role, "source": "registration" }),
+        },
+    )
     .await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(user_id),
-        action: action::ADD_USER_TO_ORG,
-        target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
-        details: json!({ "email": email.as_str(), "role": role.as_str(), "source": "registration" }),
-    })
-    .await?;
-    let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::internal("user vanished"))?;
+    let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("the new member's row is missing"))?;
     let signed_in = open_session(state, &mut db, &user, next_stage(&user, false), kind, meta).await?;
     db.commit().await?;
     Ok(signed_in)
@@ -138,7 +146,7 @@ async fn place(db: &mut Db, email: &Email, org_name: Option<OrgName>) -> Service
         }
         return match db.default_org().await? {
             Some(org) => Ok(Placement::Join(org)),
-            None => Err(ServiceError::internal("the default organization is missing")),
+            None => Err(ServiceError::bug("the default organization is missing")),
         };
     };
     if let Some(org) = db.org_by_name(name.as_str()).await? {
@@ -187,14 +195,12 @@ async fn refuse_if_removed(db: &mut Db, org: &OrgRecord, email: &Email) -> Servi
 /// Inserts a member, turning the database's refusals into answers a person
 /// understands.
 pub(crate) async fn insert_member(db: &mut Db, org: &OrgRecord, new: &NewUser<'_>) -> ServiceResult<()> {
-    db.insert_user(new).await.map_err(|e| match e {
-        e if e.is_unique_on("email") => ServiceError::Conflict("An account with this email already exists.".into()),
-        e if e.is_check_on("seat_limit") || matches!(&e, DbError::Check(_)) => ServiceError::Conflict(format!(
-            "“{}” has reached its seat limit of {} users.",
-            org.name,
-            org.seat_limit.unwrap_or_default()
-        )),
-        e => e.into(),
+    db.insert_user(new).await.map_err(|e| match e.constraint() {
+        Some(Constraint::UserEmail) => ServiceError::Conflict("An account with this email already exists.".into()),
+        Some(Constraint::SeatLimit) => {
+            ServiceError::Conflict(format!("“{}” has reached its seat limit of {} users.", org.name, org.seat_limit.unwrap_or_default()))
+        }
+        _ => e.into(),
     })
 }
 
@@ -263,7 +269,7 @@ pub async fn login(state: &AppState, email: &str, password: &str, meta: &Request
         return Err(ServiceError::Validation { field: Some("password"), message: "Password is required.".into() });
     }
     let subjects = throttle::subjects(email.as_str(), meta);
-    let user = state.store.read().await?.user_by_email(email.as_str()).await?;
+    let user = state.store.conn().await?.user_by_email(email.as_str()).await?;
     let org = user.as_ref().map(|u| u.organization_id);
     // Checked (and a refusal recorded) before any password work is spent.
     throttle::guard(state, &subjects, meta, org).await?;
@@ -276,22 +282,36 @@ pub async fn login(state: &AppState, email: &str, password: &str, meta: &Request
         }
     };
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
-    let user = match (user, verified) {
-        (Some(user), Verified::Yes) => user,
-        (Some(user), Verified::YesRehash(new_hash)) => {
-            db.set_password_hash(user.id, &new_hash, user.must_change_password, now).await?;
-            user
+    let mut db = state.store.begin().await?;
+    // The password was checked outside the transaction (hashing holds no
+    // lock); the account is read again here, locked, and the sign-in goes
+    // on only if that password is still the account's. A change or reset
+    // meanwhile makes it a failure, and a rehash never brings an old
+    // password back.
+    let current = match &user {
+        Some(checked) => db.user_by_id_for_update(checked.id).await?.filter(|u| u.password_hash == checked.password_hash),
+        None => None,
+    };
+    let user = match (current, verified) {
+        (Some(current), Verified::Yes) => current,
+        (Some(current), Verified::YesRehash(new_hash)) => {
+            db.set_password_hash(current.id, &new_hash, current.must_change_password, now).await?;
+            current
         }
-        (user, _) => {
+        _ => {
             throttle::fail(&mut db, &subjects, now).await?;
-            audit::record(&mut db, now, meta, Event {
-                org: user.as_ref().map(|u| u.organization_id),
-                actor: None,
-                action: action::LOGIN_FAILED,
-                target: user.as_ref().map(|u| Target { kind: "user", id: UserId(u.id).to_string() }),
-                details: json!({ "email": email.as_str(), "reason": "bad_credentials" }),
-            })
+            audit::record(
+                &mut db,
+                now,
+                meta,
+                Event {
+                    org: user.as_ref().map(|u| u.organization_id),
+                    actor: None,
+                    action: action::LOGIN_FAILED,
+                    target: user.as_ref().map(|u| Target { kind: "user", id: UserId(u.id).to_string() }),
+                    details: json!({ "email": email.as_str(), "reason": "bad_credentials" }),
+                },
+            )
             .await?;
             db.commit().await?;
             return Err(ServiceError::Unauthorized(BAD_CREDENTIALS.into()));
@@ -301,23 +321,28 @@ pub async fn login(state: &AppState, email: &str, password: &str, meta: &Request
     throttle::succeed(&mut db, email.as_str()).await?;
     let stage = next_stage(&user, false);
     let signed_in = open_session(state, &mut db, &user, stage, kind, meta).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(user.organization_id),
-        actor: Some(user.id),
-        action: action::LOGIN,
-        target: None,
-        details: json!({ "method": "password", "session": kind.as_str(), "stage": stage.as_str() }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(user.organization_id),
+            actor: Some(user.id),
+            action: action::LOGIN,
+            target: None,
+            details: json!({ "method": "password", "session": kind.as_str(), "stage": stage.as_str() }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(signed_in)
 }
 
 fn ensure_may_sign_in(user: &UserRecord) -> ServiceResult<()> {
-    if user.status != "active" {
+    if user.status != UserStatus::Active {
         return Err(ServiceError::Forbidden("This account is disabled. Contact your organization's admin.".into()));
     }
-    if user.organization_status != "active" {
+    if user.organization_status != OrgStatus::Active {
         return Err(ServiceError::Forbidden(format!("Your organization “{}” is suspended.", user.organization_name)));
     }
     Ok(())
@@ -346,15 +371,14 @@ pub async fn logout(state: &AppState, principal: &Principal, meta: &RequestMeta)
         return Err(ServiceError::validation("API tokens are not sessions; revoke the token instead."));
     };
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     db.delete_session(session).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(principal.org_id()),
-        actor: Some(principal.user.id),
-        action: action::LOGOUT,
-        target: None,
-        details: json!({}),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event { org: Some(principal.org_id()), actor: Some(principal.user.id), action: action::LOGOUT, target: None, details: json!({}) },
+    )
     .await?;
     db.commit().await?;
     Ok(())
@@ -370,12 +394,10 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> ServiceResul
     match principal.stage {
         SessionStage::Full => Ok(principal),
         SessionStage::MfaPending => Err(ServiceError::Unauthorized("Enter your authentication code to finish signing in.".into())),
-        SessionStage::EnrolRequired => Err(ServiceError::Forbidden(
-            "Your organization requires two-factor authentication. Set it up to continue.".into(),
-        )),
-        SessionStage::PasswordChangeRequired => {
-            Err(ServiceError::Forbidden("Choose a new password to continue.".into()))
+        SessionStage::EnrolRequired => {
+            Err(ServiceError::Forbidden("Your organization requires two-factor authentication. Set it up to continue.".into()))
         }
+        SessionStage::PasswordChangeRequired => Err(ServiceError::Forbidden("Choose a new password to continue.".into())),
     }
 }
 
@@ -384,7 +406,11 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> ServiceResul
 pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> ServiceResult<Principal> {
     let token = token.ok_or_else(ServiceError::unauthenticated)?;
     let now = state.clock.now();
-    let mut db = state.store.read().await?;
+    // Every request comes through here, so no transaction: on SQLite one
+    // would take the writer lock for each request. The only writes (last
+    // seen, ending a dead session) are single statements that decide
+    // nothing, which autocommit keeps whole.
+    let mut db = state.store.conn().await?;
     let hash = hash_token(token);
     let (credential, stage, user_id) = if token.starts_with(API_TOKEN_PREFIX) {
         let t = db.api_token_by_hash(&hash).await?.ok_or_else(ServiceError::unauthenticated)?;
@@ -405,18 +431,16 @@ pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> Se
         if (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
             db.touch_session(s.id, now).await?;
         }
-        let stage = SessionStage::parse(&s.stage).ok_or_else(|| ServiceError::internal("unknown session stage"))?;
-        (Credential::Session(s.id), stage, s.user_id)
+        (Credential::Session(s.id), s.stage, s.user_id)
     };
     let user = db.user_by_id(user_id).await?.ok_or_else(ServiceError::unauthenticated)?;
-    if user.status != "active" || user.organization_status != "active" {
+    if user.status != UserStatus::Active || user.organization_status != OrgStatus::Active {
         if let Credential::Session(id) = credential {
             db.delete_session(id).await?;
         }
         return Err(ServiceError::unauthenticated());
     }
-    let role = Role::parse(&user.role).ok_or_else(|| ServiceError::internal(format!("unknown role {}", user.role)))?;
-    Ok(Principal { credential, stage, user, role })
+    Ok(Principal { credential, stage, role: user.role, user })
 }
 
 /// The caller as the API shows them.
@@ -429,13 +453,12 @@ pub(crate) fn unix_now(state: &AppState) -> i64 {
     state.clock.now().timestamp()
 }
 
-
 /// Ends the session `token` names, if it is one. Sign-in calls it with the
 /// cookie the browser came with, so the old session id dies with the
 /// privilege change.
 pub async fn discard_session(state: &AppState, token: Option<&str>) -> ServiceResult<()> {
     if let Some(token) = token.filter(|t| !t.starts_with(API_TOKEN_PREFIX)) {
-        state.store.read().await?.delete_session_by_token_hash(&hash_token(token)).await?;
+        state.store.conn().await?.delete_session_by_token_hash(&hash_token(token)).await?;
     }
     Ok(())
 }

@@ -33,19 +33,24 @@ fn system() -> RequestMeta {
 
 pub async fn ensure_default_org(state: &AppState) -> ServiceResult<OrgRecord> {
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     if let Some(org) = db.default_org().await? {
         return Ok(org);
     }
     let name = OrgName::parse(DEFAULT_ORG_NAME)?;
     let org = create_org(&mut db, &name, &state.config.default_domain, true, now).await?;
-    audit::record(&mut db, now, &system(), Event {
-        org: Some(org.id),
-        actor: None,
-        action: action::CREATE_ORGANIZATION,
-        target: Some(org_target(&org)),
-        details: json!({ "name": org.name, "domain": org.domain, "source": "bootstrap" }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        &system(),
+        Event {
+            org: Some(org.id),
+            actor: None,
+            action: action::CREATE_ORGANIZATION,
+            target: Some(org_target(&org)),
+            details: json!({ "name": org.name, "domain": org.domain, "source": "bootstrap" }),
+        },
+    )
     .await?;
     db.commit().await?;
     tracing::info!(domain = %org.domain, "created the default organization");
@@ -56,12 +61,11 @@ pub async fn ensure_default_org(state: &AppState) -> ServiceResult<OrgRecord> {
 /// `NEOSC_ADMIN_PASSWORD`. Without a password a strong one is generated
 /// and printed once; there is never a fixed default.
 async fn ensure_platform_admin(state: &AppState, default_org: &OrgRecord) -> ServiceResult<()> {
-    if state.store.read().await?.count_users_with_role(Role::PlatformAdmin.as_str()).await? > 0 {
+    if state.store.conn().await?.count_users_with_role(Role::PlatformAdmin).await? > 0 {
         return Ok(());
     }
     let raw_email = state.config.admin_email.clone().unwrap_or_else(|| format!("admin@{}", default_org.domain));
-    let email = Email::parse(&raw_email)
-        .map_err(|e| ServiceError::validation(format!("NEOSC_ADMIN_EMAIL: {}", e.message)))?;
+    let email = Email::parse(&raw_email).map_err(|e| ServiceError::validation(format!("NEOSC_ADMIN_EMAIL: {}", e.message)))?;
     let (password, generated) = match &state.config.admin_password {
         Some(p) => (p.clone(), false),
         None => (random_token(), true),
@@ -70,8 +74,8 @@ async fn ensure_platform_admin(state: &AppState, default_org: &OrgRecord) -> Ser
         .map_err(|e| ServiceError::validation(format!("NEOSC_ADMIN_PASSWORD: {}", e.message)))?;
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
-    if db.count_users_with_role(Role::PlatformAdmin.as_str()).await? > 0 {
+    let mut db = state.store.begin().await?;
+    if db.count_users_with_role(Role::PlatformAdmin).await? > 0 {
         return Ok(());
     }
     if db.user_by_email(email.as_str()).await?.is_some() {
@@ -81,23 +85,32 @@ async fn ensure_platform_admin(state: &AppState, default_org: &OrgRecord) -> Ser
         )));
     }
     let id = Uuid::now_v7();
-    insert_member(&mut db, default_org, &NewUser {
-        id,
-        organization_id: default_org.id,
-        email: email.as_str(),
-        name: "Platform Admin",
-        password_hash: Some(&hash),
-        role: Role::PlatformAdmin.as_str(),
-        now,
-    })
+    insert_member(
+        &mut db,
+        default_org,
+        &NewUser {
+            id,
+            organization_id: default_org.id,
+            email: email.as_str(),
+            name: "Platform Admin",
+            password_hash: Some(&hash),
+            role: Role::PlatformAdmin,
+            now,
+        },
+    )
     .await?;
-    audit::record(&mut db, now, &system(), Event {
-        org: Some(default_org.id),
-        actor: None,
-        action: action::CREATE_PLATFORM_ADMIN,
-        target: Some(Target { kind: "user", id: UserId(id).to_string() }),
-        details: json!({ "email": email.as_str(), "source": "bootstrap" }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        &system(),
+        Event {
+            org: Some(default_org.id),
+            actor: None,
+            action: action::CREATE_PLATFORM_ADMIN,
+            target: Some(Target { kind: "user", id: UserId(id).to_string() }),
+            details: json!({ "email": email.as_str(), "source": "bootstrap" }),
+        },
+    )
     .await?;
     db.commit().await?;
     if generated {
@@ -112,10 +125,10 @@ async fn ensure_platform_admin(state: &AppState, default_org: &OrgRecord) -> Ser
 
 /// The organizations of the product spec's response example, with as many
 /// real users and workspaces as its counts say.
-const DEMO_ORGS: [(&str, &str, usize, usize); 2] =
-    [("Neogenesys", "neogenesys.com", 45, 12), ("Partner Corp", "partnercorp.com", 8, 3)];
+const DEMO_ORGS: [(&str, &str, usize, usize); 2] = [("Neogenesys", "neogenesys.com", 45, 12), ("Partner Corp", "partnercorp.com", 8, 3)];
 
-const FIRST_NAMES: [&str; 12] = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Linus", "Radia", "Tim"];
+const FIRST_NAMES: [&str; 12] =
+    ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Linus", "Radia", "Tim"];
 const LAST_NAMES: [&str; 8] = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson", "Hamilton", "Ritchie"];
 
 async fn load_demo(state: &AppState) -> ServiceResult<()> {
@@ -124,18 +137,23 @@ async fn load_demo(state: &AppState) -> ServiceResult<()> {
     let mut admins = Vec::new();
     for (name, domain, users, workspaces) in DEMO_ORGS {
         let now = state.clock.now();
-        let mut db = state.store.write().await?;
+        let mut db = state.store.begin().await?;
         if db.org_by_name(name).await?.is_some() {
             continue;
         }
         let org = create_org(&mut db, &OrgName::parse(name)?, domain, false, now).await?;
-        audit::record(&mut db, now, &system(), Event {
-            org: Some(org.id),
-            actor: None,
-            action: action::CREATE_ORGANIZATION,
-            target: Some(org_target(&org)),
-            details: json!({ "name": name, "domain": domain, "source": "demo" }),
-        })
+        audit::record(
+            &mut db,
+            now,
+            &system(),
+            Event {
+                org: Some(org.id),
+                actor: None,
+                action: action::CREATE_ORGANIZATION,
+                target: Some(org_target(&org)),
+                details: json!({ "name": name, "domain": domain, "source": "demo" }),
+            },
+        )
         .await?;
         for i in 0..users {
             let first = FIRST_NAMES[i % FIRST_NAMES.len()];
@@ -145,23 +163,24 @@ async fn load_demo(state: &AppState) -> ServiceResult<()> {
             // the others are directory entries without a password.
             let (role, password_hash) = if i == 0 { (Role::OrgAdmin, Some(hash.as_str())) } else { (Role::User, None) };
             let id = Uuid::now_v7();
-            insert_member(&mut db, &org, &NewUser {
-                id,
-                organization_id: org.id,
-                email: &email,
-                name: &format!("{first} {last}"),
-                password_hash,
-                role: role.as_str(),
-                now,
-            })
+            insert_member(
+                &mut db,
+                &org,
+                &NewUser { id, organization_id: org.id, email: &email, name: &format!("{first} {last}"), password_hash, role, now },
+            )
             .await?;
-            audit::record(&mut db, now, &system(), Event {
-                org: Some(org.id),
-                actor: None,
-                action: action::ADD_USER_TO_ORG,
-                target: Some(Target { kind: "user", id: UserId(id).to_string() }),
-                details: json!({ "email": email, "role": role.as_str(), "source": "demo" }),
-            })
+            audit::record(
+                &mut db,
+                now,
+                &system(),
+                Event {
+                    org: Some(org.id),
+                    actor: None,
+                    action: action::ADD_USER_TO_ORG,
+                    target: Some(Target { kind: "user", id: UserId(id).to_string() }),
+                    details: json!({ "email": email, "role": role, "source": "demo" }),
+                },
+            )
             .await?;
             if i == 0 {
                 admins.push(email);
@@ -169,14 +188,19 @@ async fn load_demo(state: &AppState) -> ServiceResult<()> {
         }
         for i in 0..workspaces {
             let ws_name = format!("{name} workspace {}", i + 1);
-            let id = db.insert_workspace(org.id, &ws_name, now).await?;
-            audit::record(&mut db, now, &system(), Event {
-                org: Some(org.id),
-                actor: None,
-                action: action::CREATE_WORKSPACE,
-                target: Some(Target { kind: "workspace", id: id.to_string() }),
-                details: json!({ "name": ws_name, "source": "demo" }),
-            })
+            let id = db.insert_named_workspace(org.id, &ws_name, now).await?;
+            audit::record(
+                &mut db,
+                now,
+                &system(),
+                Event {
+                    org: Some(org.id),
+                    actor: None,
+                    action: action::CREATE_WORKSPACE,
+                    target: Some(Target { kind: "workspace", id: id.to_string() }),
+                    details: json!({ "name": ws_name, "source": "demo" }),
+                },
+            )
             .await?;
         }
         db.commit().await?;

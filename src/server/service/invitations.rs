@@ -7,12 +7,12 @@ use uuid::Uuid;
 
 use super::audit::{self, action, Event, Target};
 use super::auth::{insert_member, new_password, next_stage, open_session, SignedIn};
-use super::orgs::managed_org;
+use super::orgs::{begin_managed_org, managed_org, OrgHold};
 use super::Principal;
-use crate::model::{Email, Invitation, InvitationPreview, PersonName, Role, UserId};
+use crate::model::{Email, Invitation, InvitationPreview, OrgStatus, PersonName, Role, UserId};
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::token::{hash_token, random_token};
-use crate::server::db::{InvitationRecord, NewInvitation, NewUser, SessionKind};
+use crate::server::db::{Constraint, Db, InvitationRecord, NewInvitation, NewUser, OrgRecord, SessionKind};
 use crate::server::error::{ServiceError, ServiceResult};
 use crate::server::state::AppState;
 
@@ -24,7 +24,7 @@ fn view(state: &AppState, r: &InvitationRecord, token: Option<&str>) -> Invitati
     Invitation {
         id: r.id,
         email: r.email.clone(),
-        role: Role::parse(&r.role).unwrap_or(Role::User),
+        role: r.role,
         created_at: r.created_at,
         expires_at: r.expires_at,
         expired: state.clock.now() >= r.expires_at,
@@ -46,14 +46,13 @@ pub async fn create(
     role: Role,
     meta: &RequestMeta,
 ) -> ServiceResult<Invitation> {
-    let org = managed_org(state, principal, org_id, "invite_user", meta).await?;
+    let (mut db, org) = begin_managed_org(state, principal, org_id, OrgHold::Read, "invite_user", meta).await?;
     let email = Email::parse(email)?;
     if role == Role::PlatformAdmin {
         return Err(ServiceError::Validation { field: Some("role"), message: "Invitations make users or organization admins.".into() });
     }
     let token = random_token();
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
     if db.user_by_email(email.as_str()).await?.is_some() {
         return Err(ServiceError::Conflict(format!("{email} already has a NeoSC account.")));
     }
@@ -61,26 +60,31 @@ pub async fn create(
         .insert_invitation(&NewInvitation {
             organization_id: org.id,
             email: email.as_str(),
-            role: role.as_str(),
+            role,
             token_hash: &hash_token(&token),
             invited_by: principal.user.id,
             now,
             expires_at: now + VALID_FOR,
         })
         .await
-        .map_err(|e| match e {
-            e if e.is_unique_on("open") || e.is_unique_on("invitations.organization_id") => {
+        .map_err(|e| match e.constraint() {
+            Some(Constraint::OpenInvitation) => {
                 ServiceError::Conflict(format!("{email} already has an open invitation; resend it instead."))
             }
-            e => e.into(),
+            _ => e.into(),
         })?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(principal.user.id),
-        action: action::INVITE_USER,
-        target: Some(Target { kind: "invitation", id: record.id.to_string() }),
-        details: json!({ "email": email.as_str(), "role": role.as_str() }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(principal.user.id),
+            action: action::INVITE_USER,
+            target: Some(Target { kind: "invitation", id: record.id.to_string() }),
+            details: json!({ "email": email.as_str(), "role": role }),
+        },
+    )
     .await?;
     db.commit().await?;
     state.mailer.send_invitation(email.as_str(), &org.name, &link(state, &token));
@@ -89,34 +93,37 @@ pub async fn create(
 
 pub async fn list(state: &AppState, principal: &Principal, org_id: Uuid, meta: &RequestMeta) -> ServiceResult<Vec<Invitation>> {
     let org = managed_org(state, principal, org_id, "list_invitations", meta).await?;
-    let rows = state.store.read().await?.open_invitations(org.id).await?;
+    let rows = state.store.conn().await?.open_invitations(org.id).await?;
     Ok(rows.iter().map(|r| view(state, r, None)).collect())
 }
 
-async fn open_invitation(state: &AppState, org_id: Uuid, id: Uuid) -> ServiceResult<InvitationRecord> {
-    state
-        .store
-        .read()
-        .await?
-        .invitation_of_org(org_id, id)
+/// An open invitation of the organization, locked until the transaction
+/// that revokes or re-sends it ends (acceptance locks it too, so each of
+/// them acts on the invitation as the others left it).
+async fn lock_open_invitation(db: &mut Db, org_id: Uuid, id: Uuid) -> ServiceResult<InvitationRecord> {
+    db.invitation_of_org_for_update(org_id, id)
         .await?
         .filter(|r| r.accepted_at.is_none() && r.revoked_at.is_none())
         .ok_or_else(|| ServiceError::NotFound("No such open invitation.".into()))
 }
 
 pub async fn revoke(state: &AppState, principal: &Principal, org_id: Uuid, id: Uuid, meta: &RequestMeta) -> ServiceResult<()> {
-    let org = managed_org(state, principal, org_id, "revoke_invitation", meta).await?;
-    let record = open_invitation(state, org.id, id).await?;
+    let (mut db, org) = begin_managed_org(state, principal, org_id, OrgHold::Read, "revoke_invitation", meta).await?;
+    let record = lock_open_invitation(&mut db, org.id, id).await?;
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
     db.revoke_invitation(record.id, now).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(principal.user.id),
-        action: action::REVOKE_INVITATION,
-        target: Some(Target { kind: "invitation", id: record.id.to_string() }),
-        details: json!({ "email": record.email }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(principal.user.id),
+            action: action::REVOKE_INVITATION,
+            target: Some(Target { kind: "invitation", id: record.id.to_string() }),
+            details: json!({ "email": record.email }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(())
@@ -124,45 +131,58 @@ pub async fn revoke(state: &AppState, principal: &Principal, org_id: Uuid, id: U
 
 /// A new link and a new week; the old link stops working.
 pub async fn resend(state: &AppState, principal: &Principal, org_id: Uuid, id: Uuid, meta: &RequestMeta) -> ServiceResult<Invitation> {
-    let org = managed_org(state, principal, org_id, "resend_invitation", meta).await?;
-    let mut record = open_invitation(state, org.id, id).await?;
+    let (mut db, org) = begin_managed_org(state, principal, org_id, OrgHold::Read, "resend_invitation", meta).await?;
+    let mut record = lock_open_invitation(&mut db, org.id, id).await?;
     let token = random_token();
     let now = state.clock.now();
     record.expires_at = now + VALID_FOR;
-    let mut db = state.store.write().await?;
     db.reissue_invitation(record.id, &hash_token(&token), record.expires_at).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(principal.user.id),
-        action: action::INVITE_USER,
-        target: Some(Target { kind: "invitation", id: record.id.to_string() }),
-        details: json!({ "email": record.email, "role": record.role, "resent": true }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(principal.user.id),
+            action: action::INVITE_USER,
+            target: Some(Target { kind: "invitation", id: record.id.to_string() }),
+            details: json!({ "email": record.email, "role": record.role, "resent": true }),
+        },
+    )
     .await?;
     db.commit().await?;
     state.mailer.send_invitation(&record.email, &org.name, &link(state, &token));
     Ok(view(state, &record, Some(&token)))
 }
 
+fn is_live(state: &AppState, r: &InvitationRecord) -> bool {
+    r.accepted_at.is_none() && r.revoked_at.is_none() && state.clock.now() < r.expires_at
+}
+
+fn ensure_accepts_members(org: &OrgRecord) -> ServiceResult<()> {
+    match org.status {
+        OrgStatus::Active => Ok(()),
+        OrgStatus::Suspended => Err(ServiceError::Forbidden(format!("“{}” is suspended and does not accept new members.", org.name))),
+    }
+}
+
 /// The live invitation a token names, with its organization's name.
 async fn live(state: &AppState, token: &str) -> ServiceResult<(InvitationRecord, String)> {
-    let mut db = state.store.read().await?;
+    let mut db = state.store.conn().await?;
     let record = db
         .invitation_by_token_hash(&hash_token(token))
         .await?
-        .filter(|r| r.accepted_at.is_none() && r.revoked_at.is_none() && state.clock.now() < r.expires_at)
+        .filter(|r| is_live(state, r))
         .ok_or_else(|| ServiceError::NotFound(DEAD_LINK.into()))?;
     let org = db.org_by_id(record.organization_id).await?.ok_or_else(|| ServiceError::NotFound(DEAD_LINK.into()))?;
-    if org.status != "active" {
-        return Err(ServiceError::Forbidden(format!("“{}” is suspended and does not accept new members.", org.name)));
-    }
+    ensure_accepts_members(&org)?;
     Ok((record, org.name))
 }
 
 /// What the acceptance page shows. Public: the token is the credential.
 pub async fn preview(state: &AppState, token: &str) -> ServiceResult<InvitationPreview> {
     let (r, organization) = live(state, token).await?;
-    Ok(InvitationPreview { organization, email: r.email, role: Role::parse(&r.role).unwrap_or(Role::User), expires_at: r.expires_at })
+    Ok(InvitationPreview { organization, email: r.email, role: r.role, expires_at: r.expires_at })
 }
 
 /// Creates the invitee's account in the inviting organization and signs
@@ -175,38 +195,63 @@ pub async fn accept(
     kind: SessionKind,
     meta: &RequestMeta,
 ) -> ServiceResult<SignedIn> {
-    let (record, _) = live(state, token).await?;
-    let email = Email::parse(&record.email)?;
+    let (checked, _) = live(state, token).await?;
+    let email = Email::parse(&checked.email)?;
     let name = PersonName::parse(name)?;
     let password = new_password(state, password, &email)?;
+    // Hashed before the transaction, so no lock waits on it; the link and
+    // the organization are then checked again where they are used: a link
+    // re-sent, revoked or used meanwhile, or an organization suspended
+    // meanwhile, refuses. The organization's row is read, not locked, as at
+    // registration: joining takes that row's lock in the users_count
+    // trigger, after the new user's email is claimed, and taking it before
+    // would deadlock with a registration of the same address. A suspension
+    // that commits in between leaves a member who cannot sign in, like any
+    // other member of a suspended organization.
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
-    let org = db.org_by_id(record.organization_id).await?.ok_or_else(|| ServiceError::NotFound(DEAD_LINK.into()))?;
+    let mut db = state.store.begin().await?;
+    let dead = || ServiceError::NotFound(DEAD_LINK.into());
+    let org = db.org_by_id(checked.organization_id).await?.ok_or_else(dead)?;
+    ensure_accepts_members(&org)?;
+    let record = db
+        .invitation_by_token_hash_for_update(&hash_token(token))
+        .await?
+        .filter(|r| r.id == checked.id && is_live(state, r))
+        .ok_or_else(dead)?;
     if !db.accept_invitation(record.id, now).await? {
-        return Err(ServiceError::NotFound(DEAD_LINK.into()));
+        return Err(dead());
     }
     let user_id = Uuid::now_v7();
-    insert_member(&mut db, &org, &NewUser {
-        id: user_id,
-        organization_id: org.id,
-        email: email.as_str(),
-        name: name.as_str(),
-        password_hash: Some(&hash),
-        role: &record.role,
-        now,
-    })
+    insert_member(
+        &mut db,
+        &org,
+        &NewUser {
+            id: user_id,
+            organization_id: org.id,
+            email: email.as_str(),
+            name: name.as_str(),
+            password_hash: Some(&hash),
+            role: record.role,
+            now,
+        },
+    )
     .await?;
     db.clear_removed(org.id, email.as_str()).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(user_id),
-        action: action::ADD_USER_TO_ORG,
-        target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
-        details: json!({ "email": email.as_str(), "role": record.role, "source": "invitation", "invitation": record.id }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(user_id),
+            action: action::ADD_USER_TO_ORG,
+            target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
+            details: json!({ "email": email.as_str(), "role": record.role, "source": "invitation", "invitation": record.id }),
+        },
+    )
     .await?;
-    let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::internal("user vanished"))?;
+    let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("the new member's row is missing"))?;
     let signed_in = open_session(state, &mut db, &user, next_stage(&user, false), kind, meta).await?;
     db.commit().await?;
     Ok(signed_in)

@@ -3,8 +3,9 @@
 use serde_json::json;
 use uuid::Uuid;
 
+use super::admins::{self, Change};
 use super::audit::{self, action, Event, Target};
-use super::orgs::managed_org;
+use super::orgs::{begin_managed_org, managed_org, OrgHold};
 use super::{user_view, Principal};
 use crate::model::{Member, Page, Role, UserId};
 use crate::server::auth::credentials::RequestMeta;
@@ -25,10 +26,10 @@ pub async fn list(
     let org = managed_org(state, principal, org_id, "list_members", meta).await?;
     let (limit, offset) = (limit.clamp(1, MAX_PAGE), offset.max(0));
     let search = search.map(str::trim).filter(|s| !s.is_empty());
-    let mut db = state.store.read().await?;
+    let mut db = state.store.conn().await?;
     let rows = db.members_of_org(org.id, search, limit, offset).await?;
     let total = db.count_members_matching(org.id, search).await?;
-    let items = rows.iter().map(|u| Member { user: user_view(u), status: u.status.clone() }).collect();
+    let items = rows.iter().map(|u| Member { user: user_view(u), status: u.status }).collect();
     Ok(Page { items, total, limit, offset })
 }
 
@@ -36,36 +37,36 @@ pub async fn list(
 /// it, so access ends at once) and the address is remembered, so the
 /// domain rule cannot let them back in; only a new invitation can.
 pub async fn remove(state: &AppState, principal: &Principal, org_id: Uuid, user_id: Uuid, meta: &RequestMeta) -> ServiceResult<()> {
-    let org = managed_org(state, principal, org_id, "remove_member", meta).await?;
+    // The organization's row, then the member's, locked in that order (as
+    // `admins::lock_member` does) until the removal commits.
+    let (mut db, org) = begin_managed_org(state, principal, org_id, OrgHold::Lock, "remove_member", meta).await?;
     if user_id == principal.user.id {
         return Err(ServiceError::Conflict("You cannot remove yourself; ask another admin.".into()));
     }
-    let now = state.clock.now();
-    let mut db = state.store.write().await?;
     let user = db
-        .user_by_id(user_id)
+        .user_by_id_for_update(user_id)
         .await?
         .filter(|u| u.organization_id == org.id)
         .ok_or_else(|| ServiceError::NotFound("No such member.".into()))?;
-    if user.role == Role::PlatformAdmin.as_str() && principal.role != Role::PlatformAdmin {
+    if user.role == Role::PlatformAdmin && principal.role != Role::PlatformAdmin {
         return Err(ServiceError::Forbidden("Only a platform admin can remove a platform admin.".into()));
     }
-    db.lock_platform_admins().await?;
-    if user.role == Role::PlatformAdmin.as_str() && db.count_active_platform_admins().await? <= 1 {
-        return Err(ServiceError::Conflict("This is the last platform admin and cannot be removed.".into()));
-    }
-    if user.role == Role::OrgAdmin.as_str() && user.status == "active" && db.count_active_org_admins(org.id).await? <= 1 {
-        return Err(ServiceError::Conflict(format!("{} is the last admin of “{}”; make someone else admin first.", user.email, org.name)));
-    }
+    admins::ensure_one_remains(&mut db, &org, &user, Change::Remove).await?;
+    let now = state.clock.now();
     db.delete_user(user.id).await?;
     db.mark_removed(org.id, &user.email, now).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(principal.user.id),
-        action: action::REMOVE_USER_FROM_ORG,
-        target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
-        details: json!({ "email": user.email, "role": user.role }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(principal.user.id),
+            action: action::REMOVE_USER_FROM_ORG,
+            target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
+            details: json!({ "email": user.email, "role": user.role }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(())

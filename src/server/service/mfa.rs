@@ -43,10 +43,13 @@ fn allowed(principal: &Principal, stages: &[SessionStage]) -> ServiceResult<()> 
 pub async fn begin_enrolment(state: &AppState, principal: &Principal) -> ServiceResult<TotpSetup> {
     allowed(principal, &[SessionStage::Full, SessionStage::EnrolRequired])?;
     if principal.user.mfa_enabled {
-        return Err(ServiceError::Conflict("Two-factor authentication is already on. Turn it off first to set up a new device.".into()));
+        return Err(already_on());
     }
     let secret = totp::new_secret();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
+    if locked_user(&mut db, principal).await?.mfa_enabled {
+        return Err(already_on());
+    }
     db.set_totp_pending(principal.user.id, Some(&secret)).await?;
     db.commit().await?;
     let otpauth_uri = totp::otpauth_uri(&secret, &principal.user.email);
@@ -64,14 +67,19 @@ pub async fn confirm_enrolment(
     meta: &RequestMeta,
 ) -> ServiceResult<(Vec<String>, Option<SignedIn>)> {
     allowed(principal, &[SessionStage::Full, SessionStage::EnrolRequired])?;
-    let user = &principal.user;
+    let now = state.clock.now();
+    let subjects = mfa_subjects(&principal.user);
+    throttle::guard(state, &subjects, meta, Some(principal.org_id())).await?;
+    let mut db = state.store.begin().await?;
+    // The pending secret as it is now: a set-up restarted meanwhile in
+    // another tab has replaced the one this request's session read.
+    let user = &locked_user(&mut db, principal).await?;
+    if user.mfa_enabled {
+        return Err(already_on());
+    }
     let Some(pending) = user.totp_pending_secret.clone() else {
         return Err(ServiceError::Conflict("Start the set-up again: there is no pending authenticator.".into()));
     };
-    let now = state.clock.now();
-    let subjects = mfa_subjects(user);
-    throttle::guard(state, &subjects, meta, Some(user.organization_id)).await?;
-    let mut db = state.store.write().await?;
     let Some(step) = totp::matching_step(&pending, code, unix_now(state)) else {
         throttle::fail(&mut db, &subjects, now).await?;
         db.commit().await?;
@@ -81,13 +89,18 @@ pub async fn confirm_enrolment(
     let codes = totp::new_recovery_codes();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| hash_token(&totp::normalize_recovery_code(c))).collect();
     db.replace_recovery_codes(user.id, &hashes).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(user.organization_id),
-        actor: Some(user.id),
-        action: action::MFA_ENABLED,
-        target: None,
-        details: json!({ "method": "totp" }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(user.organization_id),
+            actor: Some(user.id),
+            action: action::MFA_ENABLED,
+            target: None,
+            details: json!({ "method": "totp" }),
+        },
+    )
     .await?;
     let next = if principal.stage == SessionStage::EnrolRequired {
         Some(advance(state, &mut db, principal, true, kind, meta).await?)
@@ -96,6 +109,30 @@ pub async fn confirm_enrolment(
     };
     db.commit().await?;
     Ok((codes, next))
+}
+
+fn already_on() -> ServiceError {
+    ServiceError::Conflict("Two-factor authentication is already on. Turn it off first to set up a new device.".into())
+}
+
+/// The caller's account, re-read and locked in the transaction that
+/// changes their second factor.
+async fn locked_user(db: &mut Db, principal: &Principal) -> ServiceResult<UserRecord> {
+    db.user_by_id_for_update(principal.user.id).await?.ok_or_else(ServiceError::unauthenticated)
+}
+
+/// Turning MFA off needs it on and the organization not requiring it.
+fn ensure_may_disable(user: &UserRecord) -> ServiceResult<()> {
+    if !user.mfa_enabled {
+        return Err(ServiceError::Conflict("Two-factor authentication is already off.".into()));
+    }
+    if user.organization_require_mfa {
+        return Err(ServiceError::Forbidden(format!(
+            "“{}” requires two-factor authentication, so it cannot be turned off.",
+            user.organization_name
+        )));
+    }
+    Ok(())
 }
 
 fn mfa_subjects(user: &UserRecord) -> Vec<(String, Policy)> {
@@ -123,7 +160,7 @@ async fn prove_second_factor(state: &AppState, user: &UserRecord, code: &str, me
     let subjects = mfa_subjects(user);
     throttle::guard(state, &subjects, meta, Some(user.organization_id)).await?;
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     let proven = verify_second_factor(state, &mut db, user, code).await?;
     let event = match proven {
         Some(SecondFactor::Totp) => None,
@@ -157,15 +194,20 @@ pub async fn complete_sign_in(
 ) -> ServiceResult<SignedIn> {
     allowed(principal, &[SessionStage::MfaPending])?;
     let method = prove_second_factor(state, &principal.user, code, meta).await?;
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     let signed_in = advance(state, &mut db, principal, true, kind, meta).await?;
-    audit::record(&mut db, state.clock.now(), meta, Event {
-        org: Some(principal.org_id()),
-        actor: Some(principal.user.id),
-        action: action::LOGIN,
-        target: None,
-        details: json!({ "method": match method { SecondFactor::Totp => "totp", SecondFactor::RecoveryCode => "recovery_code" } }),
-    })
+    audit::record(
+        &mut db,
+        state.clock.now(),
+        meta,
+        Event {
+            org: Some(principal.org_id()),
+            actor: Some(principal.user.id),
+            action: action::LOGIN,
+            target: None,
+            details: json!({ "method": match method { SecondFactor::Totp => "totp", SecondFactor::RecoveryCode => "recovery_code" } }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(signed_in)
@@ -176,27 +218,21 @@ pub async fn complete_sign_in(
 pub async fn disable(state: &AppState, principal: &Principal, code: &str, meta: &RequestMeta) -> ServiceResult<()> {
     allowed(principal, &[SessionStage::Full])?;
     let user = &principal.user;
-    if !user.mfa_enabled {
-        return Err(ServiceError::Conflict("Two-factor authentication is already off.".into()));
-    }
-    if user.organization_require_mfa {
-        return Err(ServiceError::Forbidden(format!(
-            "“{}” requires two-factor authentication, so it cannot be turned off.",
-            user.organization_name
-        )));
-    }
+    // Checked before a code is spent, and again where MFA goes off: the
+    // organization may have started requiring it meanwhile.
+    ensure_may_disable(user)?;
     prove_second_factor(state, user, code, meta).await?;
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
+    ensure_may_disable(&locked_user(&mut db, principal).await?)?;
     db.set_totp(user.id, None, None, now).await?;
     db.replace_recovery_codes(user.id, &[]).await?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(user.organization_id),
-        actor: Some(user.id),
-        action: action::MFA_DISABLED,
-        target: None,
-        details: json!({}),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event { org: Some(user.organization_id), actor: Some(user.id), action: action::MFA_DISABLED, target: None, details: json!({}) },
+    )
     .await?;
     db.commit().await?;
     Ok(())

@@ -3,6 +3,7 @@
 //! functions only translate requests into calls to these functions.
 
 pub mod account;
+pub mod admins;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
@@ -29,7 +30,8 @@ pub enum Credential {
 }
 
 /// The signed-in caller, re-read from the database on every request so a
-/// role change or a disabled account takes effect at once.
+/// role change or a disabled account takes effect at once. `role` is
+/// `user.role`, kept at hand for the authorization checks.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub credential: Credential,
@@ -69,7 +71,7 @@ pub(crate) fn user_view(u: &UserRecord) -> User {
         name: u.name.clone(),
         organization: u.organization_name.clone(),
         organization_id: OrgId(u.organization_id),
-        role: Role::parse(&u.role).unwrap_or(Role::User),
+        role: u.role,
         mfa_enabled: u.mfa_enabled || u.sso_mfa,
         sso_linked: u.sso_linked,
         created_at: u.created_at,

@@ -28,7 +28,7 @@ pub async fn create_account(state: &AppState, email: &str, name: &str, platform_
     let password = random_token();
     let hash = state.hasher.hash(password.clone()).await?;
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     if db.user_by_email(email.as_str()).await?.is_some() {
         return Err(ServiceError::Conflict(format!("{email} already has an account; use `neosc admin reset-password`.")));
     }
@@ -37,24 +37,25 @@ pub async fn create_account(state: &AppState, email: &str, name: &str, platform_
         (false, Some(org)) => (org, Role::User),
     };
     let id = Uuid::now_v7();
-    insert_member(&mut db, &org, &NewUser {
-        id,
-        organization_id: org.id,
-        email: email.as_str(),
-        name: name.trim(),
-        password_hash: Some(&hash),
-        role: role.as_str(),
-        now,
-    })
+    insert_member(
+        &mut db,
+        &org,
+        &NewUser { id, organization_id: org.id, email: email.as_str(), name: name.trim(), password_hash: Some(&hash), role, now },
+    )
     .await?;
     db.set_password_hash(id, &hash, true, now).await?;
-    audit::record(&mut db, now, &operator(), Event {
-        org: Some(org.id),
-        actor: None,
-        action: action::ADD_USER_TO_ORG,
-        target: Some(Target { kind: "user", id: UserId(id).to_string() }),
-        details: json!({ "email": email.as_str(), "role": role.as_str(), "source": "operator_cli" }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        &operator(),
+        Event {
+            org: Some(org.id),
+            actor: None,
+            action: action::ADD_USER_TO_ORG,
+            target: Some(Target { kind: "user", id: UserId(id).to_string() }),
+            details: json!({ "email": email.as_str(), "role": role, "source": "operator_cli" }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(password)
@@ -67,20 +68,23 @@ pub async fn reset_password(state: &AppState, email: &str) -> ServiceResult<Stri
     let password = random_token();
     let hash = state.hasher.hash(password.clone()).await?;
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
-    let user = db
-        .user_by_email(email.as_str())
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("No account has the email {email}.")))?;
+    let mut db = state.store.begin().await?;
+    let user =
+        db.user_by_email(email.as_str()).await?.ok_or_else(|| ServiceError::NotFound(format!("No account has the email {email}.")))?;
     db.set_password_hash(user.id, &hash, true, now).await?;
     let ended = db.delete_sessions_of_user(user.id, None).await?;
-    audit::record(&mut db, now, &operator(), Event {
-        org: Some(user.organization_id),
-        actor: None,
-        action: action::RESET_PASSWORD,
-        target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
-        details: json!({ "source": "operator_cli", "sessions_ended": ended }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        &operator(),
+        Event {
+            org: Some(user.organization_id),
+            actor: None,
+            action: action::RESET_PASSWORD,
+            target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
+            details: json!({ "source": "operator_cli", "sessions_ended": ended }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(password)

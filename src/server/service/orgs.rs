@@ -9,9 +9,9 @@ use uuid::Uuid;
 use super::audit::{self, action, Event, Target};
 use super::domains::organization_domain;
 use super::Principal;
-use crate::model::{OrgId, OrgName, Organization, OrganizationDetail, Page, Role};
+use crate::model::{OrgId, OrgName, OrgStatus, Organization, OrganizationDetail, Page, Role};
 use crate::server::auth::credentials::RequestMeta;
-use crate::server::db::{Db, NewOrganization, OrgRecord};
+use crate::server::db::{Constraint, Db, DbError, NewOrganization, OrgRecord};
 use crate::server::error::{ServiceError, ServiceResult};
 use crate::server::state::AppState;
 
@@ -33,7 +33,7 @@ pub fn org_detail(r: &OrgRecord) -> OrganizationDetail {
     OrganizationDetail {
         organization: org_view(r),
         slug: r.slug.clone(),
-        status: r.status.clone(),
+        status: r.status,
         seat_limit: r.seat_limit,
         require_mfa: r.require_mfa,
         is_default: r.is_default,
@@ -60,14 +60,16 @@ pub async fn list_visible(
 ) -> ServiceResult<Page<Organization>> {
     let (limit, offset) = (limit.clamp(1, MAX_PAGE), offset.max(0));
     let search = search.map(str::trim).filter(|s| !s.is_empty());
-    let mut db = state.store.read().await?;
+    let mut db = state.store.conn().await?;
     let (rows, total) = match principal.role {
         Role::PlatformAdmin => (db.list_orgs(search, limit, offset).await?, db.count_orgs_matching(search).await?),
         Role::OrgAdmin | Role::User => {
             let own: Vec<OrgRecord> = db.org_by_id(principal.org_id()).await?.into_iter().collect();
             let matching: Vec<OrgRecord> = own
                 .into_iter()
-                .filter(|o| search.is_none_or(|q| o.name.to_lowercase().contains(&q.to_lowercase()) || o.domain.contains(&q.to_lowercase())))
+                .filter(|o| {
+                    search.is_none_or(|q| o.name.to_lowercase().contains(&q.to_lowercase()) || o.domain.contains(&q.to_lowercase()))
+                })
                 .collect();
             let total = matching.len() as i64;
             (matching.into_iter().skip(offset as usize).take(limit as usize).collect(), total)
@@ -84,35 +86,103 @@ pub(crate) async fn deny_cross_org(
     operation: &str,
     meta: &RequestMeta,
 ) -> ServiceResult<()> {
-    let mut db = state.store.write().await?;
-    audit::record(&mut db, state.clock.now(), meta, Event {
-        org: Some(principal.org_id()),
-        actor: Some(principal.user.id),
-        action: action::CROSS_ORG_ACCESS_DENIED,
-        target: Some(target),
-        details: json!({ "operation": operation }),
-    })
+    let mut db = state.store.begin().await?;
+    audit::record(
+        &mut db,
+        state.clock.now(),
+        meta,
+        Event {
+            org: Some(principal.org_id()),
+            actor: Some(principal.user.id),
+            action: action::CROSS_ORG_ACCESS_DENIED,
+            target: Some(target),
+            details: json!({ "operation": operation }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(())
 }
 
-/// The organization `id` if the caller may see it.
-pub async fn visible_org(state: &AppState, principal: &Principal, id: Uuid, operation: &str, meta: &RequestMeta) -> ServiceResult<OrgRecord> {
+/// Refuses, as "not found", an organization id outside the caller's reach
+/// (anything but their own, unless they are a platform admin), and records
+/// the attempt. Decided from the session alone, so it runs before any
+/// transaction opens: the record is a transaction of its own.
+async fn ensure_reachable(state: &AppState, principal: &Principal, id: Uuid, operation: &str, meta: &RequestMeta) -> ServiceResult<()> {
     if principal.role != Role::PlatformAdmin && id != principal.org_id() {
         deny_cross_org(state, principal, Target { kind: "organization", id: OrgId(id).to_string() }, operation, meta).await?;
         return Err(not_found());
     }
-    state.store.read().await?.org_by_id(id).await?.ok_or_else(not_found)
+    Ok(())
 }
 
-/// The organization `id` if the caller may administer it.
-pub async fn managed_org(state: &AppState, principal: &Principal, id: Uuid, operation: &str, meta: &RequestMeta) -> ServiceResult<OrgRecord> {
-    let org = visible_org(state, principal, id, operation, meta).await?;
+fn ensure_admin(principal: &Principal) -> ServiceResult<()> {
     if principal.role == Role::User {
         return Err(ServiceError::Forbidden("Only the organization's admins can do this.".into()));
     }
+    Ok(())
+}
+
+/// The organization `id` if the caller may see it, for reading.
+pub async fn visible_org(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    operation: &str,
+    meta: &RequestMeta,
+) -> ServiceResult<OrgRecord> {
+    ensure_reachable(state, principal, id, operation, meta).await?;
+    state.store.conn().await?.org_by_id(id).await?.ok_or_else(not_found)
+}
+
+/// The organization `id` if the caller may administer it, for reading
+/// (lists). A change uses `begin_managed_org` instead.
+pub async fn managed_org(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    operation: &str,
+    meta: &RequestMeta,
+) -> ServiceResult<OrgRecord> {
+    let org = visible_org(state, principal, id, operation, meta).await?;
+    ensure_admin(principal)?;
     Ok(org)
+}
+
+/// How the transaction of an admin's change holds the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgHold {
+    /// Row locked until the commit: the change is to the organization
+    /// itself, or rests on a count within it (how many admins are left).
+    Lock,
+    /// Read in the transaction, not locked: for changes to things of the
+    /// organization (invitations) that may end in a member joining, which
+    /// takes the organization's row in the `users_count` trigger; holding
+    /// it from the start would make such a change and a concurrent
+    /// acceptance or registration wait on each other.
+    Read,
+}
+
+/// Opens the transaction of a change to organization `id` (or to something
+/// of it) if the caller may administer it, with the organization read
+/// there, so the change acts on the organization as it was checked.
+pub async fn begin_managed_org(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    hold: OrgHold,
+    operation: &str,
+    meta: &RequestMeta,
+) -> ServiceResult<(Db, OrgRecord)> {
+    ensure_reachable(state, principal, id, operation, meta).await?;
+    let mut db = state.store.begin().await?;
+    let org = match hold {
+        OrgHold::Lock => db.org_by_id_for_update(id).await?,
+        OrgHold::Read => db.org_by_id(id).await?,
+    };
+    let org = org.ok_or_else(not_found)?;
+    ensure_admin(principal)?;
+    Ok((db, org))
 }
 
 pub async fn detail(state: &AppState, principal: &Principal, id: Uuid, meta: &RequestMeta) -> ServiceResult<OrganizationDetail> {
@@ -121,7 +191,13 @@ pub async fn detail(state: &AppState, principal: &Principal, id: Uuid, meta: &Re
 
 /// Creates an organization with a unique slug derived from its name.
 /// Callers record the `create_organization` event with their context.
-pub(crate) async fn create_org(db: &mut Db, name: &OrgName, domain: &str, is_default: bool, now: DateTime<Utc>) -> ServiceResult<OrgRecord> {
+pub(crate) async fn create_org(
+    db: &mut Db,
+    name: &OrgName,
+    domain: &str,
+    is_default: bool,
+    now: DateTime<Utc>,
+) -> ServiceResult<OrgRecord> {
     let base = name.slug();
     let taken = db.slugs_like(&base).await?;
     let slug = (1..)
@@ -133,14 +209,12 @@ pub(crate) async fn create_org(db: &mut Db, name: &OrgName, domain: &str, is_def
         .map_err(|e| unique_conflict(e, name.as_str(), domain))
 }
 
-fn unique_conflict(e: crate::server::db::DbError, name: &str, domain: &str) -> ServiceError {
-    match e {
-        e if e.is_unique_on("name") => ServiceError::Conflict(format!("An organization named “{name}” already exists.")),
-        e if e.is_unique_on("domain") => ServiceError::Conflict(format!("The domain {domain} already belongs to another organization.")),
-        e if e.is_check_on("seat_limit") || matches!(e, crate::server::db::DbError::Check(_)) => {
-            ServiceError::Conflict("The seat limit is below the number of members.".into())
-        }
-        e => e.into(),
+fn unique_conflict(e: DbError, name: &str, domain: &str) -> ServiceError {
+    match e.constraint() {
+        Some(Constraint::OrgName) => ServiceError::Conflict(format!("An organization named “{name}” already exists.")),
+        Some(Constraint::OrgDomain) => ServiceError::Conflict(format!("The domain {domain} already belongs to another organization.")),
+        Some(Constraint::SeatLimit) => ServiceError::Conflict("The seat limit is below the number of members.".into()),
+        _ => e.into(),
     }
 }
 
@@ -155,7 +229,14 @@ pub struct OrgChanges {
 }
 
 /// Creates an organization (platform admins only).
-pub async fn create(state: &AppState, principal: &Principal, name: &str, domain: &str, changes: OrgChanges, meta: &RequestMeta) -> ServiceResult<OrganizationDetail> {
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    name: &str,
+    domain: &str,
+    changes: OrgChanges,
+    meta: &RequestMeta,
+) -> ServiceResult<OrganizationDetail> {
     if principal.role != Role::PlatformAdmin {
         return Err(ServiceError::Forbidden(
             "Organizations are created automatically at registration and SSO sign-in, or by a platform admin.".into(),
@@ -178,7 +259,7 @@ pub async fn create_as(
     let name = OrgName::parse(name)?;
     let domain = organization_domain(domain, "domain")?;
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     let mut org = create_org(&mut db, &name, &domain, false, now).await?;
     org.require_mfa = changes.require_mfa.unwrap_or(false);
     org.seat_limit = validate_seat_limit(changes.seat_limit.flatten())?;
@@ -207,8 +288,16 @@ fn validate_seat_limit(limit: Option<i64>) -> ServiceResult<Option<i64>> {
 
 /// Edits an organization. Org admins may change the name, domain and MFA
 /// requirement of their own; seat limits and status are the platform's.
-pub async fn update(state: &AppState, principal: &Principal, id: Uuid, changes: OrgChanges, meta: &RequestMeta) -> ServiceResult<OrganizationDetail> {
-    let before = managed_org(state, principal, id, "update_organization", meta).await?;
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    changes: OrgChanges,
+    meta: &RequestMeta,
+) -> ServiceResult<OrganizationDetail> {
+    // Read and written in one transaction with the row locked: a concurrent
+    // suspension or edit is neither undone nor overwritten.
+    let (mut db, before) = begin_managed_org(state, principal, id, OrgHold::Lock, "update_organization", meta).await?;
     if changes.seat_limit.is_some() && principal.role != Role::PlatformAdmin {
         return Err(ServiceError::Forbidden("Only a platform admin can change the seat limit.".into()));
     }
@@ -236,15 +325,19 @@ pub async fn update(state: &AppState, principal: &Principal, id: Uuid, changes: 
         return Ok(org_detail(&before));
     }
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
     db.update_org(&after, now).await.map_err(|e| unique_conflict(e, &after.name, &after.domain))?;
-    audit::record(&mut db, now, meta, Event {
-        org: Some(after.id),
-        actor: Some(principal.user.id),
-        action: action::UPDATE_ORGANIZATION,
-        target: Some(org_target(&after)),
-        details: Value::Object(changed),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(after.id),
+            actor: Some(principal.user.id),
+            action: action::UPDATE_ORGANIZATION,
+            target: Some(org_target(&after)),
+            details: Value::Object(changed),
+        },
+    )
     .await?;
     db.commit().await?;
     after.updated_at = now;
@@ -269,30 +362,42 @@ fn diff(before: &OrgRecord, after: &OrgRecord) -> Map<String, Value> {
 /// Suspends (ending every member's session) or reactivates an
 /// organization. Platform admins only; the default organization, home of
 /// the platform admins, is never suspended.
-pub async fn set_suspended(state: &AppState, principal: &Principal, id: Uuid, suspended: bool, meta: &RequestMeta) -> ServiceResult<OrganizationDetail> {
-    let mut org = visible_org(state, principal, id, "suspend_organization", meta).await?;
+pub async fn set_suspended(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    suspended: bool,
+    meta: &RequestMeta,
+) -> ServiceResult<OrganizationDetail> {
+    ensure_reachable(state, principal, id, "suspend_organization", meta).await?;
+    let mut db = state.store.begin().await?;
+    let mut org = db.org_by_id_for_update(id).await?.ok_or_else(not_found)?;
     if principal.role != Role::PlatformAdmin {
         return Err(ServiceError::Forbidden("Only a platform admin can suspend or reactivate an organization.".into()));
     }
     if suspended && org.is_default {
         return Err(ServiceError::Conflict("The default organization holds the platform admins and cannot be suspended.".into()));
     }
-    let status = if suspended { "suspended" } else { "active" };
+    let status = if suspended { OrgStatus::Suspended } else { OrgStatus::Active };
     if org.status == status {
         return Ok(org_detail(&org));
     }
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
-    org.status = status.into();
+    org.status = status;
     db.update_org(&org, now).await?;
     let ended = if suspended { db.delete_sessions_of_org(org.id).await? } else { 0 };
-    audit::record(&mut db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(principal.user.id),
-        action: if suspended { action::SUSPEND_ORGANIZATION } else { action::ACTIVATE_ORGANIZATION },
-        target: Some(org_target(&org)),
-        details: json!({ "sessions_ended": ended }),
-    })
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(principal.user.id),
+            action: if suspended { action::SUSPEND_ORGANIZATION } else { action::ACTIVATE_ORGANIZATION },
+            target: Some(org_target(&org)),
+            details: json!({ "sessions_ended": ended }),
+        },
+    )
     .await?;
     db.commit().await?;
     Ok(org_detail(&org))

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::audit::{self, action, Event, Target};
 use super::auth::{insert_member, open_session_with, SignedIn};
 use super::orgs::{create_org, org_target};
-use crate::model::{Email, OrgName, Role, SsoRefusal, UserId};
+use crate::model::{Email, OrgName, OrgStatus, Role, SsoRefusal, UserId, UserStatus};
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::oidc::{OidcError, OidcProvider, VerifiedLogin};
 use crate::server::auth::token::{hash_token, random_token};
@@ -100,7 +100,7 @@ pub async fn begin(state: &AppState, return_to: Option<&str>, meta: &RequestMeta
     };
     let cookie = random_token();
     let now = state.clock.now();
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     db.insert_oidc_flow(&NewOidcFlow {
         id_hash: &hash_token(&cookie),
         state: &request.state,
@@ -126,7 +126,7 @@ pub async fn callback(
     let oidc = provider(state)?;
     let flow = match flow_cookie {
         Some(c) => {
-            let mut db = state.store.write().await?;
+            let mut db = state.store.begin().await?;
             let flow = db.take_oidc_flow(&hash_token(c)).await?;
             db.commit().await?;
             flow
@@ -134,7 +134,12 @@ pub async fn callback(
         None => None,
     };
     let Some(flow) = flow else {
-        return Err(refuse(state, meta, Refusal::code("flow_missing", "no sign-in in progress for this browser (missing, used or foreign flow cookie)")).await);
+        return Err(refuse(
+            state,
+            meta,
+            Refusal::code("flow_missing", "no sign-in in progress for this browser (missing, used or foreign flow cookie)"),
+        )
+        .await);
     };
     if state.clock.now() >= flow.expires_at {
         return Err(refuse(state, meta, Refusal::code("flow_expired", "the sign-in took longer than 10 minutes")).await);
@@ -173,7 +178,7 @@ async fn exchange_id_token(state: &AppState, id_token: &str, meta: &RequestMeta)
         Err(e) => return Err(refuse(state, meta, Refusal::from(e)).await),
     };
     {
-        let mut db = state.store.write().await?;
+        let mut db = state.store.begin().await?;
         let fresh = db.claim_id_token(&hash_token(login.raw_id_token.trim()), login.expires_at).await?;
         db.commit().await?;
         if !fresh {
@@ -187,7 +192,7 @@ async fn exchange_id_token(state: &AppState, id_token: &str, meta: &RequestMeta)
 /// provider's end-session endpoint when the session came from SSO.
 pub async fn end_session_url(state: &AppState, session_id: Option<Uuid>) -> ServiceResult<Option<String>> {
     let (Some(oidc), Some(session)) = (state.oidc.as_ref(), session_id) else { return Ok(None) };
-    let id_token = state.store.read().await?.session_id_token(session).await?;
+    let id_token = state.store.conn().await?.session_id_token(session).await?;
     match id_token {
         Some(token) => Ok(oidc.end_session_url(Some(&token)).await),
         None => Ok(None),
@@ -210,7 +215,7 @@ impl Refusal {
     }
 
     fn policy(code: &'static str, error: ServiceError, org: Option<Uuid>) -> Self {
-        Self { detail: error.to_string(), error, code, org }
+        Self { detail: error.log_detail(), error, code, org }
     }
 }
 
@@ -249,21 +254,26 @@ async fn refuse(state: &AppState, meta: &RequestMeta, r: Refusal) -> SsoRefused 
     let now = state.clock.now();
     let issuer = state.oidc.as_ref().map(|o| o.issuer().to_owned());
     let recorded = async {
-        let mut db = state.store.write().await?;
-        audit::record(&mut db, now, meta, Event {
-            org: r.org,
-            actor: None,
-            action: action::SSO_LOGIN_FAILED,
-            target: None,
-            details: json!({ "reason": r.code, "detail": r.detail, "issuer": issuer }),
-        })
+        let mut db = state.store.begin().await?;
+        audit::record(
+            &mut db,
+            now,
+            meta,
+            Event {
+                org: r.org,
+                actor: None,
+                action: action::SSO_LOGIN_FAILED,
+                target: None,
+                details: json!({ "reason": r.code, "detail": r.detail, "issuer": issuer }),
+            },
+        )
         .await?;
         db.commit().await?;
         Ok::<_, ServiceError>(())
     }
     .await;
     if let Err(e) = recorded {
-        tracing::error!(error = %e, "could not record sso_login_failed");
+        tracing::error!(error = %e.log_detail(), "could not record sso_login_failed");
     }
     SsoRefused { refusal: public_refusal(r.code), error: r.error }
 }
@@ -277,7 +287,7 @@ async fn sign_in(
     method: &str,
     meta: &RequestMeta,
 ) -> Result<SignedIn, SsoRefused> {
-    let mut db = state.store.write().await?;
+    let mut db = state.store.begin().await?;
     match sign_in_tx(state, &mut db, &login, kind, method, meta).await {
         Ok(signed_in) => {
             db.commit().await?;
@@ -317,7 +327,7 @@ async fn sign_in_tx(
 ) -> Result<SignedIn, Refusal> {
     let now = state.clock.now();
     let org = resolve_org(state, db, login, meta).await?;
-    if org.status != "active" {
+    if org.status != OrgStatus::Active {
         return Err(Refusal::policy(
             "organization_suspended",
             ServiceError::Forbidden(format!("Your organization “{}” is suspended.", org.name)),
@@ -325,7 +335,7 @@ async fn sign_in_tx(
         ));
     }
     let user = resolve_user(state, db, login, &org, meta).await?;
-    if user.status != "active" {
+    if user.status != UserStatus::Active {
         return Err(Refusal::policy(
             "user_disabled",
             ServiceError::Forbidden("This account is disabled. Contact your organization's admin.".into()),
@@ -337,7 +347,7 @@ async fn sign_in_tx(
     let mfa = login.second_factor();
     db.set_user_sso_mfa(user.id, mfa, now).await?;
     db.touch_identity(&login.issuer, &login.subject, login.email.as_deref(), now).await?;
-    let user = db.user_by_id(user.id).await?.ok_or_else(|| ServiceError::internal("user vanished"))?;
+    let user = db.user_by_id(user.id).await?.ok_or_else(|| ServiceError::bug("the signed-in user's row is missing"))?;
 
     if org.require_mfa && !mfa && !user.mfa_enabled {
         return Err(Refusal::policy(
@@ -354,23 +364,28 @@ async fn sign_in_tx(
     // set up is still asked for unless the provider already saw a second one.
     let stage = if user.mfa_enabled && !mfa { SessionStage::MfaPending } else { SessionStage::Full };
     let signed_in = open_session_with(state, db, &user, stage, kind, meta, Some(&login.raw_id_token)).await?;
-    audit::record(db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(user.id),
-        action: action::SSO_LOGIN,
-        target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
-        details: json!({
-            "issuer": login.issuer,
-            "sub": login.subject,
-            "organization": org.name,
-            "external_org_id": org.external_id,
-            "role": role.as_str(),
-            "mfa": mfa,
-            "method": method,
-            "session": kind.as_str(),
-            "stage": stage.as_str(),
-        }),
-    })
+    audit::record(
+        db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(user.id),
+            action: action::SSO_LOGIN,
+            target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
+            details: json!({
+                "issuer": login.issuer,
+                "sub": login.subject,
+                "organization": org.name,
+                "external_org_id": org.external_id,
+                "role": role.as_str(),
+                "mfa": mfa,
+                "method": method,
+                "session": kind.as_str(),
+                "stage": stage.as_str(),
+            }),
+        },
+    )
     .await?;
     Ok(signed_in)
 }
@@ -392,13 +407,18 @@ async fn resolve_org(state: &AppState, db: &mut Db, login: &VerifiedLogin, meta:
     let domain = free_domain(db, primary_domain.as_deref(), &external_id).await?;
     let mut org = create_org(db, &name, &domain, false, now).await?;
     db.set_org_external_id(org.id, &external_id).await?;
-    audit::record(db, now, meta, Event {
-        org: Some(org.id),
-        actor: None,
-        action: action::CREATE_ORGANIZATION,
-        target: Some(org_target(&org)),
-        details: json!({ "name": org.name, "domain": org.domain, "source": "sso", "issuer": login.issuer, "external_id": external_id }),
-    })
+    audit::record(
+        db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: None,
+            action: action::CREATE_ORGANIZATION,
+            target: Some(org_target(&org)),
+            details: json!({ "name": org.name, "domain": org.domain, "source": "sso", "issuer": login.issuer, "external_id": external_id }),
+        },
+    )
     .await?;
     org.external_id = Some(external_id);
     Ok(org)
@@ -452,10 +472,16 @@ async fn free_domain(db: &mut Db, claimed: Option<&str>, external_id: &str) -> R
 
 /// The user for (issuer, sub): known already, linked to an existing local
 /// account under strict conditions, or created in the organization.
-async fn resolve_user(state: &AppState, db: &mut Db, login: &VerifiedLogin, org: &OrgRecord, meta: &RequestMeta) -> Result<UserRecord, Refusal> {
+async fn resolve_user(
+    state: &AppState,
+    db: &mut Db,
+    login: &VerifiedLogin,
+    org: &OrgRecord,
+    meta: &RequestMeta,
+) -> Result<UserRecord, Refusal> {
     let now = state.clock.now();
     if let Some(user_id) = db.user_id_by_identity(&login.issuer, &login.subject).await? {
-        let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::internal("identity without user"))?;
+        let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("an identity's user row is missing"))?;
         if user.organization_id != org.id {
             return Err(Refusal::policy(
                 "organization_changed",
@@ -470,9 +496,8 @@ async fn resolve_user(state: &AppState, db: &mut Db, login: &VerifiedLogin, org:
         return Ok(user);
     }
 
-    let raw_email = login.email.as_deref().ok_or_else(|| {
-        Refusal::code("missing_email", "neither the ID token nor userinfo carries an email")
-    })?;
+    let raw_email =
+        login.email.as_deref().ok_or_else(|| Refusal::code("missing_email", "neither the ID token nor userinfo carries an email"))?;
     let email = Email::parse(raw_email).map_err(|_| Refusal::code("invalid_email", format!("{raw_email:?} is not an email address")))?;
 
     if let Some(existing) = db.user_by_email(email.as_str()).await? {
@@ -501,13 +526,18 @@ async fn resolve_user(state: &AppState, db: &mut Db, login: &VerifiedLogin, org:
             ));
         }
         db.insert_identity(&login.issuer, &login.subject, existing.id, Some(email.as_str()), now).await?;
-        audit::record(db, now, meta, Event {
-            org: Some(org.id),
-            actor: Some(existing.id),
-            action: action::LINK_SSO_IDENTITY,
-            target: Some(Target { kind: "user", id: UserId(existing.id).to_string() }),
-            details: json!({ "issuer": login.issuer, "sub": login.subject, "email": email.as_str() }),
-        })
+        audit::record(
+            db,
+            now,
+            meta,
+            Event {
+                org: Some(org.id),
+                actor: Some(existing.id),
+                action: action::LINK_SSO_IDENTITY,
+                target: Some(Target { kind: "user", id: UserId(existing.id).to_string() }),
+                details: json!({ "issuer": login.issuer, "sub": login.subject, "email": email.as_str() }),
+            },
+        )
         .await?;
         return Ok(existing);
     }
@@ -526,27 +556,28 @@ async fn resolve_user(state: &AppState, db: &mut Db, login: &VerifiedLogin, org:
         .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("SSO user").to_owned());
     let user_id = Uuid::now_v7();
     let role = mapped_role(state, login, org);
-    insert_member(db, org, &NewUser {
-        id: user_id,
-        organization_id: org.id,
-        email: email.as_str(),
-        name: &name,
-        password_hash: None,
-        role: role.as_str(),
-        now,
-    })
+    insert_member(
+        db,
+        org,
+        &NewUser { id: user_id, organization_id: org.id, email: email.as_str(), name: &name, password_hash: None, role, now },
+    )
     .await
-    .map_err(|e| Refusal { code: "seat_limit_or_conflict", detail: e.to_string(), error: e, org: Some(org.id) })?;
+    .map_err(|e| Refusal { code: "seat_limit_or_conflict", detail: e.log_detail(), error: e, org: Some(org.id) })?;
     db.insert_identity(&login.issuer, &login.subject, user_id, Some(email.as_str()), now).await?;
-    audit::record(db, now, meta, Event {
-        org: Some(org.id),
-        actor: Some(user_id),
-        action: action::ADD_USER_TO_ORG,
-        target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
-        details: json!({ "email": email.as_str(), "role": role.as_str(), "source": "sso", "issuer": login.issuer, "sub": login.subject }),
-    })
+    audit::record(
+        db,
+        now,
+        meta,
+        Event {
+            org: Some(org.id),
+            actor: Some(user_id),
+            action: action::ADD_USER_TO_ORG,
+            target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
+            details: json!({ "email": email.as_str(), "role": role, "source": "sso", "issuer": login.issuer, "sub": login.subject }),
+        },
+    )
     .await?;
-    Ok(db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::internal("user vanished"))?)
+    Ok(db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("the new member's row is missing"))?)
 }
 
 /// The role the provider's claims give in this organization: role keys
@@ -572,20 +603,32 @@ fn mapped_role(state: &AppState, login: &VerifiedLogin, org: &OrgRecord) -> Role
 
 /// Brings the user's role in line with the claims at every sign-in. A
 /// platform admin made here stays one: SSO never demotes them.
-async fn apply_role(state: &AppState, db: &mut Db, login: &VerifiedLogin, org: &OrgRecord, user: &UserRecord, meta: &RequestMeta) -> Result<Role, Refusal> {
-    let current = Role::parse(&user.role).unwrap_or(Role::User);
+async fn apply_role(
+    state: &AppState,
+    db: &mut Db,
+    login: &VerifiedLogin,
+    org: &OrgRecord,
+    user: &UserRecord,
+    meta: &RequestMeta,
+) -> Result<Role, Refusal> {
+    let current = user.role;
     let wanted = mapped_role(state, login, org);
     let next = if current == Role::PlatformAdmin { Role::PlatformAdmin } else { wanted };
     if next != current {
         let now = state.clock.now();
-        db.set_user_role(user.id, next.as_str(), now).await?;
-        audit::record(db, now, meta, Event {
-            org: Some(org.id),
-            actor: None,
-            action: action::CHANGE_USER_ROLE,
-            target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
-            details: json!({ "from": current.as_str(), "to": next.as_str(), "source": "sso" }),
-        })
+        db.set_user_role(user.id, next, now).await?;
+        audit::record(
+            db,
+            now,
+            meta,
+            Event {
+                org: Some(org.id),
+                actor: None,
+                action: action::CHANGE_USER_ROLE,
+                target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
+                details: json!({ "from": current, "to": next, "source": "sso" }),
+            },
+        )
         .await?;
     }
     Ok(next)

@@ -26,8 +26,7 @@ pub struct Policy {
 pub const ACCOUNT: Policy =
     Policy { free_failures: 5, base: Duration::seconds(30), max: Duration::minutes(15), window: Duration::hours(24) };
 /// Client IPs see many people behind one NAT, so they get more room.
-pub const IP: Policy =
-    Policy { free_failures: 20, base: Duration::seconds(30), max: Duration::minutes(15), window: Duration::hours(24) };
+pub const IP: Policy = Policy { free_failures: 20, base: Duration::seconds(30), max: Duration::minutes(15), window: Duration::hours(24) };
 
 impl Policy {
     /// How long to block after `failures` failures, if at all.
@@ -63,7 +62,7 @@ pub async fn guard(
     let now = state.clock.now();
     let mut wait = Duration::zero();
     {
-        let mut db = state.store.read().await?;
+        let mut db = state.store.conn().await?;
         for (subject, _) in subjects {
             if let Some(until) = db.throttle_get(subject).await?.and_then(|r| r.blocked_until) {
                 wait = wait.max(until - now);
@@ -75,24 +74,26 @@ pub async fn guard(
     }
     // Rounded up: retrying at Retry-After must not be too early.
     let secs = ((wait.num_milliseconds() + 999) / 1000).max(1) as u64;
-    let mut db = state.store.write().await?;
-    audit::record(&mut db, now, meta, Event {
-        org,
-        actor: None,
-        action: action::LOGIN_THROTTLED,
-        target: None,
-        details: json!({ "subjects": subjects.iter().map(|(s, _)| s).collect::<Vec<_>>(), "retry_after_secs": secs }),
-    })
+    let mut db = state.store.begin().await?;
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org,
+            actor: None,
+            action: action::LOGIN_THROTTLED,
+            target: None,
+            details: json!({ "subjects": subjects.iter().map(|(s, _)| s).collect::<Vec<_>>(), "retry_after_secs": secs }),
+        },
+    )
     .await?;
     db.commit().await?;
     Err(too_many(secs))
 }
 
 pub fn too_many(secs: u64) -> ServiceError {
-    ServiceError::TooManyRequests {
-        message: format!("Too many failed attempts. Try again in {}.", human(secs)),
-        retry_after_secs: secs,
-    }
+    ServiceError::TooManyRequests { message: format!("Too many failed attempts. Try again in {}.", human(secs)), retry_after_secs: secs }
 }
 
 fn human(secs: u64) -> String {
