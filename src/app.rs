@@ -6,8 +6,9 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::components::CurrentUserProvider;
 use crate::pages::{
-    AccountPage, InvitePage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrgDetailPage, OrganizationsPage, PasswordRequiredPage,
+    paths, AccountPage, InvitePage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrgDetailPage, OrganizationsPage, PasswordRequiredPage,
     RegisterPage,
 };
 
@@ -46,8 +47,11 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/neosc.css"/>
         <Title formatter=|page: String| format!("{page} · NeoSC")/>
         <Router>
+            // The signed-in user, loaded here once and shared by every page.
+            // Route paths must match src/pages/paths.rs (a test checks).
+            <CurrentUserProvider>
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=|| view! { <Redirect path="/organizations"/> }/>
+                <Route path=path!("/") view=|| view! { <Redirect path=paths::ORGANIZATIONS/> }/>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/login/mfa") view=MfaStepPage/>
                 <Route path=path!("/account") view=AccountPage/>
@@ -58,6 +62,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/organizations/:id") view=OrgDetailPage/>
                 <Route path=path!("/invite/:token") view=InvitePage/>
             </Routes>
+            </CurrentUserProvider>
         </Router>
     }
 }

@@ -1,3 +1,7 @@
+//! Form fields. Each input is labelled, and its hint and error are tied to
+//! it (`aria-describedby`), so a screen reader reads them with the field;
+//! a field with an error says so (`aria-invalid`).
+
 use leptos::prelude::*;
 
 use crate::model::AppError;
@@ -11,11 +15,27 @@ pub fn TextField(
     #[prop(into, optional)] autocomplete: String,
     #[prop(into, optional)] placeholder: String,
     #[prop(into, optional)] hint: String,
+    /// The starting value (for forms that edit something).
+    #[prop(into, optional)]
+    value: String,
     #[prop(optional)] required: bool,
     #[prop(into, optional)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
-    let hint_view = (!hint.is_empty()).then(|| view! { <p class="text-xs text-muted-foreground">{hint}</p> });
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let has_hint = !hint.is_empty();
+    let described_by = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            let ids: Vec<&str> = [has_hint.then_some(hint_id.as_str()), error.get().is_some().then_some(error_id.as_str())]
+                .into_iter()
+                .flatten()
+                .collect();
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    let hint_view = has_hint.then(|| view! { <p id=hint_id class="text-xs text-muted-foreground">{hint}</p> });
     view! {
         <div class="space-y-1.5">
             <label for=id.clone() class="block text-sm font-medium">{label}</label>
@@ -25,14 +45,14 @@ pub fn TextField(
                 type=kind
                 autocomplete=autocomplete
                 placeholder=placeholder
+                value=value
                 required=required
                 aria-invalid=move || error.get().is_some().to_string()
-                class="w-full rounded-lg border border-border bg-input px-3 py-2 text-sm outline-none \
-                       placeholder:text-muted-foreground/60 focus:border-primary focus:ring-2 focus:ring-primary/30 \
-                       aria-[invalid=true]:border-destructive"
+                aria-describedby=described_by
+                class="input"
             />
             {hint_view}
-            {move || error.get().map(|m| view! { <p class="text-xs text-destructive" role="alert">{m}</p> })}
+            {move || error.get().map(|m| view! { <p id=error_id.clone() class="text-xs text-destructive" role="alert">{m}</p> })}
         </div>
     }
 }
@@ -42,11 +62,12 @@ pub fn TextField(
 pub fn ErrorBanner(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
         error.get().filter(|e| e.field.is_none()).map(|e| {
-            view! {
-                <div role="alert" class="rounded-lg border border-destructive/40 bg-destructive/10 px-3 py-2 text-sm text-destructive">
-                    {e.message}
-                </div>
-            }
+            view! { <div role="alert" class="alert-error">{e.message}</div> }
         })
     }
+}
+
+/// The message of `err` when it is about `field`.
+pub fn field_error(err: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || err.get().filter(|e| e.field.as_deref() == Some(field)).map(|e| e.message))
 }

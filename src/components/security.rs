@@ -3,30 +3,11 @@
 
 use leptos::prelude::*;
 
-use super::{ErrorBanner, TextField};
+use super::{button_class, field_error, Size, Variant, submit_button, Button, ErrorBanner, TextField};
 use crate::api::account::{BeginTotp, ChangePassword, ConfirmTotp};
-use crate::model::AppError;
 
-pub(crate) fn field_error(err: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
-    Signal::derive(move || err.get().filter(|e| e.field.as_deref() == Some(field)).map(|e| e.message))
-}
-
-pub(crate) fn primary_button(label: &'static str, busy_label: &'static str, pending: Signal<bool>) -> impl IntoView {
+fn primary_button(label: &'static str, busy_label: &'static str, pending: Signal<bool>) -> impl IntoView {
     submit_button(label, busy_label, pending, "")
-}
-
-/// A submit button that says it is busy while its action runs; `extra`
-/// adds classes (e.g. `w-full`).
-pub(crate) fn submit_button(label: &'static str, busy_label: &'static str, pending: Signal<bool>, extra: &'static str) -> impl IntoView {
-    view! {
-        <button
-            type="submit"
-            disabled=move || pending.get()
-            class=format!("rounded-lg bg-primary px-4 py-2 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:opacity-60 {extra}")
-        >
-            {move || if pending.get() { busy_label } else { label }}
-        </button>
-    }
 }
 
 /// Current and new password. On success every other session has ended.
@@ -49,7 +30,7 @@ pub fn PasswordChangeForm() -> impl IntoView {
             />
             <ErrorBanner error=err/>
             <Show when=done>
-                <p role="status" class="text-sm text-emerald-400">"Password changed. Your other sessions have been signed out."</p>
+                <p role="status" class="text-sm text-emerald-300">"Password changed. Your other sessions have been signed out."</p>
             </Show>
             {primary_button("Change password", "Changing…", action.pending().into())}
         </ActionForm>
@@ -75,7 +56,7 @@ pub fn TotpEnrolment(#[prop(optional, into)] continue_href: Option<String>) -> i
                             "Scan this code with your authenticator app (or type the key), then enter the 6-digit code it shows."
                         </p>
                         <div class="flex flex-wrap items-start gap-6">
-                            <div class="rounded-lg bg-white p-2" inner_html=setup.qr_svg aria-label="QR code for your authenticator app"></div>
+                            <div class="rounded-lg bg-white p-2" role="img" inner_html=setup.qr_svg aria-label="QR code for your authenticator app"></div>
                             <div class="space-y-2">
                                 <p class="text-xs uppercase tracking-wide text-muted-foreground">"Setup key"</p>
                                 <code class="block break-all rounded bg-input px-2 py-1 font-mono text-sm" data-testid="totp-secret">{setup.secret}</code>
@@ -96,14 +77,9 @@ pub fn TotpEnrolment(#[prop(optional, into)] continue_href: Option<String>) -> i
                     view! {
                         <div class="space-y-3">
                             {err.map(|m| view! { <p role="alert" class="text-sm text-destructive">{m}</p> })}
-                            <button
-                                type="button"
-                                on:click=move |_| { begin.dispatch(BeginTotp {}); }
-                                disabled=move || begin.pending().get()
-                                class="rounded-lg bg-primary px-4 py-2 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:opacity-60"
-                            >
+                            <Button busy=begin.pending() on_click=Callback::new(move |_| { begin.dispatch(BeginTotp {}); })>
                                 "Set up authenticator app"
-                            </button>
+                            </Button>
                         </div>
                     }
                     .into_any()
@@ -117,7 +93,7 @@ pub fn TotpEnrolment(#[prop(optional, into)] continue_href: Option<String>) -> i
 fn RecoveryCodes(codes: Vec<String>, continue_href: Option<String>) -> impl IntoView {
     view! {
         <div class="space-y-3" data-testid="recovery-codes">
-            <p class="text-sm font-medium text-emerald-400">"Two-factor authentication is on."</p>
+            <p class="text-sm font-medium text-emerald-300" role="status">"Two-factor authentication is on."</p>
             <p class="text-sm text-muted-foreground">
                 "Save these recovery codes somewhere safe. Each works once if you lose your device. They will not be shown again."
             </p>
@@ -125,7 +101,7 @@ fn RecoveryCodes(codes: Vec<String>, continue_href: Option<String>) -> impl Into
                 {codes.into_iter().map(|c| view! { <li class="rounded bg-input px-2 py-1" data-testid="recovery-code">{c}</li> }).collect_view()}
             </ul>
             {continue_href.map(|href| view! {
-                <a href=href class="inline-block rounded-lg bg-primary px-4 py-2 text-sm font-medium text-primary-foreground hover:bg-primary/90">
+                <a href=href class=button_class(Variant::Primary, Size::Md)>
                     "Continue to the console"
                 </a>
             })}

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use crate::api::account::CompleteMfa;
 use crate::api::auth::{sso_provider, Login, Logout, Register};
 use crate::model::SsoRefusal;
+use super::paths;
 use crate::components::{field_error, submit_button, AuthCard, ErrorBanner, TextField};
 
 #[component]
@@ -22,7 +23,7 @@ pub fn LoginPage() -> impl IntoView {
         <Title text="Sign in"/>
         <AuthCard title="Sign in" subtitle="Welcome back to the NeoSC console.">
             {move || sso_error().map(|message| view! {
-                <div role="alert" class="mb-4 rounded-md border border-destructive/40 bg-destructive/10 px-3 py-2 text-sm text-destructive" data-testid="sso-error">
+                <div role="alert" class="alert-error mb-4" data-testid="sso-error">
                     {message}
                 </div>
             })}
@@ -31,12 +32,12 @@ pub fn LoginPage() -> impl IntoView {
                     // A plain form: it works before the WASM has loaded, and
                     // the server answers with the redirect to the provider.
                     <form method="post" action="/auth/sso/start" class="mb-6">
-                        <button type="submit" class="flex w-full items-center justify-center gap-2 rounded-md border border-border bg-secondary px-4 py-2 text-sm font-medium hover:bg-secondary/70">
+                        <button type="submit" class="btn btn-md btn-secondary w-full">
                             {format!("Sign in with {name}")}
                         </button>
                     </form>
                     <div class="mb-6 flex items-center gap-3 text-xs text-muted-foreground">
-                        <span class="h-px flex-1 bg-border"></span>"or with your password"<span class="h-px flex-1 bg-border"></span>
+                        <span class="h-px flex-1 bg-border" aria-hidden="true"></span>"or with your password"<span class="h-px flex-1 bg-border" aria-hidden="true"></span>
                     </div>
                 })}
             </Suspense>
@@ -47,7 +48,7 @@ pub fn LoginPage() -> impl IntoView {
                 {submit_button("Sign in", "Signing in…", action.pending().into(), "w-full")}
             </ActionForm>
             <p class="mt-6 text-center text-sm text-muted-foreground">
-                "No account yet? " <a href="/register" class="text-primary hover:underline">"Create one"</a>
+                "No account yet? " <a href=paths::REGISTER class="link">"Create one"</a>
             </p>
         </AuthCard>
     }
@@ -83,7 +84,7 @@ pub fn RegisterPage() -> impl IntoView {
                 {submit_button("Create account", "Creating account…", action.pending().into(), "w-full")}
             </ActionForm>
             <p class="mt-6 text-center text-sm text-muted-foreground">
-                "Already have an account? " <a href="/login" class="text-primary hover:underline">"Sign in"</a>
+                "Already have an account? " <a href=paths::LOGIN class="link">"Sign in"</a>
             </p>
         </AuthCard>
     }
@@ -104,7 +105,7 @@ pub fn MfaStepPage() -> impl IntoView {
                 {submit_button("Verify", "Verifying…", action.pending().into(), "w-full")}
             </ActionForm>
             <ActionForm action=restart attr:class="mt-6 text-center">
-                <button type="submit" class="text-sm text-muted-foreground hover:text-foreground">"Cancel and sign in as someone else"</button>
+                <button type="submit" class="rounded-md text-sm text-muted-foreground underline underline-offset-2 hover:text-foreground">"Cancel and sign in as someone else"</button>
             </ActionForm>
         </AuthCard>
     }

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::orgs::{preview_invitation, AcceptInvitation};
-use crate::components::{field_error, submit_button, AuthCard, ErrorBanner, TextField};
+use crate::components::{field_error, submit_button, AsyncView, AuthCard, ErrorBanner, TextField};
 
 #[component]
 pub fn InvitePage() -> impl IntoView {
@@ -18,10 +18,7 @@ pub fn InvitePage() -> impl IntoView {
     view! {
         <Title text="Invitation"/>
         <AuthCard title="You are invited" subtitle="Create your NeoSC account to join.">
-            <Suspense fallback=|| view! { <p class="text-sm text-muted-foreground">"Checking the link…"</p> }>
-                {move || preview.get().map(|r| match r {
-                    Err(e) => view! { <p role="alert" class="text-sm text-destructive">{e.message}</p> }.into_any(),
-                    Ok(p) => view! {
+            <AsyncView resource=preview fallback=|| view! { <p class="text-sm text-muted-foreground" role="status">"Checking the link…"</p> } let:p>
                         <p class="mb-4 text-sm" data-testid="invite-summary">
                             {format!("Join “{}” as {} with ", p.organization, p.role.label().to_lowercase())}
                             <span class="font-medium">{p.email.clone()}</span>"."
@@ -34,9 +31,7 @@ pub fn InvitePage() -> impl IntoView {
                             <ErrorBanner error=err/>
                             {submit_button("Join organization", "Joining…", accept.pending().into(), "w-full")}
                         </ActionForm>
-                    }.into_any(),
-                })}
-            </Suspense>
+            </AsyncView>
         </AuthCard>
     }
 }

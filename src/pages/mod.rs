@@ -1,4 +1,4 @@
-//! One module per page.
+//! One module per page, and the addresses of all of them.
 
 mod account;
 mod auth;
@@ -6,6 +6,8 @@ mod invite;
 mod not_found;
 mod org_detail;
 mod organizations;
+pub mod paths;
+mod status;
 
 pub use account::{AccountPage, MfaRequiredPage, PasswordRequiredPage};
 pub use auth::{LoginPage, MfaStepPage, RegisterPage};

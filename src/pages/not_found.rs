@@ -11,7 +11,7 @@ pub fn NotFound() -> impl IntoView {
         <Title text="Not found"/>
         <main class="flex min-h-screen flex-col items-center justify-center gap-3">
             <h1 class="text-2xl font-semibold">"Page not found"</h1>
-            <a href="/" class="text-primary hover:underline">"Back to the console"</a>
+            <a href=super::paths::HOME class="link">"Back to the console"</a>
         </main>
     }
 }

@@ -5,9 +5,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::paths;
 use crate::api::orgs::list_organizations;
-use crate::components::{ConsoleLayout, Icon, IconKind};
-use crate::model::{ErrorKind, Organization, Page};
+use crate::components::{AsyncView, Button, ConsoleLayout, EmptyState, Icon, IconKind, PageHeader, Size, Variant};
+use crate::model::{Organization, Page};
 
 const NEW_ORG_HINT: &str = "Organizations are created automatically at registration and SSO sign-in.";
 
@@ -28,30 +29,9 @@ pub fn OrganizationsPage() -> impl IntoView {
     view! {
         <Title text="Organizations"/>
         <ConsoleLayout>
-            <div class="mb-8 flex flex-wrap items-start justify-between gap-4">
-                <div>
-                    <h1 class="text-3xl font-bold tracking-tight">"Organizations"</h1>
-                    <p class="mt-1 text-muted-foreground">"Tenants, their domains, users and workspaces."</p>
-                </div>
-                <span class="group relative inline-block" title=NEW_ORG_HINT>
-                    <button
-                        type="button"
-                        disabled=true
-                        aria-describedby="new-org-hint"
-                        class="flex items-center rounded-lg bg-primary px-4 py-2 text-sm font-medium text-primary-foreground opacity-50 cursor-not-allowed"
-                    >
-                        <Icon kind=IconKind::Plus class="mr-2 h-4 w-4"/>
-                        "New Organization"
-                    </button>
-                    <span
-                        id="new-org-hint"
-                        role="tooltip"
-                        class="pointer-events-none absolute right-0 top-full z-20 mt-2 w-64 rounded-lg border border-border bg-popover px-3 py-2 text-xs text-muted-foreground opacity-0 shadow-lg transition-opacity group-hover:opacity-100 group-focus-within:opacity-100"
-                    >
-                        {NEW_ORG_HINT}
-                    </span>
-                </span>
-            </div>
+            <PageHeader title="Organizations" subtitle="Tenants, their domains, users and workspaces.">
+                <NewOrganization/>
+            </PageHeader>
             <form
                 class="relative mb-6 max-w-sm"
                 role="search"
@@ -69,19 +49,35 @@ pub fn OrganizationsPage() -> impl IntoView {
                     aria-label="Search organizations"
                     prop:value=query
                     on:input=move |ev| set_query.set(event_target_value(&ev))
-                    class="w-full rounded-lg border border-border bg-input py-2 pl-9 pr-3 text-sm outline-none placeholder:text-muted-foreground/60 focus:border-primary focus:ring-2 focus:ring-primary/30"
+                    class="input pl-9"
                 />
             </form>
-            <Suspense fallback=skeleton>
-                {move || orgs.get().map(|result| match result {
-                    Ok(page) => view! {
-                        <OrgGrid orgs=page.items.clone() query=query/>
-                        <Pager page set_offset/>
-                    }.into_any(),
-                    Err(e) => load_error(e.kind, e.message).into_any(),
-                })}
-            </Suspense>
+            <AsyncView resource=orgs fallback=skeleton let:page>
+                <OrgGrid orgs=page.items.clone() query=query/>
+                <Pager page set_offset/>
+            </AsyncView>
         </ConsoleLayout>
+    }
+}
+
+/// The product keeps this button disabled; the hint says why. It is tied
+/// to the button (`aria-describedby`) and shown on hover and focus.
+#[component]
+fn NewOrganization() -> impl IntoView {
+    view! {
+        <span class="group relative inline-block" title=NEW_ORG_HINT>
+            <button type="button" disabled=true aria-describedby="new-org-hint" class="btn btn-md btn-primary">
+                <Icon kind=IconKind::Plus class="h-4 w-4"/>
+                "New Organization"
+            </button>
+            <span
+                id="new-org-hint"
+                role="tooltip"
+                class="pointer-events-none absolute right-0 top-full z-20 mt-2 w-64 rounded-lg border border-border bg-popover px-3 py-2 text-xs text-muted-foreground opacity-0 shadow-lg transition-opacity group-hover:opacity-100 group-focus-within:opacity-100"
+            >
+                {NEW_ORG_HINT}
+            </span>
+        </span>
     }
 }
 
@@ -102,11 +98,11 @@ fn OrgGrid(orgs: Vec<Organization>, query: ReadSignal<String>) -> impl IntoView 
             when=move || !visible.get().is_empty()
             fallback=move || view! { <EmptyState title="No matches" text="No organization name or domain contains that text."/> }
         >
-            <div class="grid gap-6 md:grid-cols-2 lg:grid-cols-3" data-testid="org-grid">
+            <ul class="grid gap-6 md:grid-cols-2 lg:grid-cols-3" data-testid="org-grid" aria-label="Organizations">
                 <For each=move || visible.get() key=|o| o.id let:org>
-                    <OrgCard org/>
+                    <li><OrgCard org/></li>
                 </For>
-            </div>
+            </ul>
         </Show>
     }
     .into_any()
@@ -122,80 +118,58 @@ fn Pager(page: Page<Organization>, set_offset: WriteSignal<i64>) -> impl IntoVie
             <nav class="mt-6 flex items-center justify-between text-sm text-muted-foreground" aria-label="Pages">
                 <span>{format!("{}–{last} of {total}", offset + 1)}</span>
                 <div class="flex gap-2">
-                    <button type="button" class="rounded-md border border-border px-3 py-1.5 hover:bg-secondary disabled:opacity-40"
-                        disabled=offset == 0 on:click=move |_| set_offset.set((offset - limit).max(0))>"Previous"</button>
-                    <button type="button" class="rounded-md border border-border px-3 py-1.5 hover:bg-secondary disabled:opacity-40"
-                        disabled=last >= total on:click=move |_| set_offset.set(offset + limit)>"Next"</button>
+                    <Button variant=Variant::Secondary size=Size::Sm disabled={offset == 0}
+                        on_click=Callback::new(move |_| set_offset.set((offset - limit).max(0)))>"Previous"</Button>
+                    <Button variant=Variant::Secondary size=Size::Sm disabled={last >= total}
+                        on_click=Callback::new(move |_| set_offset.set(offset + limit))>"Next"</Button>
                 </div>
             </nav>
         }
     })
 }
 
+/// One organization, as a link to its page. Its name is an `<h2>`, the
+/// level under the page's `<h1>` (axe: heading-order).
 #[component]
 fn OrgCard(org: Organization) -> impl IntoView {
-    let href = format!("/organizations/{}", org.id);
     view! {
-        <a href=href class="block rounded-xl focus:outline-none focus:ring-2 focus:ring-primary/50">
-        <article class="rounded-xl border border-border bg-card p-6 transition-colors hover:border-primary/40" data-testid="org-card">
-            <div class="mb-4 flex items-center gap-4">
-                <div class="flex h-14 w-14 shrink-0 items-center justify-center rounded-xl bg-gradient-to-br from-cyan-500/20 to-orange-500/20">
-                    <Icon kind=IconKind::Building2 class="h-7 w-7 text-primary"/>
-                </div>
-                <div class="min-w-0">
-                    <h3 class="truncate text-lg font-semibold">{org.name}</h3>
-                    <div class="flex items-center gap-1.5 text-sm text-muted-foreground">
-                        <Icon kind=IconKind::Globe class="h-3.5 w-3.5"/>
-                        <span class="truncate">{org.domain}</span>
+        <a href=paths::organization(org.id) class="block rounded-xl">
+            <article class="card card-body transition-colors hover:border-primary/40" data-testid="org-card">
+                <div class="mb-4 flex items-center gap-4">
+                    <div class="icon-tile">
+                        <Icon kind=IconKind::Building2 class="h-7 w-7 text-primary"/>
+                    </div>
+                    <div class="min-w-0">
+                        <h2 class="truncate text-lg font-semibold">{org.name}</h2>
+                        <div class="flex items-center gap-1.5 text-sm text-muted-foreground">
+                            <Icon kind=IconKind::Globe class="h-3.5 w-3.5"/>
+                            <span class="truncate">{org.domain}</span>
+                        </div>
                     </div>
                 </div>
-            </div>
-            <div class="grid grid-cols-2 gap-4 border-t border-border pt-4">
-                <div class="flex items-center gap-2" data-testid="users-count">
-                    <Icon kind=IconKind::Users class="h-4 w-4 text-muted-foreground"/>
-                    <span class="font-medium">{org.users_count}</span>
-                    " "
-                    <span class="text-sm text-muted-foreground">"Users"</span>
+                <div class="grid grid-cols-2 gap-4 border-t border-border pt-4">
+                    <div class="flex items-center gap-2" data-testid="users-count">
+                        <Icon kind=IconKind::Users class="h-4 w-4 text-muted-foreground"/>
+                        <span class="font-medium">{org.users_count}</span>
+                        " "
+                        <span class="text-sm text-muted-foreground">"Users"</span>
+                    </div>
+                    <div class="flex items-center gap-2" data-testid="workspaces-count">
+                        <Icon kind=IconKind::Monitor class="h-4 w-4 text-muted-foreground"/>
+                        <span class="font-medium">{org.workspaces_count}</span>
+                        " "
+                        <span class="text-sm text-muted-foreground">"Workspaces"</span>
+                    </div>
                 </div>
-                <div class="flex items-center gap-2" data-testid="workspaces-count">
-                    <Icon kind=IconKind::Monitor class="h-4 w-4 text-muted-foreground"/>
-                    <span class="font-medium">{org.workspaces_count}</span>
-                    " "
-                    <span class="text-sm text-muted-foreground">"Workspaces"</span>
-                </div>
-            </div>
-        </article>
+            </article>
         </a>
-    }
-}
-
-#[component]
-fn EmptyState(title: &'static str, text: &'static str) -> impl IntoView {
-    view! {
-        <div class="flex flex-col items-center justify-center rounded-xl border border-dashed border-border py-16 text-center" data-testid="empty-state">
-            <div class="mb-4 flex h-14 w-14 items-center justify-center rounded-xl bg-gradient-to-br from-cyan-500/20 to-orange-500/20">
-                <Icon kind=IconKind::Building2 class="h-7 w-7 text-primary"/>
-            </div>
-            <h3 class="text-lg font-semibold">{title}</h3>
-            <p class="mt-1 max-w-sm text-sm text-muted-foreground">{text}</p>
-        </div>
     }
 }
 
 fn skeleton() -> impl IntoView {
     view! {
         <div class="grid gap-6 md:grid-cols-2 lg:grid-cols-3" aria-busy="true">
-            {(0..3).map(|_| view! { <div class="h-44 animate-pulse rounded-xl border border-border bg-card"></div> }).collect_view()}
-        </div>
-    }
-}
-
-fn load_error(kind: ErrorKind, message: String) -> impl IntoView {
-    let signed_out = kind == ErrorKind::Unauthorized;
-    view! {
-        <div role="alert" class="rounded-xl border border-destructive/40 bg-destructive/10 p-6 text-sm">
-            <p class="font-medium text-destructive">{message}</p>
-            {signed_out.then(|| view! { <a href="/login" class="mt-2 inline-block text-primary hover:underline">"Sign in again"</a> })}
+            {(0..3).map(|_| view! { <div class="card h-44 animate-pulse"></div> }).collect_view()}
         </div>
     }
 }

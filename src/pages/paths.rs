@@ -1,0 +1,67 @@
+//! Every page's address, written once. Links and redirects in the views use
+//! these; the router in `src/app.rs` declares the same paths with `path!`
+//! (a macro that needs literals), and the test below keeps the two in step.
+
+use std::fmt::Display;
+
+pub const HOME: &str = "/";
+pub const LOGIN: &str = "/login";
+pub const LOGIN_MFA: &str = "/login/mfa";
+pub const REGISTER: &str = "/register";
+pub const ACCOUNT: &str = "/account";
+pub const ACCOUNT_MFA: &str = "/account/mfa";
+pub const ACCOUNT_PASSWORD: &str = "/account/password";
+pub const ORGANIZATIONS: &str = "/organizations";
+/// The API reference, a server page (not a Leptos route): link to it with
+/// `rel="external"` so the client-side router lets the browser load it.
+pub const API_DOCS: &str = "/api/docs";
+
+/// One organization's page.
+pub fn organization(id: impl Display) -> String {
+    format!("{ORGANIZATIONS}/{id}")
+}
+
+/// An invitation's page (the link in the invitation).
+pub fn invite(token: impl Display) -> String {
+    format!("/invite/{token}")
+}
+
+/// Pages drawn inside the console frame, which need the signed-in user.
+pub fn is_console(path: &str) -> bool {
+    path == ACCOUNT || path == ORGANIZATIONS || path.starts_with(&format!("{ORGANIZATIONS}/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The router's `path!(…)` literals must name the same addresses.
+    #[test]
+    fn every_path_is_routed() {
+        let app = include_str!("../app.rs");
+        let routed = [
+            LOGIN.to_owned(),
+            LOGIN_MFA.to_owned(),
+            REGISTER.to_owned(),
+            ACCOUNT.to_owned(),
+            ACCOUNT_MFA.to_owned(),
+            ACCOUNT_PASSWORD.to_owned(),
+            ORGANIZATIONS.to_owned(),
+            organization(":id"),
+            invite(":token"),
+        ];
+        for path in routed {
+            assert!(app.contains(&format!("path!(\"{path}\")")), "{path} is not routed in src/app.rs");
+        }
+    }
+
+    #[test]
+    fn console_pages() {
+        assert!(is_console("/organizations"));
+        assert!(is_console("/organizations/org-1"));
+        assert!(is_console("/account"));
+        assert!(!is_console("/account/mfa"));
+        assert!(!is_console("/login"));
+        assert!(!is_console("/organizationsx"));
+    }
+}
