@@ -1,18 +1,23 @@
 import { Locator, Page } from '@playwright/test';
 import { test, expect, unique, hydrated, checkA11y, PASSWORD } from './fixtures';
+import { adminEmail, adminPassword } from '../playwright.config';
 
 // The main flows by keyboard alone: no click, no fill, no selectOption; only
 // page.keyboard (Tab, Shift+Tab, Enter, Space, arrow keys, Home/End, Escape).
 // Every stop Tab makes must show where focus is (a visible focus ring), and
 // focus must land where a keyboard user expects it:
 //
-// - Tabs follow the ARIA tabs pattern: one Tab stop for the tab list (the
-//   selected tab), arrow keys move between tabs (wrapping), Home/End jump to
-//   the first/last, the tab panel is labelled by its tab.
-// - Dialogs are modal: focus moves into the dialog when it opens, Tab and
-//   Shift+Tab stay inside it, Escape closes it and focus returns to the
-//   control that opened it.
-// - After an action the page re-renders, focus stays on the control that
+// - Tabs follow the ARIA tabs pattern with automatic activation: one Tab
+//   stop for the tab list (the selected tab), Left/Right move to and select
+//   the previous/next tab (wrapping), Home/End the first/last; the tab panel
+//   is labelled by its tab and Tab goes on into it.
+// - Dialogs (the native <dialog> of src/components/dialog.rs) are modal:
+//   focus moves to the first control when one opens, Tab and Shift+Tab wrap
+//   inside it, Escape closes it and focus returns to the control that
+//   opened it. Removing a member asks with the browser's own confirm(),
+//   which the browser makes keyboard-operable; the test answers it and
+//   checks where focus is afterwards.
+// - After an action the list re-renders; focus stays on the control that
 //   acted (it is not dropped to <body>).
 
 /** What has focus now, in words, for failure messages. */
@@ -73,7 +78,56 @@ async function expectFocusWithin(page: Page, container: Locator) {
   expect(inside, `focus should be inside the dialog, is on ${await describeFocus(page)}`).toBe(true);
 }
 
-test('keyboard only: sign in, open an organization, switch tabs, invite a member, change a role, close a dialog', async ({
+/** Signs in on /login with the keyboard: Tab to the email field, Tab to
+ *  the password and the button, Shift+Tab back, Enter in the field. */
+async function signInByKeyboard(page: Page, email: string, password: string) {
+  await page.goto('/login');
+  await hydrated(page);
+  const emailField = page.getByLabel('Email');
+  const passwordField = page.getByLabel('Password');
+  const signIn = page.getByRole('button', { name: 'Sign in', exact: true });
+  await tabTo(page, emailField, { max: 6 });
+  await page.keyboard.type(email);
+  await page.keyboard.press('Tab');
+  await expectFocus(page, passwordField);
+  await page.keyboard.type(password);
+  await page.keyboard.press('Tab');
+  await expectFocus(page, signIn);
+  await page.keyboard.press('Shift+Tab');
+  await expectFocus(page, passwordField);
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/organizations$/);
+  await hydrated(page, 'signed in by keyboard');
+}
+
+/** From /organizations: narrows the grid with the search box (typing
+ *  filters at once), then Tab to the organization's card and Enter. */
+async function openOrgByKeyboard(page: Page, org: string, search: string) {
+  await tabTo(page, page.getByRole('searchbox', { name: 'Search organizations' }), { max: 12 });
+  await page.keyboard.type(search);
+  await expect(page.getByTestId('org-card')).toHaveCount(1);
+  await tabTo(page, page.getByRole('link', { name: org }), { max: 4 });
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/organizations\/org-/);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(org);
+  await checkA11y(page, 'overview, opened by keyboard');
+}
+
+const tab = (page: Page, name: string) => page.getByRole('tab', { name, exact: true });
+const panel = (page: Page, name: string) => page.getByRole('tabpanel', { name, exact: true });
+
+/** `name` is the selected tab, the only one in the Tab order, and its panel shows. */
+async function expectSelectedTab(page: Page, name: string, all: string[]) {
+  for (const other of all) {
+    await expect(tab(page, other)).toHaveAttribute('aria-selected', other === name ? 'true' : 'false');
+    await expect(tab(page, other)).toHaveAttribute('tabindex', other === name ? '0' : '-1');
+  }
+  await expect(panel(page, name)).toBeVisible();
+}
+
+const TABS = ['Overview', 'Members', 'Invitations', 'Settings'];
+
+test('keyboard only: sign in, open an organization, switch tabs, change a role, invite a member', async ({
   page,
   request,
   allowHttpStatus,
@@ -94,124 +148,66 @@ test('keyboard only: sign in, open an organization, switch tabs, invite a member
     expect(res.status(), await res.text()).toBe(201);
   }
 
-  // 1. Sign in. From the top of the page Tab reaches the email field; Tab
-  //    goes on to the password and the button, Shift+Tab comes back, Enter
-  //    in a field submits the form.
-  await page.goto('/login');
-  await hydrated(page);
-  const email = page.getByLabel('Email');
-  const password = page.getByLabel('Password');
-  const signIn = page.getByRole('button', { name: 'Sign in', exact: true });
-  await tabTo(page, email, { max: 6 });
-  await page.keyboard.type(admin);
-  await page.keyboard.press('Tab');
-  await expectFocus(page, password);
-  await page.keyboard.type(PASSWORD);
-  await page.keyboard.press('Tab');
-  await expectFocus(page, signIn);
-  await page.keyboard.press('Shift+Tab');
-  await expectFocus(page, password);
-  await page.keyboard.press('Enter');
-  await expect(page).toHaveURL(/\/organizations$/);
-  await hydrated(page, 'signed in by keyboard');
+  // 1. Sign in, 2. open the organization.
+  await signInByKeyboard(page, admin, PASSWORD);
+  await openOrgByKeyboard(page, org, slug);
 
-  // 2. Open the organization: its card is a link; Enter follows it.
-  const card = page.getByRole('link', { name: org });
-  await tabTo(page, card, { max: 15 });
-  await page.keyboard.press('Enter');
-  await expect(page).toHaveURL(/\/organizations\/org-/);
-  await expect(page.getByRole('heading', { level: 1 })).toContainText(org);
-  await checkA11y(page, 'overview, opened by keyboard');
-
-  // 3. The tabs: one Tab stop, arrows between tabs (wrapping), Home/End.
-  const tab = (name: string) => page.getByRole('tab', { name, exact: true });
-  const panel = (name: string) => page.getByRole('tabpanel', { name, exact: true });
+  // 3. The tabs: one Tab stop, arrows select (wrapping), Home/End.
   await expect(page.getByRole('tablist')).toBeVisible();
-  await tabTo(page, tab('Overview'), { max: 12 });
-  await expect(tab('Overview')).toHaveAttribute('aria-selected', 'true');
-  for (const other of ['Members', 'Invitations', 'Settings']) {
-    // Roving tabindex: only the selected tab is in the Tab sequence.
-    await expect(tab(other)).toHaveAttribute('tabindex', '-1');
-  }
-  await expect(panel('Overview')).toBeVisible();
+  await tabTo(page, tab(page, 'Overview'), { max: 12 });
+  await expectSelectedTab(page, 'Overview', TABS);
   await page.keyboard.press('ArrowLeft');
-  await expectFocus(page, tab('Settings'));
+  await expectFocus(page, tab(page, 'Settings'));
+  await expectSelectedTab(page, 'Settings', TABS);
   await page.keyboard.press('Home');
-  await expectFocus(page, tab('Overview'));
+  await expectFocus(page, tab(page, 'Overview'));
   await page.keyboard.press('End');
-  await expectFocus(page, tab('Settings'));
+  await expectFocus(page, tab(page, 'Settings'));
   await page.keyboard.press('ArrowRight');
-  await expectFocus(page, tab('Overview'));
+  await expectFocus(page, tab(page, 'Overview'));
   await page.keyboard.press('ArrowRight');
-  await expectFocus(page, tab('Members'));
-  // Enter activates the focused tab (with automatic activation it is
-  // already selected; Enter must then keep it so).
-  await page.keyboard.press('Enter');
-  await expect(tab('Members')).toHaveAttribute('aria-selected', 'true');
-  await expect(tab('Members')).toHaveAttribute('tabindex', '0');
-  await expect(tab('Overview')).toHaveAttribute('aria-selected', 'false');
-  await expect(tab('Overview')).toHaveAttribute('tabindex', '-1');
-  await expect(panel('Members')).toBeVisible();
+  await expectFocus(page, tab(page, 'Members'));
+  await expectSelectedTab(page, 'Members', TABS);
   const memberRow = page.locator(`[data-testid=member-row][data-email="${member}"]`);
   await expect(memberRow).toHaveCount(1);
-  await expectFocus(page, tab('Members'));
   await checkA11y(page, 'members tab, by keyboard');
 
-  // 4. Change the member's role: Tab into the panel to the role select;
-  //    ArrowDown on a closed select picks the next option (User ->
-  //    Organization admin) and the change is saved.
+  // 4. Change the member's role: Tab goes on into the panel, to the role
+  //    select; ArrowDown on a closed select picks the next option (User ->
+  //    Organization admin), which is saved.
   const role = page.getByRole('combobox', { name: `Role of ${member}` });
   await tabTo(page, role, { max: 8 });
   await expect(role).toHaveValue('user');
   await page.keyboard.press('ArrowDown');
-  await expect(role).toHaveValue('org_admin');
   await expect(page.getByRole('status').filter({ hasText: 'Role changed.' })).toBeVisible();
+  await expect(role).toHaveValue('org_admin');
   // The list reloads after the change; focus stays on the same select.
   await expectFocus(page, role);
   await checkA11y(page, 'members tab: role changed, toast shown');
 
-  // 5. A dialog: Space on "Remove" opens the confirmation, focus moves in,
-  //    Tab and Shift+Tab stay inside, Escape closes it without removing,
-  //    and focus returns to "Remove".
-  const remove = memberRow.getByRole('button', { name: /^Remove/ });
+  // Removing asks first (the browser's confirm()). Space on "Remove" asks;
+  // the answer "no" removes nobody and leaves focus on "Remove".
+  const remove = memberRow.getByRole('button', { name: 'Remove' });
   await tabTo(page, remove, { max: 4 });
+  const asked = new Promise<string>((resolve) => page.once('dialog', (d) => { resolve(d.message()); void d.dismiss(); }));
   await page.keyboard.press('Space');
-  const dialog = page.getByRole('dialog');
-  await expect(dialog).toBeVisible();
-  await expect(dialog).toHaveAccessibleName(/remove/i);
-  await expectFocusWithin(page, dialog);
-  await expectVisibleFocus(page);
-  await checkA11y(page, 'members tab: remove dialog open');
-  for (let i = 0; i < 5; i++) {
-    await page.keyboard.press('Tab');
-    await expectFocusWithin(page, dialog);
-    await expectVisibleFocus(page);
-  }
-  for (let i = 0; i < 5; i++) {
-    await page.keyboard.press('Shift+Tab');
-    await expectFocusWithin(page, dialog);
-    await expectVisibleFocus(page);
-  }
-  await page.keyboard.press('Escape');
-  await expect(dialog).toBeHidden();
+  expect(await asked).toBe(`Remove ${member}? Their access ends at once.`);
   await expectFocus(page, remove);
   await expect(memberRow).toHaveCount(1);
 
-  // 6. Invite a member: Shift+Tab back to the tab list, ArrowRight to
+  // 5. Invite a member: Shift+Tab back to the tab list, ArrowRight to
   //    Invitations, Tab into the form. A wrong email is refused with the
   //    message tied to the field; the right one makes a link.
-  await tabTo(page, tab('Members'), { back: true, max: 12 });
+  await tabTo(page, tab(page, 'Members'), { back: true, max: 12 });
   await page.keyboard.press('ArrowRight');
-  await expectFocus(page, tab('Invitations'));
-  await page.keyboard.press('Enter');
-  await expect(tab('Invitations')).toHaveAttribute('aria-selected', 'true');
-  await expect(panel('Invitations')).toBeVisible();
+  await expectFocus(page, tab(page, 'Invitations'));
+  await expectSelectedTab(page, 'Invitations', TABS);
   const inviteEmail = page.getByLabel('Email to invite');
   await tabTo(page, inviteEmail, { max: 3 });
   await page.keyboard.type('not-an-email');
   await page.keyboard.press('Enter');
   await expect(inviteEmail).toHaveAttribute('aria-invalid', 'true');
-  await expect(inviteEmail).toHaveAccessibleDescription(/Email must look like name@example\.com\./);
+  await expect(inviteEmail).toHaveAccessibleDescription('Email must look like name@example.com.');
   await expectFocus(page, inviteEmail);
   await checkA11y(page, 'invitations tab: email error shown');
   const invitee = `nina@elsewhere-${slug}.test`;
@@ -229,9 +225,69 @@ test('keyboard only: sign in, open an organization, switch tabs, invite a member
   await expect(page.getByLabel('Invitation link')).toHaveValue(/\/invite\/[A-Za-z0-9_-]{43}$/);
   await expect(page.getByTestId('invitation-row').filter({ hasText: invitee })).toContainText('Organization admin');
   await expect(inviteEmail).toHaveAttribute('aria-invalid', 'false');
-  // Focus is not dropped to <body> while the form was busy.
-  expect(await describeFocus(page), 'focus after inviting').not.toBe('<body>');
+  // Focus stays on "Invite" (it is not dropped to <body> while the form is busy).
+  await expectFocus(page, invite);
   await checkA11y(page, 'invitations tab: link shown');
-  // The link's Copy button is the next stop after the link itself.
-  await tabTo(page, page.getByRole('button', { name: 'Copy' }), { max: 6 });
+  // The new link and its Copy button follow in the Tab order.
+  await tabTo(page, page.getByLabel('Invitation link'), { max: 3 });
+  await page.keyboard.press('Tab');
+  await expectFocus(page, page.getByRole('button', { name: 'Copy' }));
+});
+
+test('keyboard only: a dialog takes focus, keeps it, closes on Escape and gives focus back', async ({ page, request }) => {
+  const slug = unique('dlg');
+  const org = `Dialog ${slug}`;
+  const res = await request.post('/api/auth/register', {
+    data: { email: `dana@${slug}.test`, password: PASSWORD, name: 'Dana', organization: org },
+  });
+  expect(res.status(), await res.text()).toBe(201);
+
+  // Suspending is the platform admin's; the organization is not the default one.
+  await signInByKeyboard(page, adminEmail, adminPassword);
+  await openOrgByKeyboard(page, org, slug);
+  await tabTo(page, tab(page, 'Overview'), { max: 12 });
+  await page.keyboard.press('End');
+  await expectFocus(page, tab(page, 'Settings'));
+  await expectSelectedTab(page, 'Settings', TABS);
+  await checkA11y(page, 'settings tab, as platform admin');
+
+  const suspend = page.getByRole('button', { name: 'Suspend organization' });
+  await tabTo(page, suspend, { max: 12 });
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toHaveAccessibleName(`Suspend ${org}?`);
+  await expect(dialog).toHaveAccessibleDescription(/Every member is signed out at once/);
+  const cancel = dialog.getByRole('button', { name: 'Cancel' });
+  const confirm = dialog.getByRole('button', { name: 'Suspend', exact: true });
+  // Focus moves to the dialog's first control; Tab and Shift+Tab wrap inside.
+  await expectFocus(page, cancel);
+  await checkA11y(page, 'settings tab: suspend dialog open');
+  await page.keyboard.press('Tab');
+  await expectFocus(page, confirm);
+  await page.keyboard.press('Tab');
+  await expectFocus(page, cancel);
+  await page.keyboard.press('Shift+Tab');
+  await expectFocus(page, confirm);
+  await page.keyboard.press('Shift+Tab');
+  await expectFocus(page, cancel);
+  for (let i = 0; i < 4; i++) {
+    await page.keyboard.press('Tab');
+    await expectFocusWithin(page, dialog);
+    await expectVisibleFocus(page);
+  }
+  // Escape closes it, nothing happens, focus is back on the opener.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expectFocus(page, suspend);
+  await expect(page.getByText('Active.', { exact: true })).toBeVisible();
+
+  // Space opens it again; Enter on Cancel closes it the same way.
+  await page.keyboard.press('Space');
+  await expect(dialog).toBeVisible();
+  await expectFocus(page, cancel);
+  await page.keyboard.press('Enter');
+  await expect(dialog).toBeHidden();
+  await expectFocus(page, suspend);
+  await expect(page.getByText('Active.', { exact: true })).toBeVisible();
 });
