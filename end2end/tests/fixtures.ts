@@ -121,6 +121,17 @@ export async function checkA11y(page: Page, state: string): Promise<AxeViolation
   return results.violations;
 }
 
+/**
+ * Declares that the test only passes through `view` (the app moves on by
+ * itself, e.g. a signed-out page redirecting to /login), so there is no
+ * state of it to check. Recorded as an annotation of the test.
+ */
+export function passesThrough(view: string, why: string) {
+  if (!run) throw new Error('passesThrough runs inside a test that uses ./fixtures');
+  run.checked.add(view);
+  run.info.annotations.push({ type: 'a11y: passes through', description: `${view}: ${why}` });
+}
+
 // ---------------------------------------------------------------------------
 
 /** Every page a test opens is watched: console errors, page errors and

@@ -1,5 +1,5 @@
 import { Browser, Page } from '@playwright/test';
-import { test, expect, unique, hydrated, registerViaForm, checkA11y, PASSWORD } from './fixtures';
+import { test, expect, unique, hydrated, registerViaForm, checkA11y, passesThrough, PASSWORD } from './fixtures';
 
 async function openOrg(page: Page, name: string) {
   await page.goto('/organizations');
@@ -66,6 +66,7 @@ test('an admin invites a user, who joins; the admin removes them and their sessi
   await expect(page.getByTestId('toast').filter({ hasText: 'Member removed.' })).toBeVisible();
   await checkA11y(page, 'members tab: member removed, toast shown');
 
+  passesThrough('/account', 'the removed member is sent on to /login at once');
   await ivan.page.getByRole('link', { name: 'Account' }).click();
   await expect(ivan.page).toHaveURL(/\/login$/);
   await checkA11y(ivan.page, 'removed member sent to sign-in');
