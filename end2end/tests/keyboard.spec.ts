@@ -244,6 +244,22 @@ test('keyboard only: a dialog takes focus, keeps it, closes on Escape and gives 
 
   // Suspending is the platform admin's; the organization is not the default one.
   await signInByKeyboard(page, adminEmail, adminPassword);
+
+  // On a freshly loaded console page the first Tab stop is "Skip to
+  // content", shown when focused; Enter moves focus to the main region, and
+  // the next Tab stop is inside it.
+  await page.goto('/organizations');
+  await hydrated(page);
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expectFocus(page, skip);
+  const skipBox = await skip.boundingBox();
+  expect(skipBox && skipBox.width > 20 && skipBox.height > 10, 'the focused skip link is visible').toBe(true);
+  await page.keyboard.press('Enter');
+  await expect(page.locator('main#main')).toBeFocused();
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => !!document.activeElement?.closest('main')), `Tab after the skip link lands in <main>, not on ${await describeFocus(page)}`).toBe(true);
+  await expectVisibleFocus(page);
   await openOrgByKeyboard(page, org, slug);
   await tabTo(page, tab(page, 'Overview'), { max: 12 });
   await page.keyboard.press('End');
