@@ -53,9 +53,11 @@ async function isFocused(target: Locator): Promise<boolean> {
   return target.evaluate((el) => el === document.activeElement).catch(() => false);
 }
 
-/** Presses Tab (or Shift+Tab) until `target` has focus, at most `max`
- *  times; every stop on the way must show visible focus. */
+/** Presses Tab (or Shift+Tab) until `target` has focus (if it has not
+ *  already), at most `max` times; every stop on the way must show visible
+ *  focus. */
 async function tabTo(page: Page, target: Locator, opts: { max?: number; back?: boolean } = {}) {
+  if (await isFocused(target)) return;
   const stops: string[] = [];
   for (let i = 0; i < (opts.max ?? 12); i++) {
     await page.keyboard.press(opts.back ? 'Shift+Tab' : 'Tab');
