@@ -58,7 +58,8 @@ pub fn ConsoleLayout(children: Children) -> impl IntoView {
     view! {
         <div class="min-h-screen">
             // The first Tab stop: past the navigation, straight to the page.
-            <a href="#main" class="sr-only rounded-md bg-primary px-3 py-2 text-sm font-medium text-primary-foreground focus:not-sr-only focus:fixed focus:left-4 focus:top-3 focus:z-50">
+            // Focus moves by hand (the router would only scroll).
+            <a href="#main" rel="external" on:click=|ev| { ev.prevent_default(); super::focus::focus_id("main"); } class="sr-only rounded-md bg-primary px-3 py-2 text-sm font-medium text-primary-foreground focus:not-sr-only focus:fixed focus:left-4 focus:top-3 focus:z-50">
                 "Skip to content"
             </a>
             <header class="sticky top-0 z-10 border-b border-border bg-background/80 backdrop-blur">

@@ -252,11 +252,7 @@ fn MemberRow(member: Member, org_id: String, actions: MemberActions) -> impl Int
             <td class=CELL>{role_cell}</td>
             <td class=CELL_MUTED data-testid="member-sign-in">{sign_in_method(member.user.sso_linked, member.user.mfa_enabled)}</td>
             <td class=CELL>
-                {if disabled {
-                    view! { <Badge tone=Tone::Danger>"Disabled"</Badge> }.into_any()
-                } else {
-                    view! { <Badge tone=Tone::Success>"Active"</Badge> }.into_any()
-                }}
+                <Badge tone={if disabled { Tone::Danger } else { Tone::Success }}>{if disabled { "Disabled" } else { "Active" }}</Badge>
             </td>
             <td class=CELL_ACTIONS>
                 <div class="inline-flex gap-2">
