@@ -86,6 +86,7 @@ test('a wrong enrolment code is refused and a right one turns MFA on', async ({ 
   const email = `kim@${slug}.test`;
   await registerViaForm(page, { name: 'Kim', email, organization: `Wrong ${slug}` });
   await expect(page).toHaveURL(/\/organizations$/);
+  await checkA11y(page, 'after registration');
   await page.goto('/account');
   await hydrated(page);
   await page.getByRole('button', { name: 'Set up authenticator app' }).click();
@@ -104,6 +105,7 @@ test('API tokens are shown once and can be revoked', async ({ page, request }) =
   const slug = unique('tok');
   await registerViaForm(page, { name: 'Tok', email: `tok@${slug}.test`, organization: `Tok ${slug}` });
   await expect(page).toHaveURL(/\/organizations$/);
+  await checkA11y(page, 'after registration');
   await page.goto('/account');
   await hydrated(page);
   await page.getByLabel('Token name').fill('deploy script');

@@ -50,7 +50,8 @@ async function expectVisibleFocus(page: Page) {
 }
 
 async function isFocused(target: Locator): Promise<boolean> {
-  return target.evaluate((el) => el === document.activeElement).catch(() => false);
+  // No waiting: a target that is not on the page is simply not focused.
+  return target.evaluateAll((els) => els.some((el) => el === document.activeElement));
 }
 
 /** Presses Tab (or Shift+Tab) until `target` has focus (if it has not
@@ -108,7 +109,7 @@ async function openOrgByKeyboard(page: Page, org: string, search: string) {
   await tabTo(page, page.getByRole('searchbox', { name: 'Search organizations' }), { max: 12 });
   await page.keyboard.type(search);
   await expect(page.getByTestId('org-card')).toHaveCount(1);
-  await tabTo(page, page.getByRole('link', { name: org }), { max: 4 });
+  await tabTo(page, page.getByRole('listitem').filter({ hasText: org }).getByRole('link'), { max: 4 });
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/organizations\/org-/);
   await expect(page.getByRole('heading', { level: 1 })).toContainText(org);
