@@ -228,8 +228,9 @@ test('keyboard only: sign in, open an organization, switch tabs, change a role, 
   await expect(page.getByLabel('Invitation link')).toHaveValue(/\/invite\/[A-Za-z0-9_-]{43}$/);
   await expect(page.getByTestId('invitation-row').filter({ hasText: invitee })).toContainText('Organization admin');
   await expect(inviteEmail).toHaveAttribute('aria-invalid', 'false');
-  // Focus stays on "Invite" (it is not dropped to <body> while the form is busy).
-  await expectFocus(page, invite);
+  // Focus stays on "Invite" (it is not dropped to <body> while the form is
+  // busy). Soft, so the steps after it are still walked and reported.
+  expect.soft(await describeFocus(page), 'focus after inviting stays on "Invite"').toBe('<button> "Invite"');
   await checkA11y(page, 'invitations tab: link shown');
   // The new link and its Copy button follow in the Tab order.
   await tabTo(page, page.getByLabel('Invitation link'), { max: 3 });
