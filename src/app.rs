@@ -8,8 +8,8 @@ use leptos_router::path;
 
 use crate::components::CurrentUserProvider;
 use crate::pages::{
-    paths, AccountPage, InvitePage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrgDetailPage, OrganizationsPage, PasswordRequiredPage,
-    RegisterPage,
+    paths, AccountPage, InvitePage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrgDetailPage, OrganizationsPage,
+    PasswordRequiredPage, RegisterPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -8,11 +8,7 @@ use web_sys::{Element, HtmlElement};
 /// The elements inside `root` that Tab stops at, in document order.
 pub fn focusable_within(root: &Element) -> Vec<HtmlElement> {
     let all = root.get_elements_by_tag_name("*");
-    (0..all.length())
-        .filter_map(|i| all.item(i))
-        .filter(is_tabbable)
-        .filter_map(|el| el.dyn_into::<HtmlElement>().ok())
-        .collect()
+    (0..all.length()).filter_map(|i| all.item(i)).filter(is_tabbable).filter_map(|el| el.dyn_into::<HtmlElement>().ok()).collect()
 }
 
 fn is_tabbable(el: &Element) -> bool {

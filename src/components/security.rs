@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{button_class, field_error, Size, Variant, submit_button, Button, ErrorBanner, TextField};
+use super::{button_class, field_error, submit_button, Button, ErrorBanner, Size, TextField, Variant};
 use crate::api::account::{BeginTotp, ChangePassword, ConfirmTotp};
 
 fn primary_button(label: &'static str, busy_label: &'static str, pending: Signal<bool>) -> impl IntoView {

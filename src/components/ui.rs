@@ -150,11 +150,7 @@ pub fn PageHeader(
 /// What a list shows when it has nothing to show. Its title is an `<h2>`,
 /// the level under the page's `<h1>` (axe: heading-order).
 #[component]
-pub fn EmptyState(
-    #[prop(into)] title: String,
-    #[prop(into)] text: String,
-    #[prop(optional)] icon: Option<IconKind>,
-) -> impl IntoView {
+pub fn EmptyState(#[prop(into)] title: String, #[prop(into)] text: String, #[prop(optional)] icon: Option<IconKind>) -> impl IntoView {
     let icon = icon.unwrap_or(IconKind::Building2);
     view! {
         <div class="flex flex-col items-center justify-center rounded-xl border border-dashed border-border py-16 text-center" data-testid="empty-state">

@@ -8,8 +8,8 @@ use leptos_meta::Title;
 use super::paths;
 use crate::api::account::{get_mfa_status, list_sessions, list_tokens, CreateToken, DisableMfa, EndSession, RevokeToken};
 use crate::components::{
-    field_error, submit_button, use_current_user, AsyncView, AuthCard, Badge, Button, Card, Column, ConsoleLayout, DataTable,
-    ErrorBanner, PageHeader, PasswordChangeForm, Size, TextField, Tone, TotpEnrolment, Variant, CELL_ACTIONS,
+    field_error, submit_button, use_current_user, AsyncView, AuthCard, Badge, Button, Card, Column, ConsoleLayout, DataTable, ErrorBanner,
+    PageHeader, PasswordChangeForm, Size, TextField, Tone, TotpEnrolment, Variant, CELL_ACTIONS,
 };
 use crate::model::{ApiTokenView, MfaStatus, SessionView};
 

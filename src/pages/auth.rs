@@ -5,11 +5,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::paths;
 use crate::api::account::CompleteMfa;
 use crate::api::auth::{sso_provider, Login, Logout, Register};
-use crate::model::SsoRefusal;
-use super::paths;
 use crate::components::{field_error, submit_button, AuthCard, ErrorBanner, TextField};
+use crate::model::SsoRefusal;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {

@@ -9,13 +9,12 @@ use leptos_router::hooks::use_params_map;
 use super::paths;
 use super::status::{member_disabled, org_suspended};
 use crate::api::orgs::{
-    get_organization, list_invitations, list_members, ChangeMemberRole, InviteMember, RemoveMember, ResendInvitation,
-    RevokeInvitation, SetMemberDisabled, SetOrganizationSuspended, UpdateOrganization,
+    get_organization, list_invitations, list_members, ChangeMemberRole, InviteMember, RemoveMember, ResendInvitation, RevokeInvitation,
+    SetMemberDisabled, SetOrganizationSuspended, UpdateOrganization,
 };
 use crate::components::{
-    field_error, submit_button, toast_outcome, use_current_user, AsyncView, Badge, Button, Card, Column, ConsoleLayout,
-    DataTable, Dialog, EmptyState, ErrorBanner, Icon, IconKind, Size, TabKey, Tabs, TextField, Tone, UsageBar, Variant,
-    CELL, CELL_ACTIONS, CELL_MUTED,
+    field_error, submit_button, toast_outcome, use_current_user, AsyncView, Badge, Button, Card, Column, ConsoleLayout, DataTable, Dialog,
+    EmptyState, ErrorBanner, Icon, IconKind, Size, TabKey, Tabs, TextField, Tone, UsageBar, Variant, CELL, CELL_ACTIONS, CELL_MUTED,
 };
 use crate::model::{Invitation, Member, OrganizationDetail, Role};
 
@@ -159,11 +158,7 @@ impl MemberActions {
 
 #[component]
 fn Members(org_id: String, reload: RwSignal<u32>) -> impl IntoView {
-    let actions = MemberActions {
-        role: ServerAction::new(),
-        disable: ServerAction::new(),
-        remove: ServerAction::new(),
-    };
+    let actions = MemberActions { role: ServerAction::new(), disable: ServerAction::new(), remove: ServerAction::new() };
     toast_outcome(actions.role.value().into(), Some("Role changed."));
     toast_outcome(actions.disable.value().into(), Some("Member updated."));
     toast_outcome(actions.remove.value().into(), Some("Member removed."));
@@ -353,11 +348,8 @@ fn InviteLink(email: String, link: String) -> impl IntoView {
 #[component]
 fn InvitationRow(invitation: Invitation, org_id: String, actions: InvitationActions) -> impl IntoView {
     let invitation_id = invitation.id;
-    let state = if invitation.expired {
-        "expired".to_string()
-    } else {
-        format!("expires {}", invitation.expires_at.format("%Y-%m-%d %H:%M UTC"))
-    };
+    let state =
+        if invitation.expired { "expired".to_string() } else { format!("expires {}", invitation.expires_at.format("%Y-%m-%d %H:%M UTC")) };
     let resend = {
         let id = org_id.clone();
         Callback::new(move |_| {
@@ -463,7 +455,8 @@ fn OrgStatus(org: OrganizationDetail, platform: bool, reload: RwSignal<u32>) -> 
         }
         .into_any()
     } else {
-        view! { <p class="text-xs text-muted-foreground">"Only platform admins suspend organizations (never the default one)."</p> }.into_any()
+        view! { <p class="text-xs text-muted-foreground">"Only platform admins suspend organizations (never the default one)."</p> }
+            .into_any()
     };
     view! {
         <Card title="Status" class="card-body text-sm">

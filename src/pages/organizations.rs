@@ -90,9 +90,7 @@ fn OrgGrid(orgs: Vec<Organization>, query: ReadSignal<String>) -> impl IntoView 
         .into_any();
     }
     let orgs = StoredValue::new(orgs);
-    let visible = Memo::new(move |_| {
-        orgs.with_value(|all| all.iter().filter(|o| matches(o, &query.get())).cloned().collect::<Vec<_>>())
-    });
+    let visible = Memo::new(move |_| orgs.with_value(|all| all.iter().filter(|o| matches(o, &query.get())).cloned().collect::<Vec<_>>()));
     view! {
         <Show
             when=move || !visible.get().is_empty()
