@@ -14,7 +14,8 @@ export const adminPassword = 'e2e-platform-admin-password';
 
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  // Generous: every state a test reaches is also checked with axe-core.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,

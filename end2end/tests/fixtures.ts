@@ -1,10 +1,145 @@
-import { test as base, expect, Page, ConsoleMessage } from '@playwright/test';
+import { test as base, expect, Browser, BrowserContext, Page, ConsoleMessage, TestInfo } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import type { Result as AxeViolation } from 'axe-core';
+
+// ---------------------------------------------------------------------------
+// Accessibility: axe-core on every view a test visits, in every state it
+// reaches.
+//
+// - `checkA11y(page, 'members tab')` runs axe now (after the page has
+//   hydrated and its requests have settled) and records every violation.
+//   Specs call it after each change of state: a tab switched, a dialog
+//   open, an error shown.
+// - `hydrated(page)`, which specs call after every navigation, checks the
+//   freshly loaded view the same way.
+// - At the end of every test, every page still open on NeoSC is checked
+//   in its final state, and every NeoSC view the test navigated to but never
+//   checked fails the test: a new page cannot slip past the gate.
+//
+// Violations are soft failures (the test goes on, so one run lists every
+// state's problems) naming the view, the state, and per violation its rule
+// id, impact, help text and target selectors; the raw axe results are
+// attached to the test report.
+//
+// axe is injected the way @axe-core/playwright does it: its source is
+// evaluated through the DevTools protocol (page.evaluate), which the page's
+// CSP (script-src 'self' 'nonce-…', no 'unsafe-eval') does not govern, so
+// the CSP is never relaxed (no bypassCSP). Pages of other origins (the test
+// OpenID Provider's login form) are not ours and are not checked.
+// ---------------------------------------------------------------------------
+
+/** WCAG 2.0 and 2.1, levels A and AA, plus axe's best practices. */
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+
+/** A view: the path with ids and tokens replaced, e.g. /organizations/:id. */
+export function viewOf(url: string): string {
+  const path = new URL(url).pathname;
+  return (
+    path
+      .split('/')
+      .map((seg) => (/^(org|usr)-/.test(seg) || /^[0-9a-f-]{32,}$/i.test(seg) || seg.length >= 32 ? ':id' : seg))
+      .join('/') || '/'
+  );
+}
+
+interface A11yRun {
+  origin: string;
+  info: TestInfo;
+  /** Pages watched: the test's own, and those of contexts it makes. */
+  pages: Set<Page>;
+  /** NeoSC views navigated to, and those checked (on any page). */
+  visited: Set<string>;
+  checked: Set<string>;
+  /** Requests in flight, per page (to wait for the page to settle). */
+  inflight: Map<Page, number>;
+  /** Checks that found violations (soft failures), to tell them from the test's own errors. */
+  violations: number;
+}
+
+let run: A11yRun | null = null;
+
+function track(page: Page) {
+  const r = run;
+  if (!r || r.pages.has(page)) return;
+  r.pages.add(page);
+  r.inflight.set(page, 0);
+  const ours = (url: string) => url.startsWith(r.origin + '/') || url === r.origin;
+  page.on('framenavigated', (frame) => {
+    if (frame !== page.mainFrame() || !ours(frame.url())) return;
+    r.visited.add(viewOf(frame.url()));
+  });
+  const add = (n: number) => () => r.inflight.set(page, Math.max(0, (r.inflight.get(page) ?? 0) + n));
+  page.on('request', add(1));
+  page.on('requestfinished', add(-1));
+  page.on('requestfailed', add(-1));
+}
+
+function trackContext(context: BrowserContext) {
+  context.pages().forEach(track);
+  context.on('page', track);
+}
+
+/** Waits until the page has hydrated and no request has been in flight for 150 ms. */
+async function settle(page: Page) {
+  await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+  const deadline = Date.now() + 5_000;
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    if ((run?.inflight.get(page) ?? 0) > 0) quietSince = Date.now();
+    else if (Date.now() - quietSince >= 150) return;
+    await page.waitForTimeout(50);
+  }
+}
+
+function describe(v: AxeViolation): string {
+  const targets = v.nodes.map((n) => n.target.map(String).join(' >>> ')).join(' | ');
+  return `[${v.impact ?? 'unknown'}] ${v.id}: ${v.help} (${v.helpUrl}) -> ${targets}`;
+}
+
+/**
+ * Runs axe-core on the page as it is now and records every violation as a
+ * (soft) failure of the test. `state` says what the page shows, e.g.
+ * 'members tab' or 'invite dialog open'.
+ */
+export async function checkA11y(page: Page, state: string): Promise<AxeViolation[]> {
+  const r = run;
+  if (!r) throw new Error('checkA11y runs inside a test that uses ./fixtures');
+  track(page);
+  if (!page.url().startsWith(r.origin + '/')) return [];
+  await settle(page);
+  const url = page.url();
+  const view = viewOf(url);
+  const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  r.checked.add(view);
+  const label = `axe: ${view} · ${state}`;
+  await r.info.attach(`${label}`.replace(/[^\w:·/ -]/g, '_'), {
+    body: JSON.stringify({ url, state, violations: results.violations }, null, 2),
+    contentType: 'application/json',
+  });
+  if (results.violations.length > 0) r.violations += 1;
+  expect.soft(results.violations.map(describe), `${label} (${url}): accessibility violations`).toEqual([]);
+  return results.violations;
+}
+
+/**
+ * Declares that the test only passes through `view` (the app moves on by
+ * itself, e.g. a signed-out page redirecting to /login), so there is no
+ * state of it to check. Recorded as an annotation of the test.
+ */
+export function passesThrough(view: string, why: string) {
+  if (!run) throw new Error('passesThrough runs inside a test that uses ./fixtures');
+  run.checked.add(view);
+  run.info.annotations.push({ type: 'a11y: passes through', description: `${view}: ${why}` });
+}
+
+// ---------------------------------------------------------------------------
 
 /** Every page a test opens is watched: console errors, page errors and
  *  hydration warnings fail the test at its end. A test that provokes a
  *  refusal on purpose declares the HTTP status it expects with
- *  `allowHttpStatus`; Chromium logs every such response as an error. */
-export const test = base.extend<{ allowHttpStatus: (status: number) => void }>({
+ *  `allowHttpStatus`; Chromium logs every such response as an error.
+ *  The `a11y` fixture runs the accessibility checks described above. */
+export const test = base.extend<{ allowHttpStatus: (status: number) => void; a11y: void }>({
   allowHttpStatus: [
     async ({ page }, use) => {
       const problems: string[] = [];
@@ -21,6 +156,47 @@ export const test = base.extend<{ allowHttpStatus: (status: number) => void }>({
     },
     { auto: true },
   ],
+  a11y: [
+    async ({ page, context, browser, baseURL }, use, info) => {
+      run = {
+        origin: new URL(baseURL!).origin,
+        info,
+        pages: new Set(),
+        visited: new Set(),
+        checked: new Set(),
+        inflight: new Map(),
+        violations: 0,
+      };
+      trackContext(context);
+      track(page);
+      // Contexts a test makes itself (a second browser) are watched too.
+      const newContext = browser.newContext;
+      (browser as Browser).newContext = async function (this: Browser, ...args: Parameters<Browser['newContext']>) {
+        const created = await newContext.apply(this, args);
+        trackContext(created);
+        return created;
+      };
+      try {
+        await use();
+        if (info.status === 'timedOut' || info.status === 'interrupted') return;
+        // A test that failed on its own (not through axe) stopped half-way:
+        // its unfinished pages say nothing more.
+        const failedOnItsOwn = () => info.errors.length > run!.violations;
+        if (failedOnItsOwn()) return;
+        // The final state of every page still open on NeoSC.
+        for (const p of [...run.pages]) {
+          if (!p.isClosed() && p.url().startsWith(run.origin + '/')) await checkA11y(p, 'end of test');
+        }
+        // Every NeoSC view navigated to was checked at least once.
+        const unchecked = [...run.visited].filter((view) => !run!.checked.has(view));
+        expect.soft(unchecked, 'views visited but never checked with axe (call checkA11y there)').toEqual([]);
+      } finally {
+        browser.newContext = newContext;
+        run = null;
+      }
+    },
+    { auto: true },
+  ],
 });
 
 export { expect };
@@ -30,9 +206,11 @@ export function unique(prefix: string): string {
   return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
-/** Resolves once the WASM has hydrated the page (the app marks <body>). */
-export async function hydrated(page: Page): Promise<void> {
+/** Resolves once the WASM has hydrated the page (the app marks <body>),
+ *  then checks the loaded view with axe. */
+export async function hydrated(page: Page, state = 'loaded'): Promise<void> {
   await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+  await checkA11y(page, state);
 }
 
 export const PASSWORD = 'correct horse battery staple';

@@ -1,4 +1,4 @@
-import { test, expect, unique, hydrated, registerViaForm, PASSWORD } from './fixtures';
+import { test, expect, unique, hydrated, registerViaForm, checkA11y, PASSWORD } from './fixtures';
 import { adminEmail, adminPassword } from '../playwright.config';
 
 test('a new user with a new organization sees its card, hydrated and searchable', async ({ page }) => {
@@ -15,6 +15,7 @@ test('a new user with a new organization sees its card, hydrated and searchable'
   await expect(card).toContainText(domain);
   await expect(card.getByTestId('users-count')).toHaveText('1 Users');
   await expect(card.getByTestId('workspaces-count')).toHaveText('0 Workspaces');
+  await checkA11y(page, 'after registration: one card');
 
   const newOrg = page.getByRole('button', { name: 'New Organization' });
   await expect(newOrg).toBeDisabled();
@@ -26,6 +27,7 @@ test('a new user with a new organization sees its card, hydrated and searchable'
   await search.fill('no-such-organization');
   await expect(page.getByTestId('org-card')).toHaveCount(0);
   await expect(page.getByTestId('empty-state')).toContainText('No matches');
+  await checkA11y(page, 'search without matches: empty state');
   await search.fill(slug.toUpperCase());
   await expect(page.getByTestId('org-card')).toHaveCount(1);
 
@@ -33,6 +35,7 @@ test('a new user with a new organization sees its card, hydrated and searchable'
   await expect(page).toHaveURL(/\/login$/);
   await page.goto('/organizations');
   await expect(page).toHaveURL(/\/login$/);
+  await checkA11y(page, 'signed out: sent to sign-in');
 });
 
 test('the platform admin sees every organization and search narrows the grid', async ({ page, request }) => {
@@ -54,11 +57,13 @@ test('the platform admin sees every organization and search narrows the grid', a
   await expect(page.getByTestId('org-card').filter({ hasText: `Alpha ${a}` })).toHaveCount(1);
   await expect(page.getByTestId('org-card').filter({ hasText: `Beta ${b}` })).toHaveCount(1);
   await expect(page.getByTestId('org-card').filter({ hasText: 'Default Organization' })).toHaveCount(1);
+  await checkA11y(page, 'platform admin: every organization');
 
   await hydrated(page);
   await page.getByRole('searchbox', { name: 'Search organizations' }).fill(b);
   await expect(page.getByTestId('org-card')).toHaveCount(1);
   await expect(page.getByTestId('org-card')).toContainText(`Beta ${b}`);
+  await checkA11y(page, 'platform admin: search narrowed to one');
 });
 
 test('a refused registration explains itself and keeps what was typed', async ({ page, allowHttpStatus }) => {
@@ -70,6 +75,7 @@ test('a refused registration explains itself and keeps what was typed', async ({
   await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Kim');
   await expect(page.getByLabel('Work email')).toHaveValue(`kim@${slug}.test`);
   await expect(page.getByLabel('Organization (optional)')).toHaveValue(`Keep ${slug}`);
+  await checkA11y(page, 'refused registration: password error shown');
 });
 
 test('a wrong password is refused without saying which part was wrong', async ({ page, allowHttpStatus }) => {
@@ -81,4 +87,5 @@ test('a wrong password is refused without saying which part was wrong', async ({
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Email or password is incorrect.');
   await expect(page).toHaveURL(/\/login$/);
+  await checkA11y(page, 'wrong password: error shown');
 });

@@ -1,5 +1,5 @@
 import { Page } from '@playwright/test';
-import { test, expect, hydrated } from './fixtures';
+import { test, expect, hydrated, checkA11y } from './fixtures';
 import { oidcIssuer } from '../playwright.config';
 
 // Single sign-on through an OpenID Provider shaped like Zitadel. Playwright
@@ -71,6 +71,7 @@ test('alice signs in through Zitadel and lands in her organization as its admin'
   await page.getByRole('tab', { name: 'Members' }).click();
   const row = page.locator('[data-testid=member-row][data-email="alice@acme-zitadel.test"]');
   await expect(row.getByTestId('member-sign-in')).toHaveText('SSO · 2FA');
+  await checkA11y(page, 'members tab: SSO member');
 });
 
 test('bob from a second Zitadel organization gets his own NeoSC organization, as a plain member', async ({ page }) => {
@@ -129,6 +130,7 @@ test('a refused sign-in comes back to /login with our own words, never text from
   await page.goto('/login?sso_error=mfa_required');
   await hydrated(page);
   await expect(page.getByTestId('sso-error')).toContainText('requires two-factor authentication');
+  await checkA11y(page, 'SSO refusal shown: MFA required');
   await page.goto('/login?sso_error=' + encodeURIComponent('Call +1 555 0100 and tell us your password'));
   await hydrated(page);
   await expect(page.getByTestId('sso-error')).toContainText('Single sign-on failed');
