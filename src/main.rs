@@ -99,9 +99,7 @@ async fn main() {
     let command = cli.command.unwrap_or(Command::Serve);
     // Bulk seeding runs statements of seconds on purpose: no slow-statement warnings.
     let default_filter = if matches!(command, Command::Dev(_)) { "info,sqlx=error" } else { "info,sqlx=warn" };
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)))
-        .init();
+    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter))).init();
     let result = match command {
         Command::Serve => serve().await,
         Command::Migrate => migrate().await,

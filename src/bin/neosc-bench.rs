@@ -61,12 +61,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         }
     };
     let url = flag_value(args, "--url").ok_or("--url is required")?.trim_end_matches('/').to_owned();
-    let host = url
-        .strip_prefix("http://")
-        .ok_or("--url must be http://… (loopback)")?
-        .split(['/', '?'])
-        .next()
-        .unwrap_or_default();
+    let host = url.strip_prefix("http://").ok_or("--url must be http://… (loopback)")?.split(['/', '?']).next().unwrap_or_default();
     let hostname = host.rsplit_once(':').map_or(host, |(h, _)| h);
     if !matches!(hostname, "127.0.0.1" | "localhost" | "[::1]") {
         return Err(format!("--url must name this machine (127.0.0.1, localhost or [::1]), not {hostname:?}"));

@@ -63,8 +63,8 @@ pub fn button_class(variant: Variant, size: Size) -> &'static str {
     }
 }
 
-/// A button. `submit` makes it submit its form; while `busy` it is
-/// disabled and says so (`aria-busy`). An icon-only button must be given
+/// A button. `submit` makes it submit its form; while `busy` it ignores
+/// activation and says so (`aria-busy`, `aria-disabled`), keeping focus. An icon-only button must be given
 /// `label`, its accessible name.
 #[component]
 pub fn Button(
@@ -84,10 +84,17 @@ pub fn Button(
         <button
             type=if submit { "submit" } else { "button" }
             class=format!("{} {class}", button_class(variant, size))
-            disabled=move || busy.get() || disabled.get()
+            // Busy is not `disabled`: a disabled button drops keyboard focus
+            // to <body> mid-action. It says so and ignores activation instead.
+            disabled=move || disabled.get()
+            aria-disabled=move || busy.get().then_some("true")
             aria-busy=move || busy.get().then_some("true")
             aria-label=label
             on:click=move |ev| {
+                if busy.get_untracked() {
+                    ev.prevent_default();
+                    return;
+                }
                 if let Some(cb) = on_click {
                     cb.run(ev);
                 }

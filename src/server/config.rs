@@ -55,13 +55,11 @@ pub struct OidcConfig {
     pub display_name: String,
 }
 
-pub const DEFAULT_OIDC_SCOPES: &str =
-    "openid profile email urn:zitadel:iam:user:resourceowner urn:zitadel:iam:org:project:roles";
+pub const DEFAULT_OIDC_SCOPES: &str = "openid profile email urn:zitadel:iam:user:resourceowner urn:zitadel:iam:org:project:roles";
 pub const DEFAULT_OIDC_ROLE_MAP: &str = "admin=org_admin";
 /// Signature algorithms an ID token may use. Symmetric ones (HS*) are never
 /// accepted: the client secret is not a key the provider signs with here.
-pub const ASYMMETRIC_ALGS: &[&str] =
-    &["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"];
+pub const ASYMMETRIC_ALGS: &[&str] = &["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"];
 
 /// argon2id cost parameters (OWASP: m=19456 KiB, t=2, p=1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,8 +202,13 @@ fn oidc_from_lookup(get: &impl Fn(&str) -> Option<String>, public_url: Option<&s
         .map(str::to_owned)
         .collect();
     let mut role_map = Vec::new();
-    for pair in get("NEOSC_OIDC_ROLE_MAP").unwrap_or_else(|| DEFAULT_OIDC_ROLE_MAP.into()).split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let bad = || ConfigError { name: "NEOSC_OIDC_ROLE_MAP", message: format!("{pair:?} is not <provider role>=<platform_admin|org_admin|user>") };
+    for pair in
+        get("NEOSC_OIDC_ROLE_MAP").unwrap_or_else(|| DEFAULT_OIDC_ROLE_MAP.into()).split(',').map(str::trim).filter(|s| !s.is_empty())
+    {
+        let bad = || ConfigError {
+            name: "NEOSC_OIDC_ROLE_MAP",
+            message: format!("{pair:?} is not <provider role>=<platform_admin|org_admin|user>"),
+        };
         let (key, role) = pair.split_once('=').ok_or_else(bad)?;
         let role = crate::model::Role::parse(role.trim()).ok_or_else(bad)?;
         if key.trim().is_empty() {

@@ -57,9 +57,7 @@ impl Application {
         let Self { listener, state } = self;
         tokio::spawn(sweep_expired_sessions(state.clone()));
         let app = router(state);
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
         Ok(())
     }
 }

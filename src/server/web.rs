@@ -9,11 +9,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::auth::credentials::token_from_headers;
-use super::error::ServiceError;
 use super::db::SessionStage;
+use super::error::ServiceError;
 use super::service::auth::authenticate_any_stage;
-use crate::model::stage_path;
 use super::state::AppState;
+use crate::model::stage_path;
 
 /// Refuses state-changing requests a browser sent from another site
 /// (CSRF). Requests without `Origin`/`Sec-Fetch-Site` come from non-browser

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
-use neosc::server::clock::Clock;
 use leptos::config::LeptosOptions;
+use neosc::server::clock::Clock;
 use neosc::server::config::Config;
 use neosc::server::db::Store;
 use neosc::server::startup::Application;
@@ -93,31 +93,21 @@ impl TestApp {
                 }
             },
         };
-        let mut vars: HashMap<String, String> = [
-            ("DATABASE_URL", db.url.as_str()),
-            ("NEOSC_ADMIN_EMAIL", ADMIN_EMAIL),
-            ("NEOSC_ADMIN_PASSWORD", ADMIN_PASSWORD),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        let mut vars: HashMap<String, String> =
+            [("DATABASE_URL", db.url.as_str()), ("NEOSC_ADMIN_EMAIL", ADMIN_EMAIL), ("NEOSC_ADMIN_PASSWORD", ADMIN_PASSWORD)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
         vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
-        let leptos = LeptosOptions::builder()
-            .output_name("neosc")
-            .site_root("target/site")
-            .site_addr(([127, 0, 0, 1], 0))
-            .build();
+        let leptos = LeptosOptions::builder().output_name("neosc").site_root("target/site").site_addr(([127, 0, 0, 1], 0)).build();
         let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
         let app = Application::build_with_clock(config, leptos, clock.clone()).await.expect("application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let store = app.state().store.clone();
         let hasher = app.state().hasher.clone();
         tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Some(TestApp { address, client, store, clock, hasher, database_url: db.url.clone(), _db: db })
     }
 
@@ -139,9 +129,7 @@ impl TestApp {
 
     /// Registers and returns the session token, asserting success.
     pub async fn register_ok(&self, email: &str, name: &str, organization: Option<&str>) -> (String, Value) {
-        let res = self
-            .register(json!({ "email": email, "password": PASSWORD, "name": name, "organization": organization }))
-            .await;
+        let res = self.register(json!({ "email": email, "password": PASSWORD, "name": name, "organization": organization })).await;
         let status = res.status();
         let body: Value = res.json().await.unwrap();
         assert_eq!(status, StatusCode::CREATED, "register {email}: {body}");
@@ -225,8 +213,7 @@ impl TestDb {
     }
 
     async fn postgres() -> Result<Self, sqlx::Error> {
-        let admin_url = std::env::var("NEOSC_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin_url = std::env::var("NEOSC_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let name = format!("neosc_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = PgConnection::connect(&admin_url).await?;
         conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await?;

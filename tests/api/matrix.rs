@@ -64,16 +64,31 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("GET", "/api/docs", N, [200, 200, 200, 200]),
         row("GET", "/api/docs/redoc.js", N, [200, 200, 200, 200]),
         // Sign-in and registration are public; these bodies fail on purpose.
-        row("POST", "/api/auth/register", J(json!({ "email": "member@foreign.test", "password": PASSWORD, "name": "X" })), [409, 409, 409, 409]),
+        row(
+            "POST",
+            "/api/auth/register",
+            J(json!({ "email": "member@foreign.test", "password": PASSWORD, "name": "X" })),
+            [409, 409, 409, 409],
+        ),
         row("POST", "/api/auth/login", J(json!({ "email": "member@foreign.test", "password": "not the password" })), [401, 401, 401, 401]),
         row("GET", "/api/auth/me", N, [401, 200, 200, 200]),
         // SSO is not configured in this app: refusals, never a session.
-        row("POST", "/api/auth/sso", J(json!({ "id_token": "e30.e30.x", "profile": { "org": "Foreign Corp" }, "roles": ["admin"] })), [404, 404, 404, 404]),
+        row(
+            "POST",
+            "/api/auth/sso",
+            J(json!({ "id_token": "e30.e30.x", "profile": { "org": "Foreign Corp" }, "roles": ["admin"] })),
+            [404, 404, 404, 404],
+        ),
         row("POST", "/auth/sso/start", form(&[("return_to", "/organizations")]), [303, 303, 303, 303]),
         row("GET", "/auth/callback", N, [303, 303, 303, 303]),
         row("POST", "/api/fn/sso_provider", form(&[]), [200, 200, 200, 200]),
         row("POST", "/api/auth/mfa", J(json!({ "code": "000000" })), [401, 403, 403, 403]),
-        row("POST", "/api/account/password", J(json!({ "current_password": "wrong wrong wrong", "new_password": "whatever it is now" })), [401, 400, 400, 400]),
+        row(
+            "POST",
+            "/api/account/password",
+            J(json!({ "current_password": "wrong wrong wrong", "new_password": "whatever it is now" })),
+            [401, 400, 400, 400],
+        ),
         row("GET", "/api/account/sessions", N, [401, 200, 200, 200]),
         row_id("DELETE", "/api/account/sessions/{id}", &f.session_id, N, [401, 404, 404, 404]),
         row("GET", "/api/account/tokens", N, [401, 200, 200, 200]),
@@ -90,7 +105,12 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("PATCH", "/api/organizations/{id}", J(json!({ "require_mfa": false })), [401, 404, 404, 200]),
         row("GET", "/api/organizations/{id}/members", N, [401, 404, 404, 200]),
         row("GET", "/api/organizations/{id}/invitations", N, [401, 404, 404, 200]),
-        row("POST", "/api/organizations/{id}/invitations", J(json!({ "email": "newcomer@elsewhere.test", "role": "user" })), [401, 404, 404, 201]),
+        row(
+            "POST",
+            "/api/organizations/{id}/invitations",
+            J(json!({ "email": "newcomer@elsewhere.test", "role": "user" })),
+            [401, 404, 404, 201],
+        ),
         row("POST", "/api/organizations/{id}/invitations/{invitation_id}/resend", N, [401, 404, 404, 200]),
         row("GET", "/api/organizations/{id}/invitations/{invitation_id}", N, [401, 404, 404, 200]),
         row("DELETE", "/api/organizations/{id}/invitations/{invitation_id}", N, [401, 404, 404, 204]),
@@ -105,7 +125,12 @@ fn table(f: &Foreign) -> Vec<Row> {
         // Server functions: the tenant comes from the session alone; the
         // only ids they take name the caller's own sessions and tokens.
         row("POST", "/api/fn/login", form(&[("email", "boss@foreign.test"), ("password", "not the password")]), [401, 401, 401, 401]),
-        row("POST", "/api/fn/register", form(&[("email", "member@foreign.test"), ("password", PASSWORD), ("name", "X")]), [409, 409, 409, 409]),
+        row(
+            "POST",
+            "/api/fn/register",
+            form(&[("email", "member@foreign.test"), ("password", PASSWORD), ("name", "X")]),
+            [409, 409, 409, 409],
+        ),
         row("POST", "/api/fn/current_user", form(&[]), [200, 200, 200, 200]),
         row("POST", "/api/fn/list_organizations", form(&[("offset", "0")]), [401, 200, 200, 200]),
         row("POST", "/api/fn/complete_mfa", form(&[("code", "000000")]), [401, 403, 403, 403]),
@@ -113,7 +138,12 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("POST", "/api/fn/begin_totp", form(&[]), [401, 200, 200, 200]),
         row("POST", "/api/fn/confirm_totp", form(&[("code", "000000")]), [401, 400, 400, 400]),
         row("POST", "/api/fn/disable_mfa", form(&[("code", "000000")]), [401, 409, 409, 409]),
-        row("POST", "/api/fn/change_password", form(&[("current_password", "wrong wrong wrong"), ("new_password", "whatever it is now")]), [401, 400, 400, 400]),
+        row(
+            "POST",
+            "/api/fn/change_password",
+            form(&[("current_password", "wrong wrong wrong"), ("new_password", "whatever it is now")]),
+            [401, 400, 400, 400],
+        ),
         row("POST", "/api/fn/list_sessions", form(&[]), [401, 200, 200, 200]),
         row("POST", "/api/fn/end_session", form(&[("id", f.session_id.as_str())]), [401, 404, 404, 404]),
         row("POST", "/api/fn/list_tokens", form(&[]), [401, 200, 200, 200]),
@@ -122,17 +152,47 @@ fn table(f: &Foreign) -> Vec<Row> {
         // Near the end: it deletes the foreign member the rows above aim at.
         row("DELETE", "/api/organizations/{id}/members/{user_id}", N, [401, 404, 404, 204]),
         row("POST", "/api/fn/get_organization", form(&[("id", f.org_id.as_str())]), [401, 404, 404, 200]),
-        row("POST", "/api/fn/update_organization", form(&[("id", f.org_id.as_str()), ("name", "Foreign Corp"), ("domain", "foreign.test")]), [401, 404, 404, 200]),
+        row(
+            "POST",
+            "/api/fn/update_organization",
+            form(&[("id", f.org_id.as_str()), ("name", "Foreign Corp"), ("domain", "foreign.test")]),
+            [401, 404, 404, 200],
+        ),
         row("POST", "/api/fn/set_organization_suspended", form(&[("id", f.org_id.as_str()), ("suspended", "false")]), [401, 404, 404, 200]),
         row("POST", "/api/fn/list_members", form(&[("id", f.org_id.as_str()), ("offset", "0")]), [401, 404, 404, 200]),
         row("POST", "/api/fn/change_member_role", form(&[("user_id", f.member2_id.as_str()), ("role", "user")]), [401, 403, 404, 200]),
-        row("POST", "/api/fn/set_member_disabled", form(&[("user_id", f.member2_id.as_str()), ("disabled", "false")]), [401, 403, 404, 200]),
+        row(
+            "POST",
+            "/api/fn/set_member_disabled",
+            form(&[("user_id", f.member2_id.as_str()), ("disabled", "false")]),
+            [401, 403, 404, 200],
+        ),
         row("POST", "/api/fn/list_invitations", form(&[("id", f.org_id.as_str())]), [401, 404, 404, 200]),
-        row("POST", "/api/fn/invite_member", form(&[("id", f.org_id.as_str()), ("email", "fn-newcomer@elsewhere.test"), ("role", "user")]), [401, 404, 404, 200]),
-        row("POST", "/api/fn/resend_invitation", form(&[("id", f.org_id.as_str()), ("invitation_id", f.invitation2_id.as_str())]), [401, 404, 404, 200]),
-        row("POST", "/api/fn/revoke_invitation", form(&[("id", f.org_id.as_str()), ("invitation_id", f.invitation2_id.as_str())]), [401, 404, 404, 200]),
+        row(
+            "POST",
+            "/api/fn/invite_member",
+            form(&[("id", f.org_id.as_str()), ("email", "fn-newcomer@elsewhere.test"), ("role", "user")]),
+            [401, 404, 404, 200],
+        ),
+        row(
+            "POST",
+            "/api/fn/resend_invitation",
+            form(&[("id", f.org_id.as_str()), ("invitation_id", f.invitation2_id.as_str())]),
+            [401, 404, 404, 200],
+        ),
+        row(
+            "POST",
+            "/api/fn/revoke_invitation",
+            form(&[("id", f.org_id.as_str()), ("invitation_id", f.invitation2_id.as_str())]),
+            [401, 404, 404, 200],
+        ),
         row("POST", "/api/fn/preview_invitation", form(&[("token", "not-a-live-invitation-token")]), [404, 404, 404, 404]),
-        row("POST", "/api/fn/accept_invitation", form(&[("token", "not-a-live-invitation-token"), ("name", "X"), ("password", PASSWORD)]), [404, 404, 404, 404]),
+        row(
+            "POST",
+            "/api/fn/accept_invitation",
+            form(&[("token", "not-a-live-invitation-token"), ("name", "X"), ("password", PASSWORD)]),
+            [404, 404, 404, 404],
+        ),
         row("POST", "/api/fn/remove_member", form(&[("id", f.org_id.as_str()), ("user_id", f.member2_id.as_str())]), [401, 404, 404, 200]),
         // Sign-out last, as it ends the caller's session.
         row("POST", "/api/auth/logout", N, [401, 204, 204, 204]),
@@ -181,13 +241,21 @@ async fn setup(app: &TestApp) -> (Foreign, [Option<String>; 4]) {
     let sessions: Vec<Value> = app.get("/api/account/sessions").bearer_auth(&f_member).send().await.unwrap().json().await.unwrap();
     let token: Value = app.post_json("/api/account/tokens", &f_member, json!({ "name": "foreign token" })).await.json().await.unwrap();
     let inv: Value = app
-        .post_json(&format!("/api/organizations/{org_id}/invitations"), &f_admin, json!({ "email": "invitee@elsewhere.test", "role": "user" }))
+        .post_json(
+            &format!("/api/organizations/{org_id}/invitations"),
+            &f_admin,
+            json!({ "email": "invitee@elsewhere.test", "role": "user" }),
+        )
         .await
         .json()
         .await
         .unwrap();
     let inv2: Value = app
-        .post_json(&format!("/api/organizations/{org_id}/invitations"), &f_admin, json!({ "email": "invitee2@elsewhere.test", "role": "user" }))
+        .post_json(
+            &format!("/api/organizations/{org_id}/invitations"),
+            &f_admin,
+            json!({ "email": "invitee2@elsewhere.test", "role": "user" }),
+        )
         .await
         .json()
         .await

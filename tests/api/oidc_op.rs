@@ -27,11 +27,8 @@ pub const CLIENT_ID: &str = "neosc-test";
 pub const CLIENT_SECRET: &str = "test-client-secret-of-some-length";
 pub const PUBLIC_URL: &str = "http://console.neosc.test";
 
-const KEY_PEMS: [&str; 3] = [
-    include_str!("fixtures/oidc-key-a.pem"),
-    include_str!("fixtures/oidc-key-b.pem"),
-    include_str!("fixtures/oidc-key-c.pem"),
-];
+const KEY_PEMS: [&str; 3] =
+    [include_str!("fixtures/oidc-key-a.pem"), include_str!("fixtures/oidc-key-b.pem"), include_str!("fixtures/oidc-key-c.pem")];
 pub const KID_A: &str = "key-a";
 pub const KID_B: &str = "key-b";
 pub const KID_C: &str = "key-c";
@@ -194,11 +191,10 @@ impl TestOp {
         }
         assert!(q.get("state").is_some_and(|s| s.len() >= 16), "state is random");
         let code = format!("code-{}", uuid::Uuid::new_v4());
-        self.state.lock().unwrap().codes.insert(code.clone(), Authorized {
-            nonce: q["nonce"].clone(),
-            code_challenge: q["code_challenge"].clone(),
-            redirect_uri: q["redirect_uri"].clone(),
-        });
+        self.state.lock().unwrap().codes.insert(
+            code.clone(),
+            Authorized { nonce: q["nonce"].clone(), code_challenge: q["code_challenge"].clone(), redirect_uri: q["redirect_uri"].clone() },
+        );
         code
     }
 
@@ -268,8 +264,7 @@ async fn token(State(s): State<Arc<Mutex<OpState>>>, Form(form): Form<HashMap<St
     }
     let plan = if s.plans.is_empty() { Plan::default() } else { s.plans.remove(0) };
     let id_token = make_id_token(&s.issuer, &plan, &auth.nonce);
-    Json(json!({ "access_token": "opaque-access-token", "token_type": "Bearer", "expires_in": 300, "id_token": id_token }))
-        .into_response()
+    Json(json!({ "access_token": "opaque-access-token", "token_type": "Bearer", "expires_in": 300, "id_token": id_token })).into_response()
 }
 
 async fn userinfo(State(s): State<Arc<Mutex<OpState>>>) -> Json<Value> {
@@ -293,14 +288,17 @@ fn merge(base: &mut Value, changes: &Value) {
 fn make_id_token(issuer: &str, plan: &Plan, nonce: &str) -> String {
     let now = Utc::now().timestamp();
     let mut claims = alice();
-    merge(&mut claims, &json!({
-        "iss": issuer,
-        "aud": CLIENT_ID,
-        "azp": CLIENT_ID,
-        "iat": now,
-        "exp": now + 300,
-        "nonce": plan.nonce.clone().unwrap_or_else(|| nonce.to_owned()),
-    }));
+    merge(
+        &mut claims,
+        &json!({
+            "iss": issuer,
+            "aud": CLIENT_ID,
+            "azp": CLIENT_ID,
+            "iat": now,
+            "exp": now + 300,
+            "nonce": plan.nonce.clone().unwrap_or_else(|| nonce.to_owned()),
+        }),
+    );
     merge(&mut claims, &plan.claims);
     let payload = serde_json::to_vec(&claims).unwrap();
     let (alg, kid) = match &plan.signing {
@@ -315,8 +313,7 @@ fn make_id_token(issuer: &str, plan: &Plan, nonce: &str) -> String {
     if let Some(kid) = kid {
         header.insert("kid".into(), json!(kid));
     }
-    let signing_input =
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()), URL_SAFE_NO_PAD.encode(&payload));
+    let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()), URL_SAFE_NO_PAD.encode(&payload));
     let signature = match &plan.signing {
         Signing::Rs256 { key: k, .. } => key(k).sign(&CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, signing_input.as_bytes()).unwrap(),
         Signing::Rs256Tampered => {

@@ -61,9 +61,15 @@ async fn demo_data_matches_the_product_spec(app: TestApp) {
     let orgs = app.orgs(&admin).await;
     let get = |name: &str| orgs.iter().find(|o| o["name"] == name).cloned().unwrap_or_else(|| panic!("{name} missing"));
     let neo = get("Neogenesys");
-    assert_eq!((neo["domain"].as_str(), neo["users_count"].as_i64(), neo["workspaces_count"].as_i64()), (Some("neogenesys.com"), Some(45), Some(12)));
+    assert_eq!(
+        (neo["domain"].as_str(), neo["users_count"].as_i64(), neo["workspaces_count"].as_i64()),
+        (Some("neogenesys.com"), Some(45), Some(12))
+    );
     let partner = get("Partner Corp");
-    assert_eq!((partner["domain"].as_str(), partner["users_count"].as_i64(), partner["workspaces_count"].as_i64()), (Some("partnercorp.com"), Some(8), Some(3)));
+    assert_eq!(
+        (partner["domain"].as_str(), partner["users_count"].as_i64(), partner["workspaces_count"].as_i64()),
+        (Some("partnercorp.com"), Some(8), Some(3))
+    );
     let default = get("Default Organization");
     assert_ne!(default["domain"], "neogenesys.com", "one domain, one organization");
     let mut db = app.store.conn().await.unwrap();

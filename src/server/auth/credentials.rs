@@ -84,10 +84,7 @@ pub struct RequestMeta {
 
 impl RequestMeta {
     pub fn from_parts(headers: &HeaderMap, connect: Option<&ConnectInfo<SocketAddr>>) -> Self {
-        let user_agent = headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(512).collect());
+        let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
         Self { ip: connect.map(|c| c.0.ip().to_string()), user_agent }
     }
 }

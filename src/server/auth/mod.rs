@@ -2,8 +2,8 @@
 //! them (cookie or bearer).
 
 pub mod common_passwords;
-pub mod oidc;
 pub mod credentials;
+pub mod oidc;
 pub mod password;
 pub mod token;
 pub mod totp;

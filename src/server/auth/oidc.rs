@@ -10,20 +10,19 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use openidconnect::core::{
-    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClientAuthMethod,
-    CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
-    CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreRevocableToken,
-    CoreRevocationErrorResponse, CoreSubjectIdentifierType, CoreTokenIntrospectionResponse, CoreTokenType,
-};
-use openidconnect::{
-    AccessToken, AdditionalClaims, AdditionalProviderMetadata, AuthorizationCode, ClaimsVerificationError, Client,
-    ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields, EndSessionUrl, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IdToken, IdTokenClaims, IdTokenFields, IdTokenVerifier, IssuerUrl, JsonWebKeySet, JsonWebKeySetUrl,
-    LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl,
-    RequestTokenError, Scope, SignatureVerificationError, StandardErrorResponse, StandardTokenResponse,
-    SubjectIdentifier, TokenResponse,
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreErrorResponseType,
+    CoreGenderClaim, CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreSubjectIdentifierType, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::OAuth2TokenResponse;
+use openidconnect::{
+    AccessToken, AdditionalClaims, AdditionalProviderMetadata, AuthorizationCode, ClaimsVerificationError, Client, ClientId, ClientSecret,
+    CsrfToken, EmptyExtraTokenFields, EndSessionUrl, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken, IdTokenClaims, IdTokenFields,
+    IdTokenVerifier, IssuerUrl, JsonWebKeySet, JsonWebKeySetUrl, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl, RequestTokenError, Scope, SignatureVerificationError, StandardErrorResponse,
+    StandardTokenResponse, SubjectIdentifier, TokenResponse,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -163,8 +162,7 @@ impl VerifiedLogin {
     /// Whether the provider says a second factor was used (RFC 8176 values;
     /// `u2f` is Zitadel's own).
     pub fn second_factor(&self) -> bool {
-        const SECOND: &[&str] =
-            &["mfa", "otp", "hwk", "swk", "sc", "sms", "tel", "user", "fpt", "face", "iris", "retina", "vbm", "u2f"];
+        const SECOND: &[&str] = &["mfa", "otp", "hwk", "swk", "sc", "sms", "tel", "user", "fpt", "face", "iris", "retina", "vbm", "u2f"];
         self.amr.iter().any(|m| SECOND.contains(&m.as_str()))
     }
 }
@@ -320,7 +318,10 @@ impl OidcProvider {
         let d = self.discovered().await?;
         match iss_parameter {
             Some(iss) if iss != d.issuer.as_str() => {
-                return Err(OidcError::new("invalid_iss_parameter", format!("authorization response iss {iss:?} is not {:?}", d.issuer.as_str())));
+                return Err(OidcError::new(
+                    "invalid_iss_parameter",
+                    format!("authorization response iss {iss:?} is not {:?}", d.issuer.as_str()),
+                ));
             }
             None if d.iss_parameter_supported => {
                 return Err(OidcError::new("invalid_iss_parameter", "the provider announces the iss response parameter but sent none"));
@@ -335,9 +336,7 @@ impl OidcProvider {
             .request_async(&self.inner.http)
             .await
             .map_err(|e| OidcError::new("token_exchange_failed", describe_token_error(&e)))?;
-        let id_token = response
-            .id_token()
-            .ok_or_else(|| OidcError::new("invalid_id_token", "the token response has no id_token"))?;
+        let id_token = response.id_token().ok_or_else(|| OidcError::new("invalid_id_token", "the token response has no id_token"))?;
         let expected = Nonce::new(nonce.to_owned());
         let mut login = self.verify(&d, id_token, &expected, None).await?;
         if login.email.is_none() || login.name.is_none() {
@@ -421,8 +420,7 @@ impl OidcProvider {
     {
         let cfg = &self.inner.config;
         let keys = d.keys.lock().expect("keys lock").set.clone();
-        let algs: Vec<CoreJwsSigningAlgorithm> =
-            cfg.signing_algs.iter().filter_map(|a| signing_alg_named(a)).collect();
+        let algs: Vec<CoreJwsSigningAlgorithm> = cfg.signing_algs.iter().filter_map(|a| signing_alg_named(a)).collect();
         let trusted: HashSet<String> = cfg.extra_audiences.iter().cloned().collect();
         let clock = self.inner.clock.clone();
         let iat_clock = self.inner.clock.clone();
@@ -455,9 +453,7 @@ impl OidcProvider {
         let ours = self.inner.config.client_id.as_str();
         match claims.authorized_party() {
             Some(azp) if azp.as_str() != ours => Err(OidcError::new("invalid_azp", format!("azp {:?} is not our client id", azp.as_str()))),
-            None if claims.audiences().len() > 1 => {
-                Err(OidcError::new("invalid_azp", "several audiences but no azp"))
-            }
+            None if claims.audiences().len() > 1 => Err(OidcError::new("invalid_azp", "several audiences but no azp")),
             _ => Ok(()),
         }
     }
@@ -483,10 +479,8 @@ impl OidcProvider {
             // No userinfo endpoint: what the token has is all there is.
             Err(_) => return Ok(()),
         };
-        let info: openidconnect::UserInfoClaims<ExtraClaims, CoreGenderClaim> = request
-            .request_async(&self.inner.http)
-            .await
-            .map_err(|e| OidcError::new("userinfo_failed", e))?;
+        let info: openidconnect::UserInfoClaims<ExtraClaims, CoreGenderClaim> =
+            request.request_async(&self.inner.http).await.map_err(|e| OidcError::new("userinfo_failed", e))?;
         if login.email.is_none() {
             login.email = info.email().map(|e| e.as_str().to_owned());
             login.email_verified = info.email_verified().unwrap_or(false);
@@ -545,9 +539,7 @@ fn describe_discovery_error<E: std::error::Error>(e: &openidconnect::DiscoveryEr
     }
 }
 
-fn describe_token_error<E: std::error::Error>(
-    e: &RequestTokenError<E, StandardErrorResponse<CoreErrorResponseType>>,
-) -> String {
+fn describe_token_error<E: std::error::Error>(e: &RequestTokenError<E, StandardErrorResponse<CoreErrorResponseType>>) -> String {
     match e {
         RequestTokenError::ServerResponse(r) => format!("the token endpoint refused the code: {r}"),
         RequestTokenError::Parse(p, _) => format!("the token response does not parse: {p}"),
@@ -583,7 +575,10 @@ fn role_grants(extra: &Map<String, Value>) -> Vec<RoleGrant> {
     let mut grants: Vec<RoleGrant> = Vec::new();
     for (claim, value) in extra {
         let is_roles = claim == "urn:zitadel:iam:org:project:roles"
-            || claim.strip_prefix("urn:zitadel:iam:org:project:").and_then(|r| r.strip_suffix(":roles")).is_some_and(|id| !id.is_empty() && !id.contains(':'));
+            || claim
+                .strip_prefix("urn:zitadel:iam:org:project:")
+                .and_then(|r| r.strip_suffix(":roles"))
+                .is_some_and(|id| !id.is_empty() && !id.contains(':'));
         let Some(roles) = is_roles.then(|| value.as_object()).flatten() else { continue };
         for (key, granted_in) in roles {
             let org_ids: Vec<String> = granted_in.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
@@ -634,7 +629,10 @@ mod tests {
             "urn:zitadel:iam:org:id": "222",
             "org": "Plain"
         }));
-        assert_eq!(org_claim(&all), Some(OrgClaim { external_id: "111".into(), name: Some("Acme".into()), primary_domain: Some("acme.test".into()) }));
+        assert_eq!(
+            org_claim(&all),
+            Some(OrgClaim { external_id: "111".into(), name: Some("Acme".into()), primary_domain: Some("acme.test".into()) })
+        );
         let no_owner = map(json!({ "urn:zitadel:iam:org:id": "222", "org": "Plain" }));
         assert_eq!(org_claim(&no_owner).unwrap().external_id, "222");
         let plain = map(json!({ "org": "Plain" }));

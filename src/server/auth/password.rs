@@ -98,9 +98,10 @@ impl PasswordHasher {
                 return Ok(Verified::No);
             }
             let current = Params::try_from(&parsed).ok();
-            let same = current.as_ref().is_some_and(|c| {
-                c.m_cost() == params.m_cost() && c.t_cost() == params.t_cost() && c.p_cost() == params.p_cost()
-            }) && parsed.algorithm.as_str() == "argon2id";
+            let same = current
+                .as_ref()
+                .is_some_and(|c| c.m_cost() == params.m_cost() && c.t_cost() == params.t_cost() && c.p_cost() == params.p_cost())
+                && parsed.algorithm.as_str() == "argon2id";
             if same {
                 return Ok(Verified::Yes);
             }

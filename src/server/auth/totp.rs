@@ -25,10 +25,7 @@ pub fn secret_text(secret: &[u8]) -> String {
 
 pub fn otpauth_uri(secret: &[u8], account: &str) -> String {
     let label = format!("NeoSC:{account}").replace(' ', "%20").replace('@', "%40");
-    format!(
-        "otpauth://totp/{label}?secret={}&issuer=NeoSC&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}",
-        secret_text(secret)
-    )
+    format!("otpauth://totp/{label}?secret={}&issuer=NeoSC&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}", secret_text(secret))
 }
 
 /// The `otpauth://` URI as an SVG QR code, rendered on the server.
@@ -104,7 +101,8 @@ mod tests {
     #[test]
     fn matches_the_rfc_test_vectors() {
         let secret = b"12345678901234567890";
-        for (time, code) in [(59, "287082"), (1111111109, "081804"), (1111111111, "050471"), (1234567890, "005924"), (2000000000, "279037")] {
+        for (time, code) in [(59, "287082"), (1111111109, "081804"), (1111111111, "050471"), (1234567890, "005924"), (2000000000, "279037")]
+        {
             assert_eq!(code_at(secret, step_of(time)), code, "t={time}");
         }
     }

@@ -294,8 +294,7 @@ impl Db {
                 .execute(c)
                 .await
                 .map(|r| r.rows_affected()))?;
-                for sql in
-                    ["ALTER TABLE users ENABLE TRIGGER users_count_change", "ALTER TABLE workspaces ENABLE TRIGGER workspaces_usage"]
+                for sql in ["ALTER TABLE users ENABLE TRIGGER users_count_change", "ALTER TABLE workspaces ENABLE TRIGGER workspaces_usage"]
                 {
                     on_conn!(self, |c| sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?;
                 }

@@ -205,8 +205,7 @@ impl WorkspaceEngine for DockerEngine {
             // By label as well as by name: a container renamed by hand is
             // still ours to remove.
             let label = workspace_label(workspace_id);
-            let mut ids: Vec<String> =
-                self.labelled(LABEL_WORKSPACE, Some(&label)).await?.into_iter().filter_map(|c| c.id).collect();
+            let mut ids: Vec<String> = self.labelled(LABEL_WORKSPACE, Some(&label)).await?.into_iter().filter_map(|c| c.id).collect();
             ids.push(Self::container_name(workspace_id));
             for id in ids {
                 let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
@@ -227,8 +226,7 @@ impl WorkspaceEngine for DockerEngine {
 
     fn observe(&self, workspace_id: Uuid) -> EngineFuture<'_, Observed> {
         Box::pin(async move {
-            let found = match self.docker.inspect_container(&Self::container_name(workspace_id), None::<InspectContainerOptions>).await
-            {
+            let found = match self.docker.inspect_container(&Self::container_name(workspace_id), None::<InspectContainerOptions>).await {
                 Ok(found) => found,
                 Err(e) if status_of(&e) == Some(404) => return Ok(Observed::Missing),
                 Err(e) => return Err(refused(e)),
@@ -248,8 +246,7 @@ impl WorkspaceEngine for DockerEngine {
 
     fn limits(&self, workspace_id: Uuid) -> EngineFuture<'_, Option<AppliedLimits>> {
         Box::pin(async move {
-            let found = match self.docker.inspect_container(&Self::container_name(workspace_id), None::<InspectContainerOptions>).await
-            {
+            let found = match self.docker.inspect_container(&Self::container_name(workspace_id), None::<InspectContainerOptions>).await {
                 Ok(found) => found,
                 Err(e) if status_of(&e) == Some(404) => return Ok(None),
                 Err(e) => return Err(refused(e)),

@@ -71,7 +71,10 @@ pub enum Observed {
     Running,
     /// Stopped by itself or by us; `oom_killed` when the kernel's memory
     /// limit ended it.
-    Exited { code: i64, oom_killed: bool },
+    Exited {
+        code: i64,
+        oom_killed: bool,
+    },
     /// Any other engine state (paused, restarting, dead, removing), in the
     /// engine's words.
     Other(String),

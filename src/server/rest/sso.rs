@@ -96,11 +96,7 @@ pub async fn callback(
             if let Err(e) = auth::discard_session(&state, old.as_deref()).await {
                 tracing::warn!(error = %e, "could not end the session the browser came with");
             }
-            let to = if done.signed_in.stage == SessionStage::Full {
-                done.return_to
-            } else {
-                stage_path(done.signed_in.stage).to_owned()
-            };
+            let to = if done.signed_in.stage == SessionStage::Full { done.return_to } else { stage_path(done.signed_in.stage).to_owned() };
             let mut res = Redirect::to(&to).into_response();
             res.headers_mut().append(header::SET_COOKIE, session_cookie(&state.config, &done.signed_in.token, done.signed_in.max_age_secs));
             res
