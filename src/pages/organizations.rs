@@ -132,8 +132,9 @@ fn Pager(page: Page<Organization>, set_offset: WriteSignal<i64>) -> impl IntoVie
 #[component]
 fn OrgCard(org: Organization) -> impl IntoView {
     let name_id = format!("org-name-{}", org.id);
+    let labelled_by = name_id.clone();
     view! {
-        <a href=paths::organization(org.id) class="block rounded-xl" aria-labelledby=name_id.clone()>
+        <a href=paths::organization(org.id) class="block rounded-xl" aria-labelledby=labelled_by>
             <article class="card card-body transition-colors hover:border-primary/40" data-testid="org-card">
                 <div class="mb-4 flex items-center gap-4">
                     <div class="icon-tile">
