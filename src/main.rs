@@ -93,8 +93,19 @@ struct SeedArgs {
     workspaces: i64,
 }
 
-#[tokio::main]
-async fn main() {
+/// Stack of each runtime worker. Rendering a page on the server nests as
+/// deeply as its view tree; in debug builds (no type erasure, no inlining)
+/// the console's pages need more than tokio's default 2 MiB. Untouched
+/// stack costs no memory.
+const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+fn main() {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().thread_stack_size(WORKER_STACK_BYTES).enable_all().build().expect("a tokio runtime");
+    runtime.block_on(run());
+}
+
+async fn run() {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
     // Bulk seeding runs statements of seconds on purpose: no slow-statement warnings.

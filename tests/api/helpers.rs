@@ -60,13 +60,21 @@ macro_rules! both_backends {
 
                 async fn run($app: $crate::helpers::TestApp) $body
 
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
+                #[test]
+                fn sqlite() {
+                    crate::helpers::runtime().block_on(sqlite_body())
+                }
+
+                async fn sqlite_body() {
                     run($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite, &[]).await.unwrap()).await
                 }
 
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
+                #[test]
+                fn postgres() {
+                    crate::helpers::runtime().block_on(postgres_body())
+                }
+
+                async fn postgres_body() {
                     if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres, &[]).await {
                         run(app).await
                     }
@@ -74,6 +82,19 @@ macro_rules! both_backends {
             }
         )*
     };
+}
+
+/// The runtime each test runs on: two workers, like the server's, with
+/// 16 MiB stacks. In debug builds Leptos renders a page on the server
+/// through deeply nested calls (its view types are not erased), and a
+/// console page overflowed tokio's default 2 MiB.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_stack_size(16 * 1024 * 1024)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
 }
 
 impl TestApp {

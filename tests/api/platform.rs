@@ -82,13 +82,21 @@ async fn demo_data_matches_the_product_spec(app: TestApp) {
     drop(db);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_data_sqlite() {
+#[test]
+fn demo_data_sqlite() {
+    crate::helpers::runtime().block_on(demo_data_sqlite_body())
+}
+
+async fn demo_data_sqlite_body() {
     demo_data_matches_the_product_spec(TestApp::spawn(Backend::Sqlite, &[("NEOSC_DEMO", "1")]).await.unwrap()).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_data_postgres() {
+#[test]
+fn demo_data_postgres() {
+    crate::helpers::runtime().block_on(demo_data_postgres_body())
+}
+
+async fn demo_data_postgres_body() {
     if let Some(app) = TestApp::spawn(Backend::Postgres, &[("NEOSC_DEMO", "1")]).await {
         demo_data_matches_the_product_spec(app).await
     }

@@ -20,15 +20,23 @@ macro_rules! with_provider {
 
                 async fn run($op: TestOp, $app: TestApp) $body
 
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
+                #[test]
+                fn sqlite() {
+                    crate::helpers::runtime().block_on(sqlite_body())
+                }
+
+                async fn sqlite_body() {
                     let op = TestOp::start().await;
                     let app = op.spawn_app(Backend::Sqlite, &[]).await.unwrap();
                     run(op, app).await
                 }
 
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
+                #[test]
+                fn postgres() {
+                    crate::helpers::runtime().block_on(postgres_body())
+                }
+
+                async fn postgres_body() {
                     let op = TestOp::start().await;
                     if let Some(app) = op.spawn_app(Backend::Postgres, &[]).await {
                         run(op, app).await
@@ -473,13 +481,21 @@ mod discovery {
         app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn issuer_mismatch_sqlite() {
+    #[test]
+    fn issuer_mismatch_sqlite() {
+        crate::helpers::runtime().block_on(issuer_mismatch_sqlite_body())
+    }
+
+    async fn issuer_mismatch_sqlite_body() {
         issuer_mismatch(Backend::Sqlite).await
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn issuer_mismatch_postgres() {
+    #[test]
+    fn issuer_mismatch_postgres() {
+        crate::helpers::runtime().block_on(issuer_mismatch_postgres_body())
+    }
+
+    async fn issuer_mismatch_postgres_body() {
         issuer_mismatch(Backend::Postgres).await
     }
 
@@ -500,13 +516,21 @@ mod discovery {
         assert!(session_of(&res).is_some(), "{}", location(&res));
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn iss_parameter_sqlite() {
+    #[test]
+    fn iss_parameter_sqlite() {
+        crate::helpers::runtime().block_on(iss_parameter_sqlite_body())
+    }
+
+    async fn iss_parameter_sqlite_body() {
         iss_parameter_required_when_announced(Backend::Sqlite).await
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn iss_parameter_postgres() {
+    #[test]
+    fn iss_parameter_postgres() {
+        crate::helpers::runtime().block_on(iss_parameter_postgres_body())
+    }
+
+    async fn iss_parameter_postgres_body() {
         iss_parameter_required_when_announced(Backend::Postgres).await
     }
 
@@ -524,18 +548,30 @@ mod discovery {
         assert!(session_of(&res).is_some(), "{}", location(&res));
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn kid_absent_sqlite() {
+    #[test]
+    fn kid_absent_sqlite() {
+        crate::helpers::runtime().block_on(kid_absent_sqlite_body())
+    }
+
+    async fn kid_absent_sqlite_body() {
         kid_absent_with_several_keys(Backend::Sqlite).await
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn kid_absent_postgres() {
+    #[test]
+    fn kid_absent_postgres() {
+        crate::helpers::runtime().block_on(kid_absent_postgres_body())
+    }
+
+    async fn kid_absent_postgres_body() {
         kid_absent_with_several_keys(Backend::Postgres).await
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn without_sso_configuration_there_is_no_button_and_no_flow() {
+    #[test]
+    fn without_sso_configuration_there_is_no_button_and_no_flow() {
+        crate::helpers::runtime().block_on(without_sso_configuration_there_is_no_button_and_no_flow_body())
+    }
+
+    async fn without_sso_configuration_there_is_no_button_and_no_flow_body() {
         let app = TestApp::spawn(Backend::Sqlite, &[]).await.unwrap();
         let res = app.post("/auth/sso/start").form(&[("return_to", "/")]).send().await.unwrap();
         assert_eq!(location(&res), "/login?sso_error=not_configured");
