@@ -56,6 +56,7 @@ macro_rules! prefixed_id {
 prefixed_id!(OrgId, "org");
 prefixed_id!(UserId, "usr");
 prefixed_id!(WorkspaceId, "ws");
+prefixed_id!(TemplateId, "tpl");
 
 #[cfg(test)]
 mod tests {

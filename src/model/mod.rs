@@ -25,7 +25,7 @@ mod workspace;
 pub use account::{ApiTokenView, CreatedApiToken, MfaStatus, SessionView, TotpSetupView};
 pub use email::Email;
 pub use error::{AppError, ErrorKind};
-pub use ids::{OrgId, UserId, WorkspaceId};
+pub use ids::{OrgId, TemplateId, UserId, WorkspaceId};
 pub use org_name::OrgName;
 pub use organization::{Invitation, InvitationPreview, Member, OrgStatus, Organization, OrganizationDetail, Page};
 pub use password::{Password, PasswordPolicy};
@@ -33,7 +33,11 @@ pub use person_name::PersonName;
 pub use session::{SessionKind, SessionStage};
 pub use sso::SsoRefusal;
 pub use user::{stage_path, Role, User, UserStatus};
-pub use workspace::{DesiredState, QuotaUse, WorkspaceStatus};
+pub use workspace::{
+    check_workspace_name, format_mib, format_vcpu, DesiredState, NewTemplateRequest, NewWorkspaceRequest, OrganizationUsage, QuotaRefusal,
+    QuotaUse, Quotas, TemplateRef, Workspace, WorkspaceChanges, WorkspaceDetail, WorkspaceEvent, WorkspaceOwner, WorkspaceSize,
+    WorkspaceStatus, WorkspaceTemplate,
+};
 
 /// A field that failed validation, with a message written for the person who
 /// typed it.

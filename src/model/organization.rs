@@ -52,6 +52,12 @@ pub struct OrganizationDetail {
     /// Most members allowed; none means unlimited.
     pub seat_limit: Option<i64>,
     pub require_mfa: bool,
+    /// Running workspaces are stopped this many hours after they start;
+    /// none: never.
+    pub autostop_after_hours: Option<i64>,
+    /// Members may create their own workspaces, within
+    /// `max_workspaces_per_user`.
+    pub self_service_workspaces: bool,
     pub is_default: bool,
     pub updated_at: DateTime<Utc>,
 }

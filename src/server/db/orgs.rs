@@ -14,6 +14,10 @@ pub struct OrgRecord {
     pub status: OrgStatus,
     pub seat_limit: Option<i64>,
     pub require_mfa: bool,
+    /// Running workspaces stop this many hours after they start; None: never.
+    pub autostop_after_hours: Option<i64>,
+    /// Members may create their own workspaces (within their quota).
+    pub self_service_workspaces: bool,
     pub external_id: Option<String>,
     pub is_default: bool,
     pub users_count: i64,
@@ -32,7 +36,7 @@ pub struct NewOrganization<'a> {
     pub now: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, name, slug, domain, status, seat_limit, require_mfa, external_id, is_default, \
+const COLUMNS: &str = "id, name, slug, domain, status, seat_limit, require_mfa, autostop_after_hours, self_service_workspaces, external_id, is_default, \
                        users_count, workspaces_count, created_at, updated_at";
 
 impl Db {
@@ -149,8 +153,8 @@ impl Db {
     /// Writes an organization's editable fields as the service decided them.
     pub async fn update_org(&mut self, org: &OrgRecord, now: DateTime<Utc>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query(
-            "UPDATE organizations SET name = $2, domain = $3, require_mfa = $4, seat_limit = $5, status = $6, updated_at = $7 \
-             WHERE id = $1"
+            "UPDATE organizations SET name = $2, domain = $3, require_mfa = $4, seat_limit = $5, status = $6, updated_at = $7, \
+             autostop_after_hours = $8, self_service_workspaces = $9 WHERE id = $1"
         )
         .bind(org.id)
         .bind(&org.name)
@@ -159,6 +163,8 @@ impl Db {
         .bind(org.seat_limit)
         .bind(org.status)
         .bind(now)
+        .bind(org.autostop_after_hours)
+        .bind(org.self_service_workspaces)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;

@@ -105,6 +105,13 @@ pub struct UpdateOrgRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000)]
     pub seat_limit: Option<Option<Int>>,
+    /// Running workspaces stop this many hours after they start; `null`
+    /// turns auto-stop off.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 8760)]
+    pub autostop_after_hours: Option<Option<Int>>,
+    /// Members may create their own workspaces.
+    pub self_service_workspaces: Option<bool>,
 }
 
 /// Create an organization
@@ -166,7 +173,14 @@ pub async fn update(
     ApiJson(req): ApiJson<UpdateOrgRequest>,
 ) -> Result<axum::Json<OrganizationDetail>, ServiceError> {
     let seat_limit = req.seat_limit.map(|n| n.map(|n| n.0));
-    let changes = OrgChanges { name: req.name, domain: req.domain, require_mfa: req.require_mfa, seat_limit };
+    let changes = OrgChanges {
+        name: req.name,
+        domain: req.domain,
+        require_mfa: req.require_mfa,
+        seat_limit,
+        autostop_after_hours: req.autostop_after_hours.map(|h| h.map(|n| n.0)),
+        self_service_workspaces: req.self_service_workspaces,
+    };
     Ok(axum::Json(orgs::update(&state, &principal, org_id(&id)?, changes, &meta).await?))
 }
 

@@ -14,13 +14,15 @@ pub mod mfa;
 pub mod operator;
 pub mod orgs;
 pub mod sso;
+pub mod templates;
 pub mod throttle;
 pub mod users;
+pub mod workspaces;
 
 use uuid::Uuid;
 
 use super::db::{SessionStage, UserRecord};
-use crate::model::{OrgId, Role, User, UserId};
+use crate::model::{OrgId, Role, TemplateId, User, UserId, WorkspaceId};
 
 /// What the caller presented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +64,16 @@ pub fn org_id(raw: &str) -> super::error::ServiceResult<Uuid> {
 /// A user id from a URL or a form; see `org_id`.
 pub fn user_id(raw: &str) -> super::error::ServiceResult<Uuid> {
     UserId::parse(raw).map(|u| u.0).ok_or_else(|| super::error::ServiceError::NotFound("No such user.".into()))
+}
+
+/// A workspace id from a URL or a form; see `org_id`.
+pub fn workspace_id(raw: &str) -> super::error::ServiceResult<Uuid> {
+    WorkspaceId::parse(raw).map(|w| w.0).ok_or_else(|| super::error::ServiceError::NotFound("No such workspace.".into()))
+}
+
+/// A template id from a URL or a form; see `org_id`.
+pub fn template_id(raw: &str) -> super::error::ServiceResult<Uuid> {
+    TemplateId::parse(raw).map(|t| t.0).ok_or_else(|| super::error::ServiceError::NotFound("No such template.".into()))
 }
 
 pub(crate) fn user_view(u: &UserRecord) -> User {

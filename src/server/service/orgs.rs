@@ -36,6 +36,8 @@ pub fn org_detail(r: &OrgRecord) -> OrganizationDetail {
         status: r.status,
         seat_limit: r.seat_limit,
         require_mfa: r.require_mfa,
+        autostop_after_hours: r.autostop_after_hours,
+        self_service_workspaces: r.self_service_workspaces,
         is_default: r.is_default,
         updated_at: r.updated_at,
     }
@@ -226,6 +228,9 @@ pub struct OrgChanges {
     pub domain: Option<String>,
     pub require_mfa: Option<bool>,
     pub seat_limit: Option<Option<i64>>,
+    /// `Some(None)` turns auto-stop off.
+    pub autostop_after_hours: Option<Option<i64>>,
+    pub self_service_workspaces: Option<bool>,
 }
 
 /// Creates an organization (platform admins only).
@@ -276,6 +281,16 @@ pub async fn create_as(
     Ok(org_detail(&org))
 }
 
+fn validate_autostop(hours: Option<i64>) -> ServiceResult<Option<i64>> {
+    match hours {
+        Some(n) if !(1..=8760).contains(&n) => Err(ServiceError::Validation {
+            field: Some("autostop_after_hours"),
+            message: "Auto-stop takes between 1 and 8,760 hours (a year), or none.".into(),
+        }),
+        other => Ok(other),
+    }
+}
+
 fn validate_seat_limit(limit: Option<i64>) -> ServiceResult<Option<i64>> {
     match limit {
         Some(n) if !(1..=1_000_000).contains(&n) => Err(ServiceError::Validation {
@@ -310,6 +325,12 @@ pub async fn update(
     }
     if let Some(require) = changes.require_mfa {
         after.require_mfa = require;
+    }
+    if let Some(hours) = changes.autostop_after_hours {
+        after.autostop_after_hours = validate_autostop(hours)?;
+    }
+    if let Some(allowed) = changes.self_service_workspaces {
+        after.self_service_workspaces = allowed;
     }
     if let Some(limit) = changes.seat_limit {
         after.seat_limit = validate_seat_limit(limit)?;
@@ -356,6 +377,8 @@ fn diff(before: &OrgRecord, after: &OrgRecord) -> Map<String, Value> {
     field("domain", json!(before.domain), json!(after.domain));
     field("require_mfa", json!(before.require_mfa), json!(after.require_mfa));
     field("seat_limit", json!(before.seat_limit), json!(after.seat_limit));
+    field("autostop_after_hours", json!(before.autostop_after_hours), json!(after.autostop_after_hours));
+    field("self_service_workspaces", json!(before.self_service_workspaces), json!(after.self_service_workspaces));
     m
 }
 
