@@ -56,7 +56,8 @@ pub async fn update_organization(
             sfn::fail(ServiceError::Validation { field: Some("seat_limit"), message: "The seat limit must be a whole number.".into() })
         })?)),
     };
-    let changes = OrgChanges { name: Some(name), domain: Some(domain), require_mfa: Some(require_mfa.is_some()), seat_limit, ..Default::default() };
+    let changes =
+        OrgChanges { name: Some(name), domain: Some(domain), require_mfa: Some(require_mfa.is_some()), seat_limit, ..Default::default() };
     orgs::update(&call.state, &principal, org_uuid(&id)?, changes, &call.meta).await.map_err(sfn::fail)
 }
 
