@@ -56,7 +56,8 @@ pub async fn update_organization(
             sfn::fail(ServiceError::Validation { field: Some("seat_limit"), message: "The seat limit must be a whole number.".into() })
         })?)),
     };
-    let changes = OrgChanges { name: Some(name), domain: Some(domain), require_mfa: Some(require_mfa.is_some()), seat_limit, ..Default::default() };
+    let changes =
+        OrgChanges { name: Some(name), domain: Some(domain), require_mfa: Some(require_mfa.is_some()), seat_limit, ..Default::default() };
     orgs::update(&call.state, &principal, org_uuid(&id)?, changes, &call.meta).await.map_err(sfn::fail)
 }
 
@@ -107,7 +108,7 @@ pub async fn list_invitations(id: String) -> Result<Vec<Invitation>, AppError> {
 pub async fn invite_member(id: String, email: String, role: crate::model::Role) -> Result<Invitation, AppError> {
     use crate::server::{service, sfn};
     let (call, principal) = sfn::principal().await?;
-    service::invitations::create(&call.state, &principal, org_uuid(&id)?, &email, role, &call.meta).await.map_err(sfn::fail)
+    service::invitations::create(&call.state, &principal, org_uuid(&id)?, &email, role, true, &call.meta).await.map_err(sfn::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "revoke_invitation")]

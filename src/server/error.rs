@@ -16,6 +16,11 @@ pub enum ServiceError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A 403 of its own kind: the password was right, but the account
+    /// waits for its email link. Its problem `type` is distinct, and the
+    /// sign-in page sends the browser to "check your inbox".
+    #[error("{0}")]
+    EmailUnverified(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -57,7 +62,7 @@ impl ServiceError {
         match self {
             ServiceError::Validation { .. } => ErrorKind::Validation,
             ServiceError::Unauthorized(_) => ErrorKind::Unauthorized,
-            ServiceError::Forbidden(_) => ErrorKind::Forbidden,
+            ServiceError::Forbidden(_) | ServiceError::EmailUnverified(_) => ErrorKind::Forbidden,
             ServiceError::NotFound(_) => ErrorKind::NotFound,
             ServiceError::Conflict(_) => ErrorKind::Conflict,
             ServiceError::TooManyRequests { .. } => ErrorKind::TooManyRequests,
@@ -143,6 +148,9 @@ pub fn problem_type(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// The `type` of the 403 a sign-in gets while its email link is unused.
+pub const EMAIL_UNVERIFIED_TYPE: &str = "https://neosc.dev/problems/email-unverified";
+
 /// RFC 9457 problem details.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -193,7 +201,11 @@ impl IntoResponse for ServiceError {
             _ => None,
         };
         let retry = self.retry_after();
-        Problem::new(self.kind(), self.public_message(), field).into_response_with(retry)
+        let mut problem = Problem::new(self.kind(), self.public_message(), field);
+        if let ServiceError::EmailUnverified(_) = self {
+            problem.type_ = EMAIL_UNVERIFIED_TYPE.into();
+        }
+        problem.into_response_with(retry)
     }
 }
 
