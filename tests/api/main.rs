@@ -15,6 +15,8 @@ mod platform;
 mod quotas;
 mod request_id;
 mod rules;
+mod smtp_sink;
 mod sso;
 mod tenancy;
 mod validation;
+mod verified_email;
