@@ -8,8 +8,8 @@ use leptos_router::path;
 
 use crate::components::CurrentUserProvider;
 use crate::pages::{
-    paths, AccountPage, InvitePage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrgDetailPage, OrganizationsPage,
-    PasswordRequiredPage, RegisterPage,
+    paths, AccountPage, CheckInboxPage, InvitePage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrgDetailPage, OrganizationsPage,
+    PasswordRequiredPage, RegisterPage, VerifyEmailPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -61,6 +61,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/organizations") view=OrganizationsPage/>
                 <Route path=path!("/organizations/:id") view=OrgDetailPage/>
                 <Route path=path!("/invite/:token") view=InvitePage/>
+                <Route path=path!("/verify-email") view=CheckInboxPage/>
+                <Route path=path!("/verify-email/:token") view=VerifyEmailPage/>
             </Routes>
             </CurrentUserProvider>
         </Router>

@@ -9,21 +9,55 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use crate::server::{service, sfn};
 
     let call = sfn::call()?;
-    let signed_in = service::auth::login(&call.state, &email, &password, &call.meta, SessionKind::Browser).await.map_err(sfn::fail)?;
-    sfn::start_session(&call, &signed_in).await
+    match service::auth::login(&call.state, &email, &password, &call.meta, SessionKind::Browser).await {
+        Ok(signed_in) => sfn::start_session(&call, &signed_in).await,
+        // The right password of a registration whose link is unused: all
+        // there is to show is "check your inbox".
+        Err(crate::server::error::ServiceError::EmailUnverified(_)) => {
+            leptos_axum::redirect(&crate::pages::paths::check_inbox(&email));
+            Ok(())
+        }
+        Err(e) => Err(sfn::fail(e)),
+    }
 }
 
-/// Creates an account (and maybe its organization) and signs it in.
+/// Registers pending and mails the confirmation link; the page goes on to
+/// "check your inbox".
 #[server(prefix = "/api/fn", endpoint = "register")]
 pub async fn register(email: String, password: String, name: String, organization: Option<String>) -> Result<(), AppError> {
-    use crate::server::db::SessionKind;
     use crate::server::service::auth::RegisterInput;
     use crate::server::{service, sfn};
 
     let call = sfn::call()?;
     let input = RegisterInput { email, password, name, organization };
-    let signed_in = service::auth::register(&call.state, input, &call.meta, SessionKind::Browser).await.map_err(sfn::fail)?;
+    let pending = service::verification::register(&call.state, input, &call.meta).await.map_err(sfn::fail)?;
+    leptos_axum::redirect(&crate::pages::paths::check_inbox(&pending.email));
+    Ok(())
+}
+
+/// Uses the mailed link: the account is made and signed in.
+#[server(prefix = "/api/fn", endpoint = "verify_email")]
+pub async fn verify_email(token: String) -> Result<(), AppError> {
+    use crate::server::db::SessionKind;
+    use crate::server::{service, sfn};
+
+    let call = sfn::call()?;
+    let signed_in = service::verification::verify(&call.state, &token, SessionKind::Browser, &call.meta).await.map_err(sfn::fail)?;
     sfn::start_session(&call, &signed_in).await
+}
+
+/// A new confirmation link for the registration with this email and
+/// password; answers the address it went to.
+#[server(prefix = "/api/fn", endpoint = "resend_verification")]
+pub async fn resend_verification(email: String, password: String) -> Result<String, AppError> {
+    use crate::server::{service, sfn};
+
+    let call = sfn::call()?;
+    let pending = service::verification::resend(&call.state, &email, &password, &call.meta).await.map_err(sfn::fail)?;
+    if !pending.mail_sent {
+        return Err(AppError::new(crate::model::ErrorKind::Unavailable, "The mail could not be sent just now. Try again in a minute."));
+    }
+    Ok(pending.email)
 }
 
 /// Ends the session on the server and removes the cookie. A session that

@@ -108,7 +108,7 @@ pub async fn list_invitations(id: String) -> Result<Vec<Invitation>, AppError> {
 pub async fn invite_member(id: String, email: String, role: crate::model::Role) -> Result<Invitation, AppError> {
     use crate::server::{service, sfn};
     let (call, principal) = sfn::principal().await?;
-    service::invitations::create(&call.state, &principal, org_uuid(&id)?, &email, role, &call.meta).await.map_err(sfn::fail)
+    service::invitations::create(&call.state, &principal, org_uuid(&id)?, &email, role, true, &call.meta).await.map_err(sfn::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "revoke_invitation")]

@@ -12,6 +12,9 @@ pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_MFA: &str = "/account/mfa";
 pub const ACCOUNT_PASSWORD: &str = "/account/password";
 pub const ORGANIZATIONS: &str = "/organizations";
+/// "Check your inbox": after registering, and for the password of an
+/// account whose email link is unused.
+pub const CHECK_INBOX: &str = "/verify-email";
 /// The API reference, a server page (not a Leptos route): link to it with
 /// `rel="external"` so the client-side router lets the browser load it.
 pub const API_DOCS: &str = "/api/docs";
@@ -24,6 +27,24 @@ pub fn organization(id: impl Display) -> String {
 /// An invitation's page (the link in the invitation).
 pub fn invite(token: impl Display) -> String {
     format!("/invite/{token}")
+}
+
+/// The confirmation page a registration's mailed link opens.
+pub fn verify_email(token: impl Display) -> String {
+    format!("{CHECK_INBOX}/{token}")
+}
+
+/// "Check your inbox" for an address (shown on the page, and the resend
+/// form's email).
+pub fn check_inbox(email: &str) -> String {
+    let encoded: String = email
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("{CHECK_INBOX}?email={encoded}")
 }
 
 /// Pages drawn inside the console frame, which need the signed-in user.
@@ -49,6 +70,8 @@ mod tests {
             ORGANIZATIONS.to_owned(),
             organization(":id"),
             invite(":token"),
+            CHECK_INBOX.to_owned(),
+            verify_email(":token"),
         ];
         for path in routed {
             assert!(app.contains(&format!("path!(\"{path}\")")), "{path} is not routed in src/app.rs");
@@ -63,5 +86,10 @@ mod tests {
         assert!(!is_console("/account/mfa"));
         assert!(!is_console("/login"));
         assert!(!is_console("/organizationsx"));
+    }
+
+    #[test]
+    fn check_inbox_carries_the_address_encoded() {
+        assert_eq!(check_inbox("ann+x@corp.example"), "/verify-email?email=ann%2Bx@corp.example");
     }
 }

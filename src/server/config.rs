@@ -33,6 +33,50 @@ pub struct Config {
     /// `NEOSC_DOCKER_HOST`: the Docker Engine API endpoint.
     pub docker_host: String,
     pub reconcile: crate::server::reconciler::Pace,
+    /// Outgoing mail.
+    pub mail: MailConfig,
+}
+
+/// Where mail goes. Without `smtp` every mail is written to the log
+/// instead (development only: nobody receives it).
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub smtp: Option<SmtpConfig>,
+    /// `NEOSC_MAIL_FROM`: the sender, `addr@host` or `Name <addr@host>`.
+    pub from: String,
+}
+
+/// `NEOSC_SMTP_URL`, taken apart.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub security: SmtpSecurity,
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+/// Kept out of logs: the password.
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("security", &self.security)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// `smtp://`: no TLS at all; for a relay on loopback or a test sink.
+    Plain,
+    /// `smtp+starttls://`: STARTTLS required (default port 587).
+    StartTls,
+    /// `smtps://`: TLS from the first byte (default port 465).
+    Tls,
 }
 
 /// `NEOSC_WORKSPACE_ENGINE`.
@@ -138,6 +182,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_RECONCILE_LEASE_SECS", "60", "how long a workspace stays with an instance that stopped answering"),
     ("NEOSC_RECONCILE_OBSERVE_SECS", "10", "how often a settled workspace's container is looked at again"),
     ("NEOSC_OIDC_DISPLAY_NAME", "Zitadel", "the SSO button says \"Sign in with ...\""),
+    ("NEOSC_SMTP_URL", "-", "smtp://host:port (plain, loopback/tests), smtp+starttls://user:pass@host:587 or smtps://user:pass@host:465; unset: mail is only logged"),
+    ("NEOSC_MAIL_FROM", "NeoSC <no-reply@<default domain>>", "sender of verification and invitation mail"),
     ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
 ];
 
@@ -182,6 +228,7 @@ impl Config {
         }
         let defaults = Argon2Params::default();
         let oidc = oidc_from_lookup(&get, public_url.as_deref())?;
+        let mail = mail_from_lookup(&get, &default_domain)?;
         Ok(Self {
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             public_url,
@@ -224,6 +271,7 @@ impl Config {
                     max_attempts: d.max_attempts,
                 }
             },
+            mail,
         })
     }
 
@@ -291,6 +339,58 @@ fn oidc_from_lookup(get: &impl Fn(&str) -> Option<String>, public_url: Option<&s
         signing_algs,
         display_name: get("NEOSC_OIDC_DISPLAY_NAME").unwrap_or_else(|| "Zitadel".into()),
     }))
+}
+
+fn mail_from_lookup(get: &impl Fn(&str) -> Option<String>, default_domain: &str) -> Result<MailConfig, ConfigError> {
+    let from = get("NEOSC_MAIL_FROM").map(|f| f.trim().to_owned()).unwrap_or_else(|| format!("NeoSC <no-reply@{default_domain}>"));
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(ConfigError { name: "NEOSC_MAIL_FROM", message: format!("{from:?} is not an address (use a@b.c or Name <a@b.c>)") });
+    }
+    let smtp = get("NEOSC_SMTP_URL").map(|raw| parse_smtp_url(raw.trim())).transpose()?;
+    Ok(MailConfig { smtp, from })
+}
+
+/// `smtp://host[:port]`, `smtp+starttls://[user:pass@]host[:port]`,
+/// `smtps://[user:pass@]host[:port]`. User and password are
+/// percent-decoded, so they may hold any character.
+pub fn parse_smtp_url(raw: &str) -> Result<SmtpConfig, ConfigError> {
+    let bad = |message: String| ConfigError { name: "NEOSC_SMTP_URL", message };
+    let url = url::Url::parse(raw).map_err(|e| bad(format!("not a URL ({e}); use smtp://host:port, smtp+starttls://… or smtps://…")))?;
+    let (security, default_port) = match url.scheme() {
+        "smtp" => (SmtpSecurity::Plain, 25),
+        "smtp+starttls" => (SmtpSecurity::StartTls, 587),
+        "smtps" => (SmtpSecurity::Tls, 465),
+        other => return Err(bad(format!("scheme {other:?} is not smtp, smtp+starttls or smtps"))),
+    };
+    let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| bad("names no host".into()))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let decode = |s: &str| percent_decode(s).ok_or_else(|| bad("user or password is not valid percent-encoded UTF-8".into()));
+    let username = Some(url.username()).filter(|u| !u.is_empty()).map(decode).transpose()?;
+    let password = url.password().map(decode).transpose()?;
+    if password.is_some() && username.is_none() {
+        return Err(bad("has a password but no user".into()));
+    }
+    if username.is_some() && security == SmtpSecurity::Plain {
+        return Err(bad("sends credentials without TLS; use smtp+starttls:// or smtps://".into()));
+    }
+    Ok(SmtpConfig { security, host, port: url.port().unwrap_or(default_port), username, password })
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn parse_num(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<Option<u64>, ConfigError> {
@@ -375,6 +475,24 @@ mod tests {
         assert_eq!(c.role_map, vec![("admin".to_string(), crate::model::Role::OrgAdmin)]);
         assert!(c.scopes.contains(&"urn:zitadel:iam:org:project:roles".to_string()));
         assert_eq!(c.signing_algs, vec!["RS256".to_string()]);
+    }
+
+    #[test]
+    fn smtp_urls_of_each_kind() {
+        assert!(cfg(&[]).unwrap().mail.smtp.is_none(), "no SMTP: mail goes to the log");
+        let plain = parse_smtp_url("smtp://127.0.0.1:2525").unwrap();
+        assert_eq!((plain.security, plain.host.as_str(), plain.port, plain.username), (SmtpSecurity::Plain, "127.0.0.1", 2525, None));
+        let tls = parse_smtp_url("smtp+starttls://mailer%40corp.example:p%3Ass@smtp.corp.example").unwrap();
+        assert_eq!((tls.security, tls.port), (SmtpSecurity::StartTls, 587));
+        assert_eq!(tls.username.as_deref(), Some("mailer@corp.example"));
+        assert_eq!(tls.password.as_deref(), Some("p:ss"));
+        assert_eq!(parse_smtp_url("smtps://u:p@smtp.example").unwrap().port, 465);
+        assert!(!format!("{tls:?}").contains("p:ss"), "the password stays out of logs");
+        for bad in ["http://x", "smtp://u:p@relay:25", "smtp:///", "not a url"] {
+            assert_eq!(parse_smtp_url(bad).unwrap_err().name, "NEOSC_SMTP_URL", "{bad}");
+        }
+        assert_eq!(cfg(&[("NEOSC_MAIL_FROM", "not an address")]).unwrap_err().name, "NEOSC_MAIL_FROM");
+        assert_eq!(cfg(&[]).unwrap().mail.from, "NeoSC <no-reply@neogenesys.com>");
     }
 
     #[test]

@@ -16,6 +16,11 @@ pub enum ServiceError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A 403 of its own kind: the password was right, but the account
+    /// waits for its email link. Its problem `type` is distinct, and the
+    /// sign-in page sends the browser to "check your inbox".
+    #[error("{0}")]
+    EmailUnverified(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -60,7 +65,7 @@ impl ServiceError {
         match self {
             ServiceError::Validation { .. } => ErrorKind::Validation,
             ServiceError::Unauthorized(_) => ErrorKind::Unauthorized,
-            ServiceError::Forbidden(_) => ErrorKind::Forbidden,
+            ServiceError::Forbidden(_) | ServiceError::EmailUnverified(_) => ErrorKind::Forbidden,
             ServiceError::NotFound(_) => ErrorKind::NotFound,
             ServiceError::Conflict(_) | ServiceError::QuotaExceeded(_) => ErrorKind::Conflict,
             ServiceError::TooManyRequests { .. } => ErrorKind::TooManyRequests,
@@ -146,6 +151,9 @@ pub fn problem_type(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// The `type` of the 403 a sign-in gets while its email link is unused.
+pub const EMAIL_UNVERIFIED_TYPE: &str = "https://neosc.dev/problems/email-unverified";
+
 /// RFC 9457 problem details.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -202,8 +210,10 @@ impl IntoResponse for ServiceError {
         };
         let retry = self.retry_after();
         let mut problem = Problem::new(self.kind(), self.public_message(), field);
-        if let ServiceError::QuotaExceeded(refusal) = self {
-            problem.quota = Some(refusal);
+        match self {
+            ServiceError::QuotaExceeded(refusal) => problem.quota = Some(refusal),
+            ServiceError::EmailUnverified(_) => problem.type_ = EMAIL_UNVERIFIED_TYPE.into(),
+            _ => {}
         }
         problem.into_response_with(retry)
     }

@@ -19,6 +19,7 @@ use super::clock::{Clock, SystemClock};
 use super::config::{Config, EngineChoice};
 use super::db::Store;
 use super::engine::{DockerEngine, WorkspaceEngine};
+use super::mailer::Mailer;
 use super::reconciler::Reconciler;
 use super::state::AppState;
 use super::{request_id, rest, service, web};
@@ -71,17 +72,14 @@ pub async fn connect(config: Config, leptos_options: LeptosOptions, clock: Arc<d
     store.migrate().await?;
     let hasher = PasswordHasher::new(config.argon2, config.hash_queue_timeout);
     let oidc = config.oidc.clone().map(|c| OidcProvider::new(c, clock.clone())).transpose()?;
+    let mailer = Arc::new(Mailer::from_config(&config.mail)?);
+    if !mailer.is_configured() {
+        tracing::warn!(
+            "mail is not configured (NEOSC_SMTP_URL unset): confirmation and invitation mails are only written to the log;              development only"
+        );
+    }
     let engine = connect_engine(&config).await;
-    Ok(AppState {
-        leptos_options,
-        config: Arc::new(config),
-        store,
-        hasher,
-        clock,
-        mailer: Arc::new(super::mailer::LogMailer),
-        oidc,
-        engine,
-    })
+    Ok(AppState { leptos_options, config: Arc::new(config), store, hasher, clock, mailer, oidc, engine })
 }
 
 /// The workspace engine `NEOSC_WORKSPACE_ENGINE` asks for. An engine that
@@ -183,6 +181,12 @@ async fn sweep_expired_sessions(state: AppState) {
         .await;
         if let Err(e) = swept {
             tracing::warn!(error = %e, "could not sweep expired sessions");
+        }
+        // Registrations whose link went unused for 24 hours free their address.
+        match service::verification::sweep(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "swept expired pending registrations"),
+            Err(e) => tracing::warn!(error = %e.log_detail(), "could not sweep expired pending registrations"),
         }
     }
 }

@@ -10,6 +10,7 @@ use neosc::server::clock::Clock;
 use neosc::server::config::Config;
 use neosc::server::db::Store;
 use neosc::server::startup::Application;
+use neosc::server::state::AppState;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
@@ -17,6 +18,9 @@ use sqlx::{Connection, Executor, PgConnection};
 pub const ADMIN_EMAIL: &str = "root@neosc.test";
 pub const ADMIN_PASSWORD: &str = "platform-admin-password-1";
 pub const PASSWORD: &str = "correct horse battery staple";
+pub const MAIL_FROM: &str = "NeoSC Test <console@neosc.test>";
+
+pub use crate::smtp_sink::SmtpSink;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
@@ -32,9 +36,10 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub database_url: String,
     pub hasher: neosc::server::auth::password::PasswordHasher,
-    /// The running app's state (its engine, for driving a reconciler by
-    /// hand).
-    pub state: neosc::server::state::AppState,
+    /// The app's own state, for the background jobs a test runs by hand.
+    pub state: AppState,
+    /// The SMTP server the app sends its mail to.
+    pub mail: SmtpSink,
     _db: TestDb,
 }
 
@@ -149,11 +154,18 @@ impl TestApp {
                 }
             },
         };
-        let mut vars: HashMap<String, String> =
-            [("DATABASE_URL", db.url.as_str()), ("NEOSC_ADMIN_EMAIL", ADMIN_EMAIL), ("NEOSC_ADMIN_PASSWORD", ADMIN_PASSWORD)]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
+        let mail = SmtpSink::start().await;
+        let smtp_url = mail.url();
+        let mut vars: HashMap<String, String> = [
+            ("DATABASE_URL", db.url.as_str()),
+            ("NEOSC_ADMIN_EMAIL", ADMIN_EMAIL),
+            ("NEOSC_ADMIN_PASSWORD", ADMIN_PASSWORD),
+            ("NEOSC_SMTP_URL", smtp_url.as_str()),
+            ("NEOSC_MAIL_FROM", MAIL_FROM),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
         let leptos = LeptosOptions::builder().output_name("neosc").site_root("target/site").site_addr(([127, 0, 0, 1], 0)).build();
@@ -165,7 +177,7 @@ impl TestApp {
         let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Some(TestApp { address, client, store, clock, hasher, state, database_url: db.url.clone(), _db: db })
+        Some(TestApp { address, client, store, clock, hasher, state, mail, database_url: db.url.clone(), _db: db })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -184,13 +196,32 @@ impl TestApp {
         self.post("/api/auth/register").json(&body).send().await.unwrap()
     }
 
-    /// Registers and returns the session token, asserting success.
+    /// Registers as a person would: the registration, then the link from
+    /// the mail that arrived at the SMTP sink. Returns the session token
+    /// and the user, asserting success.
     pub async fn register_ok(&self, email: &str, name: &str, organization: Option<&str>) -> (String, Value) {
+        let link = self.register_pending(email, name, organization).await;
+        let res = self.verify_email(&link).await;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "verify {email}: {body}");
+        (body["token"].as_str().unwrap().to_owned(), body["user"].clone())
+    }
+
+    /// Registers and returns the token of the confirmation link mailed to
+    /// the address, without using it.
+    pub async fn register_pending(&self, email: &str, name: &str, organization: Option<&str>) -> String {
         let res = self.register(json!({ "email": email, "password": PASSWORD, "name": name, "organization": organization })).await;
         let status = res.status();
         let body: Value = res.json().await.unwrap();
-        assert_eq!(status, StatusCode::CREATED, "register {email}: {body}");
-        (body["token"].as_str().unwrap().to_owned(), body["user"].clone())
+        assert_eq!(status, StatusCode::ACCEPTED, "register {email}: {body}");
+        assert_eq!(body["mail_sent"], true, "{body}");
+        self.mail.take(email).await.link_token("verify-email").expect("the mail carries a /verify-email/ link")
+    }
+
+    /// Uses a confirmation link.
+    pub async fn verify_email(&self, token: &str) -> Response {
+        self.post("/api/auth/verify-email").json(&json!({ "token": token })).send().await.unwrap()
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Response {

@@ -73,6 +73,11 @@ fn table(f: &Foreign) -> Vec<Row> {
             [409, 409, 409, 409],
         ),
         row("POST", "/api/auth/login", J(json!({ "email": "member@foreign.test", "password": "not the password" })), [401, 401, 401, 401]),
+        // Email confirmation is public too: the link or the password is the credential.
+        row("POST", "/api/auth/verify-email", J(json!({ "token": "not-a-live-confirmation-token" })), [404, 404, 404, 404]),
+        // Not an address: refused before any password work, so the row
+        // spends none of the client IP's sign-in failures the rows below need.
+        row("POST", "/api/auth/verify-email/resend", J(json!({ "email": "nobody", "password": "not the password" })), [401, 401, 401, 401]),
         row("GET", "/api/auth/me", N, [401, 200, 200, 200]),
         // SSO is not configured in this app: refusals, never a session.
         row(
@@ -161,6 +166,8 @@ fn table(f: &Foreign) -> Vec<Row> {
             form(&[("email", "member@foreign.test"), ("password", PASSWORD), ("name", "X")]),
             [409, 409, 409, 409],
         ),
+        row("POST", "/api/fn/verify_email", form(&[("token", "not-a-live-confirmation-token")]), [404, 404, 404, 404]),
+        row("POST", "/api/fn/resend_verification", form(&[("email", "nobody"), ("password", "not the password")]), [401, 401, 401, 401]),
         row("POST", "/api/fn/current_user", form(&[]), [200, 200, 200, 200]),
         row("POST", "/api/fn/list_organizations", form(&[("offset", "0")]), [401, 200, 200, 200]),
         row("POST", "/api/fn/complete_mfa", form(&[("code", "000000")]), [401, 403, 403, 403]),

@@ -92,6 +92,7 @@ both_backends! {
             name: "A",
             password_hash: None,
             role: Role::User,
+            email_verified_at: None,
             now,
         };
         db.insert_user(&user("a@acme.test")).await.unwrap();
@@ -109,6 +110,7 @@ both_backends! {
             invited_by: Uuid::now_v7(),
             now,
             expires_at: now,
+            link_shown: true,
         };
         db.insert_invitation(&NewInvitation { token_hash: b"first", ..invitation(Role::User) }).await.unwrap();
         let again = db.insert_invitation(&invitation(Role::User)).await.unwrap_err();

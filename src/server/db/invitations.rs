@@ -17,6 +17,9 @@ pub struct InvitationRecord {
     pub expires_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The link was answered to the inviting admin, not only mailed: using
+    /// it proves nothing about the mailbox.
+    pub link_shown: bool,
 }
 
 pub struct NewInvitation<'a> {
@@ -27,15 +30,16 @@ pub struct NewInvitation<'a> {
     pub invited_by: Uuid,
     pub now: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    pub link_shown: bool,
 }
 
-const COLUMNS: &str = "id, organization_id, email, role, invited_by, created_at, expires_at, accepted_at, revoked_at";
+const COLUMNS: &str = "id, organization_id, email, role, invited_by, created_at, expires_at, accepted_at, revoked_at, link_shown";
 
 impl Db {
     pub async fn insert_invitation(&mut self, new: &NewInvitation<'_>) -> DbResult<InvitationRecord> {
         let sql = format!(
-            "INSERT INTO invitations (id, organization_id, email, role, token_hash, invited_by, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+            "INSERT INTO invitations (id, organization_id, email, role, token_hash, invited_by, created_at, expires_at, link_shown) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
         );
         Ok(on_conn!(self, |c| sqlx::query_as::<_, InvitationRecord>(&sql)
             .bind(Uuid::now_v7())
@@ -46,6 +50,7 @@ impl Db {
             .bind(new.invited_by)
             .bind(new.now)
             .bind(new.expires_at)
+            .bind(new.link_shown)
             .fetch_one(c)
             .await)?)
     }

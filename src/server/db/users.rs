@@ -26,6 +26,8 @@ pub struct UserRecord {
     pub organization_require_mfa: bool,
     pub totp_secret: Option<Vec<u8>>,
     pub totp_pending_secret: Option<Vec<u8>>,
+    /// When the owner last proved they read `email`; NULL: never.
+    pub email_verified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -37,12 +39,14 @@ pub struct NewUser<'a> {
     pub name: &'a str,
     pub password_hash: Option<&'a str>,
     pub role: Role,
+    /// `Some(now)` when the way the account is made proves the mailbox.
+    pub email_verified_at: Option<DateTime<Utc>>,
     pub now: DateTime<Utc>,
 }
 
 const SELECT: &str = "SELECT u.id, u.organization_id, o.name AS organization_name, o.status AS organization_status, \
                       u.email, u.name, u.password_hash, u.role, u.status, u.mfa_enabled, u.sso_mfa, u.must_change_password, \
-                      o.require_mfa AS organization_require_mfa, u.totp_secret, u.totp_pending_secret, u.created_at, \
+                      o.require_mfa AS organization_require_mfa, u.totp_secret, u.totp_pending_secret, u.email_verified_at, u.created_at, \
                       EXISTS (SELECT 1 FROM user_identities i WHERE i.user_id = u.id) AS sso_linked \
                       FROM users u JOIN organizations o ON o.id = u.organization_id";
 
@@ -51,8 +55,8 @@ impl Db {
     /// and its seat limit check refuses the row when the organization is full.
     pub async fn insert_user(&mut self, new: &NewUser<'_>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query(
-            "INSERT INTO users (id, organization_id, email, name, password_hash, role, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+            "INSERT INTO users (id, organization_id, email, name, password_hash, role, email_verified_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7)"
         )
         .bind(new.id)
         .bind(new.organization_id)
@@ -61,6 +65,7 @@ impl Db {
         .bind(new.password_hash)
         .bind(new.role)
         .bind(new.now)
+        .bind(new.email_verified_at)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;

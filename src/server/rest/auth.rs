@@ -1,10 +1,10 @@
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::problems::{BadRequest, Conflict, Forbidden, TooManyRequests, Unauthorized, Unavailable};
+use super::problems::{BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unavailable};
 use super::schema::{EmailAddress, NewPassword, OrganizationToJoin, PersonName};
 use super::{AnyStage, ApiJson, Authenticated, Meta};
 use crate::model::User;
@@ -12,6 +12,7 @@ use crate::server::db::{SessionKind, SessionStage};
 use crate::server::error::ServiceError;
 use crate::server::service::auth::{self, RegisterInput, SignedIn};
 use crate::server::service::mfa;
+use crate::server::service::verification::{self, Pending};
 use crate::server::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -81,19 +82,40 @@ pub struct CodeRequest {
     pub code: String,
 }
 
+/// A registration waiting for its email link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingRegistration {
+    /// Where the link went.
+    #[schema(value_type = EmailAddress)]
+    pub email: String,
+    /// The link works until then (24 hours); after it the registration is deleted.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// False when the mail server could not take the mail (the server logged why): ask for it again
+    /// with `POST /api/auth/verify-email/resend`.
+    pub mail_sent: bool,
+}
+
+impl From<Pending> for PendingRegistration {
+    fn from(p: Pending) -> Self {
+        Self { email: p.email, expires_at: p.expires_at, mail_sent: p.mail_sent }
+    }
+}
+
 /// Register an account
 ///
-/// Creates the account and signs in. Which organization it joins: none named, the one whose domain is
-/// the email's domain, else the Default Organization, as `user`; a new name creates that organization
-/// with the email's domain and makes the registrant its `org_admin` (409 when another organization owns
-/// the domain); an existing name is joined only when the email's domain is its domain (else 403).
-/// 409 also when the email has an account or the organization's seat limit is reached.
+/// Mails a one-time confirmation link (valid 24 hours) to the address; nothing else happens until it is
+/// used (`POST /api/auth/verify-email`): the registration belongs to no organization, takes no seat and
+/// cannot sign in (403 `email-unverified`). The organization is decided when the link is used, by these
+/// rules (also checked now, so a refusal comes at once): none named, the one whose domain is the email's
+/// domain, else the Default Organization, as `user`; a new name creates that organization with the email's
+/// domain and makes the registrant its `org_admin` (409 when another organization owns the domain); an
+/// existing name is joined only when the email's domain is its domain (else 403). 409 also when the email
+/// has an account; 429 when a link went to the address less than a minute ago.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", operation_id = "register", request_body = RegisterRequest,
     security(()),
     responses(
-        (status = 201, description = "Account created and signed in", body = TokenResponse,
-            headers(("Location" = String, description = "`/api/auth/me`: the new account, as its owner sees it"))),
-        BadRequest, Forbidden, Conflict, Unavailable,
+        (status = 202, description = "Registered pending: the confirmation link is on its way", body = PendingRegistration),
+        BadRequest, Forbidden, Conflict, TooManyRequests, Unavailable,
     ))]
 pub async fn register(
     State(state): State<AppState>,
@@ -101,15 +123,65 @@ pub async fn register(
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<Response, ServiceError> {
     let input = RegisterInput { email: req.email, password: req.password, name: req.name, organization: req.organization };
-    let signed_in = auth::register(&state, input, &meta, SessionKind::Api).await?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, "/api/auth/me")], axum::Json(TokenResponse::from(signed_in))).into_response())
+    let pending = verification::register(&state, input, &meta).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(PendingRegistration::from(pending))).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    /// The token at the end of the mailed link (`…/verify-email/<token>`).
+    #[schema(min_length = 1, max_length = 128, examples("q2K8l0cYf1y0m3Zl7Y1o5Q0Jb4aWc9dXh3Rk6uT2pVs"))]
+    pub token: String,
+}
+
+/// Confirm an email address
+///
+/// Uses the mailed link: creates the account in the organization the registration rules give now, deletes
+/// every other pending registration of the address, and signs in. 404 for a used, replaced or expired link;
+/// 409 when the address got an account meanwhile (sign in instead); 403 or 409 when the rules refuse the
+/// organization now (suspended, seat limit, domain taken).
+#[utoipa::path(post, path = "/api/auth/verify-email", tag = "auth", operation_id = "verifyEmail", request_body = VerifyEmailRequest,
+    security(()),
+    responses(
+        (status = 200, description = "Account created and signed in", body = TokenResponse),
+        BadRequest, Forbidden, NotFound, Conflict, Unavailable,
+    ))]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ApiJson(req): ApiJson<VerifyEmailRequest>,
+) -> Result<axum::Json<TokenResponse>, ServiceError> {
+    let signed_in = verification::verify(&state, &req.token, SessionKind::Api, &meta).await?;
+    Ok(axum::Json(signed_in.into()))
+}
+
+/// Send the confirmation link again
+///
+/// With the email and password of a registration still waiting for its link: a new link (the old one stops
+/// working), at most one a minute and five per registration (429). 401 for a wrong email or password, like
+/// sign-in, and throttled like it.
+#[utoipa::path(post, path = "/api/auth/verify-email/resend", tag = "auth", operation_id = "resendVerification", request_body = LoginRequest,
+    security(()),
+    responses(
+        (status = 202, description = "A new link is on its way", body = PendingRegistration),
+        BadRequest, Unauthorized, Forbidden, TooManyRequests, Unavailable,
+    ))]
+pub async fn resend_verification(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Response, ServiceError> {
+    let pending = verification::resend(&state, &req.email, &req.password, &meta).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(PendingRegistration::from(pending))).into_response())
 }
 
 /// Sign in with email and password
 ///
 /// Answers a token; with MFA on, its `stage` is `mfa_pending` and it is good only for `POST /api/auth/mfa`.
 /// 401 for a wrong email or password (the same answer, at the same cost), 403 for a disabled account or a
-/// suspended organization, 429 after repeated failures for the account or the address.
+/// suspended organization, 403 with type `https://neosc.dev/problems/email-unverified` for the right password
+/// of a registration whose email link is unused, 429 after repeated failures for the account or the address.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", operation_id = "login", request_body = LoginRequest,
     security(()),
     responses(

@@ -48,6 +48,8 @@ impl Api {
 pub(crate) fn api() -> Api {
     Api(openapi::base())
         .routes(routes!(auth::register))
+        .routes(routes!(auth::verify_email))
+        .routes(routes!(auth::resend_verification))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))

@@ -286,6 +286,11 @@ pub struct InviteRequest {
     #[schema(value_type = EmailAddress)]
     pub email: String,
     pub role: InvitedRole,
+    /// Answer the link in `link` (to copy) as well as mailing it; the default. `false` sends it by mail
+    /// only: then accepting it proves the invitee reads the address, and the account starts with a
+    /// verified email (a link someone copied proves nothing of the kind).
+    #[serde(default)]
+    pub show_link: Option<bool>,
 }
 
 /// List open invitations
@@ -306,9 +311,10 @@ pub async fn list_invitations(
 
 /// Invite someone
 ///
-/// A one-time link valid for 7 days, in `link` this once (and in the server log). Accepting creates the
-/// account in this organization whatever the email's domain. 409 when the address already has an account
-/// or an open invitation.
+/// A one-time link valid for 7 days, mailed to the address and, unless `show_link` is `false`, in `link`
+/// this once. Accepting creates the account in this organization whatever the email's domain, and replaces
+/// any unconfirmed registration of the address. 409 when the address already has an account or an open
+/// invitation.
 #[utoipa::path(post, path = "/api/organizations/{id}/invitations", tag = "organizations", operation_id = "createInvitation", request_body = InviteRequest,
     params(("id" = OrganizationId, Path, description = ORG_ID)),
     responses(
@@ -323,7 +329,8 @@ pub async fn invite(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<InviteRequest>,
 ) -> Result<Response, ServiceError> {
-    let inv = invitations::create(&state, &principal, org_id(&id)?, &req.email, req.role.into(), &meta).await?;
+    let show_link = req.show_link.unwrap_or(true);
+    let inv = invitations::create(&state, &principal, org_id(&id)?, &req.email, req.role.into(), show_link, &meta).await?;
     let location = format!("/api/organizations/{id}/invitations/{}", inv.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(inv)).into_response())
 }
@@ -369,7 +376,8 @@ pub async fn revoke_invitation(
 
 /// Resend an invitation
 ///
-/// A new link and a new expiry; the old link stops working.
+/// A new link and a new expiry; the old link stops working. Mailed again, and in `link` unless the
+/// invitation was made with `show_link: false`.
 #[utoipa::path(post, path = "/api/organizations/{id}/invitations/{invitation_id}/resend", tag = "organizations", operation_id = "resendInvitation",
     params(("id" = OrganizationId, Path, description = ORG_ID), ("invitation_id" = Uuid, Path, description = "An invitation id")),
     responses(

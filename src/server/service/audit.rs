@@ -53,6 +53,9 @@ pub mod action {
     pub const SSO_LOGIN: &str = "sso_login";
     pub const SSO_LOGIN_FAILED: &str = "sso_login_failed";
     pub const LINK_SSO_IDENTITY: &str = "link_sso_identity";
+    pub const REGISTER_PENDING: &str = "register_pending";
+    pub const RESEND_VERIFICATION: &str = "resend_verification";
+    pub const SWEEP_PENDING_REGISTRATIONS: &str = "sweep_pending_registrations";
 }
 
 /// What an event is about.

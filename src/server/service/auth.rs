@@ -6,9 +6,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, action, Event, Target};
-use super::orgs::{create_org, org_target};
 use super::{throttle, user_view, Credential, Principal};
-use crate::model::{Email, OrgName, OrgStatus, Password, PersonName, Role, User, UserId, UserStatus};
+use crate::model::{Email, OrgName, OrgStatus, Password, User, UserId, UserStatus};
 use crate::server::auth::common_passwords;
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::password::Verified;
@@ -38,13 +37,13 @@ pub struct SignedIn {
 
 /// The only message a failed password sign-in gets, whatever failed, so
 /// it does not reveal which addresses have accounts.
-const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
+pub(crate) const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
 
 /// Sessions that still owe a step live this long at most.
 const PARTIAL_SESSION_TTL: ChronoDuration = ChronoDuration::minutes(10);
 
 /// Where a registrant lands, decided by the product's rules.
-enum Placement {
+pub(crate) enum Placement {
     Join(OrgRecord),
     Create(OrgName),
 }
@@ -62,83 +61,14 @@ pub fn new_password(state: &AppState, raw: &str, email: &Email) -> ServiceResult
     Ok(password)
 }
 
-pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta, kind: SessionKind) -> ServiceResult<SignedIn> {
-    let email = Email::parse(&input.email)?;
-    let name = PersonName::parse(&input.name)?;
-    let org_name = match input.organization.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(raw) => Some(OrgName::parse(raw)?),
-        None => None,
-    };
-    let password = new_password(state, &input.password, &email)?;
-    // Hash before the transaction opens, so no write lock is held while the
-    // CPU-heavy part runs.
-    let hash = state.hasher.hash(password.expose().to_owned()).await?;
-    let now = state.clock.now();
-
-    let mut db = state.store.begin().await?;
-    if db.user_by_email(email.as_str()).await?.is_some() {
-        return Err(ServiceError::Conflict("An account with this email already exists. Sign in instead.".into()));
-    }
-    let user_id = Uuid::now_v7();
-    let (org, role) = match place(&mut db, &email, org_name).await? {
-        Placement::Join(org) => (org, Role::User),
-        Placement::Create(name) => {
-            let org = create_org(&mut db, &name, email.domain(), false, now).await?;
-            audit::record(
-                &mut db,
-                now,
-                meta,
-                Event {
-                    org: Some(org.id),
-                    actor: Some(user_id),
-                    action: action::CREATE_ORGANIZATION,
-                    target: Some(org_target(&org)),
-                    details: json!({ "name": org.name, "domain": org.domain, "source": "registration" }),
-                },
-            )
-            .await?;
-            (org, Role::OrgAdmin)
-        }
-    };
-    if org.status != OrgStatus::Active {
-        return Err(ServiceError::Forbidden(format!("“{}” is suspended and does not accept new members.", org.name)));
-    }
-    insert_member(
-        &mut db,
-        &org,
-        &NewUser {
-            id: user_id,
-            organization_id: org.id,
-            email: email.as_str(),
-            name: name.as_str(),
-            password_hash: Some(&hash),
-            role,
-            now,
-        },
-    )
-    .await?;
-    audit::record(
-        &mut db,
-        now,
-        meta,
-        Event {
-            org: Some(org.id),
-            actor: Some(user_id),
-            action: action::ADD_USER_TO_ORG,
-            target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
-            details: json!({ "email": email.as_str(), "role": role, "source": "registration" }),
-        },
-    )
-    .await?;
-    let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("the new member's row is missing"))?;
-    let signed_in = open_session(state, &mut db, &user, next_stage(&user, false), kind, meta).await?;
-    db.commit().await?;
-    Ok(signed_in)
-}
-
 /// The seed's assignment rules, made safe: naming an existing organization
-/// joins it only with an address at its domain.
-async fn place(db: &mut Db, email: &Email, org_name: Option<OrgName>) -> ServiceResult<Placement> {
+/// joins it only with an address at its domain. Asked twice: when someone
+/// registers (so a refusal is told at once) and when their email link is
+/// used (where it counts, as the organizations then are).
+///
+/// Seam for section 2 of issue 10 (verified domains): the domain rule
+/// below is where "only verified domains place people" goes.
+pub(crate) async fn place(db: &mut Db, email: &Email, org_name: Option<OrgName>) -> ServiceResult<Placement> {
     let Some(name) = org_name else {
         if let Some(org) = db.org_by_domain(email.domain()).await? {
             refuse_if_removed(db, &org, email).await?;
@@ -269,18 +199,35 @@ pub async fn login(state: &AppState, email: &str, password: &str, meta: &Request
         return Err(ServiceError::Validation { field: Some("password"), message: "Password is required.".into() });
     }
     let subjects = throttle::subjects(email.as_str(), meta);
-    let user = state.store.conn().await?.user_by_email(email.as_str()).await?;
+    let (user, pending) = {
+        let mut conn = state.store.conn().await?;
+        let user = conn.user_by_email(email.as_str()).await?;
+        // An address without an account may have a registration waiting
+        // for its link; its password gets the "check your inbox" answer.
+        let pending = match user {
+            None => conn.newest_pending_for_email(email.as_str(), state.clock.now()).await?,
+            Some(_) => None,
+        };
+        (user, pending)
+    };
     let org = user.as_ref().map(|u| u.organization_id);
     // Checked (and a refusal recorded) before any password work is spent.
     throttle::guard(state, &subjects, meta, org).await?;
     let too_long = password.chars().count() > state.config.password_policy.max_chars;
-    let verified = match user.as_ref().and_then(|u| u.password_hash.clone()) {
+    let phc = user.as_ref().and_then(|u| u.password_hash.clone()).or_else(|| pending.as_ref().map(|p| p.password_hash.clone()));
+    let verified = match phc {
         Some(phc) if !too_long => state.hasher.verify(password.to_owned(), phc).await?,
         _ => {
             state.hasher.verify_dummy(password.chars().take(128).collect()).await?;
             Verified::No
         }
     };
+    if let (None, Some(_)) = (&user, &pending) {
+        if verified != Verified::No {
+            // Nothing to sign in to yet; the page offers to resend the link.
+            return Err(super::verification::unverified(&email));
+        }
+    }
     let now = state.clock.now();
     let mut db = state.store.begin().await?;
     // The password was checked outside the transaction (hashing holds no

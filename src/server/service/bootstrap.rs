@@ -96,6 +96,8 @@ async fn ensure_platform_admin(state: &AppState, default_org: &OrgRecord) -> Ser
             name: "Platform Admin",
             password_hash: Some(&hash),
             role: Role::PlatformAdmin,
+            // The operator set this address; nobody else chose it.
+            email_verified_at: Some(now),
             now,
         },
     )
@@ -202,7 +204,17 @@ async fn load_demo(state: &AppState) -> ServiceResult<()> {
             insert_member(
                 &mut db,
                 &org,
-                &NewUser { id, organization_id: org.id, email: &email, name: &format!("{first} {last}"), password_hash, role, now },
+                &NewUser {
+                    id,
+                    organization_id: org.id,
+                    email: &email,
+                    name: &format!("{first} {last}"),
+                    password_hash,
+                    role,
+                    // Demo data the operator asked for.
+                    email_verified_at: Some(now),
+                    now,
+                },
             )
             .await?;
             audit::record(

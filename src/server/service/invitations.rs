@@ -1,5 +1,10 @@
 //! Invitations: an admin invites an address with a role; the one-time link
 //! creates the account in that organization, whatever its email domain.
+//!
+//! The link always goes by mail. It is also answered to the admin (to
+//! copy) unless they asked for mail only; only a link that went by mail
+//! alone proves the invitee reads the address, so only such an account
+//! starts with a verified email.
 
 use chrono::Duration;
 use serde_json::json;
@@ -20,7 +25,9 @@ pub const VALID_FOR: Duration = Duration::days(7);
 
 const DEAD_LINK: &str = "This invitation link is not valid: it was used, revoked, replaced by a newer one, or has expired.";
 
+/// `token` is shown only for an invitation whose link may be shown.
 fn view(state: &AppState, r: &InvitationRecord, token: Option<&str>) -> Invitation {
+    let token = token.filter(|_| r.link_shown);
     Invitation {
         id: r.id,
         email: r.email.clone(),
@@ -44,6 +51,7 @@ pub async fn create(
     org_id: Uuid,
     email: &str,
     role: Role,
+    show_link: bool,
     meta: &RequestMeta,
 ) -> ServiceResult<Invitation> {
     let (mut db, org) = begin_managed_org(state, principal, org_id, OrgHold::Read, "invite_user", meta).await?;
@@ -65,6 +73,7 @@ pub async fn create(
             invited_by: principal.user.id,
             now,
             expires_at: now + VALID_FOR,
+            link_shown: show_link,
         })
         .await
         .map_err(|e| match e.constraint() {
@@ -82,12 +91,12 @@ pub async fn create(
             actor: Some(principal.user.id),
             action: action::INVITE_USER,
             target: Some(Target { kind: "invitation", id: record.id.to_string() }),
-            details: json!({ "email": email.as_str(), "role": role }),
+            details: json!({ "email": email.as_str(), "role": role, "link_shown": show_link }),
         },
     )
     .await?;
     db.commit().await?;
-    state.mailer.send_invitation(email.as_str(), &org.name, &link(state, &token));
+    send(state, email.as_str(), &org.name, &token).await;
     Ok(view(state, &record, Some(&token)))
 }
 
@@ -151,8 +160,15 @@ pub async fn resend(state: &AppState, principal: &Principal, org_id: Uuid, id: U
     )
     .await?;
     db.commit().await?;
-    state.mailer.send_invitation(&record.email, &org.name, &link(state, &token));
+    send(state, &record.email, &org.name, &token).await;
     Ok(view(state, &record, Some(&token)))
+}
+
+/// Mails the link after the transaction committed; a failure is logged and
+/// the admin can resend.
+async fn send(state: &AppState, to: &str, organization: &str, token: &str) {
+    let mail = super::mails::invitation(to, organization, &link(state, token), VALID_FOR.num_days());
+    state.mailer.send_or_log(&mail).await;
 }
 
 fn is_live(state: &AppState, r: &InvitationRecord) -> bool {
@@ -233,11 +249,17 @@ pub async fn accept(
             name: name.as_str(),
             password_hash: Some(&hash),
             role: record.role,
+            // A link that went only by mail proves the mailbox; one the
+            // admin saw could have been used by the admin.
+            email_verified_at: (!record.link_shown).then_some(now),
             now,
         },
     )
     .await?;
     db.clear_removed(org.id, email.as_str()).await?;
+    // The invitation is the owner's way in: a pending registration of the
+    // address (maybe a squatter's) goes, nothing of it carries over.
+    let pending_deleted = db.delete_pending_for_email(email.as_str()).await?;
     audit::record(
         &mut db,
         now,
@@ -247,7 +269,10 @@ pub async fn accept(
             actor: Some(user_id),
             action: action::ADD_USER_TO_ORG,
             target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
-            details: json!({ "email": email.as_str(), "role": record.role, "source": "invitation", "invitation": record.id }),
+            details: json!({
+                "email": email.as_str(), "role": record.role, "source": "invitation", "invitation": record.id,
+                "email_verified": !record.link_shown, "pending_deleted": pending_deleted,
+            }),
         },
     )
     .await?;

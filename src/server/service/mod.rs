@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod domains;
 pub mod invitations;
+pub mod mails;
 pub mod members;
 pub mod mfa;
 pub mod operator;
@@ -17,6 +18,7 @@ pub mod sso;
 pub mod templates;
 pub mod throttle;
 pub mod users;
+pub mod verification;
 pub mod workspaces;
 
 use uuid::Uuid;

@@ -40,10 +40,23 @@ pub async fn create_account(state: &AppState, email: &str, name: &str, platform_
     insert_member(
         &mut db,
         &org,
-        &NewUser { id, organization_id: org.id, email: email.as_str(), name: name.trim(), password_hash: Some(&hash), role, now },
+        &NewUser {
+            id,
+            organization_id: org.id,
+            email: email.as_str(),
+            name: name.trim(),
+            password_hash: Some(&hash),
+            role,
+            // `neosc admin create`: the operator vouches for the address.
+            email_verified_at: Some(now),
+            now,
+        },
     )
     .await?;
     db.set_password_hash(id, &hash, true, now).await?;
+    // Someone's unconfirmed registration of this address yields to the
+    // account the operator made.
+    let pending_deleted = db.delete_pending_for_email(email.as_str()).await?;
     audit::record(
         &mut db,
         now,
@@ -53,7 +66,7 @@ pub async fn create_account(state: &AppState, email: &str, name: &str, platform_
             actor: None,
             action: action::ADD_USER_TO_ORG,
             target: Some(Target { kind: "user", id: UserId(id).to_string() }),
-            details: json!({ "email": email.as_str(), "role": role, "source": "operator_cli" }),
+            details: json!({ "email": email.as_str(), "role": role, "source": "operator_cli", "email_verified": true, "pending_deleted": pending_deleted }),
         },
     )
     .await?;

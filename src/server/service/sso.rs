@@ -559,10 +559,23 @@ async fn resolve_user(
     insert_member(
         db,
         org,
-        &NewUser { id: user_id, organization_id: org.id, email: email.as_str(), name: &name, password_hash: None, role, now },
+        &NewUser {
+            id: user_id,
+            organization_id: org.id,
+            email: email.as_str(),
+            name: &name,
+            password_hash: None,
+            role,
+            // Verified only on the provider's word.
+            email_verified_at: login.email_verified.then_some(now),
+            now,
+        },
     )
     .await
     .map_err(|e| Refusal { code: "seat_limit_or_conflict", detail: e.log_detail(), error: e, org: Some(org.id) })?;
+    // The address now has its account: a pending registration of it (maybe
+    // a squatter's) goes, nothing of it carries over.
+    let pending_deleted = db.delete_pending_for_email(email.as_str()).await?;
     db.insert_identity(&login.issuer, &login.subject, user_id, Some(email.as_str()), now).await?;
     audit::record(
         db,
@@ -573,7 +586,10 @@ async fn resolve_user(
             actor: Some(user_id),
             action: action::ADD_USER_TO_ORG,
             target: Some(Target { kind: "user", id: UserId(user_id).to_string() }),
-            details: json!({ "email": email.as_str(), "role": role, "source": "sso", "issuer": login.issuer, "sub": login.subject }),
+            details: json!({
+                "email": email.as_str(), "role": role, "source": "sso", "issuer": login.issuer, "sub": login.subject,
+                "email_verified": login.email_verified, "pending_deleted": pending_deleted,
+            }),
         },
     )
     .await?;
