@@ -1,7 +1,8 @@
 # NeoSC — the two commands of the README, and the steps they are made of.
 #   make run    build the release site and serve it on SQLite (DEMO=1 adds demo data)
 #   make test   fmt and clippy gates, Rust tests on SQLite and PostgreSQL, then Playwright against a fresh server
-#   make bench  the organization list under load with 10,000 organizations and 1,000,000 users
+#   make bench  the organization list under load with 10,000 organizations and 1,000,000 users;
+#               200 workspaces started at once and the workspace list with 10,000 rows
 # Every tool is installed here when missing; when present, each check is quick.
 
 SHELL := /bin/bash
@@ -52,6 +53,8 @@ build: tools
 	cargo leptos build --release
 
 run: build
+	@# The demo's workspaces run on Docker; without it they stay pending.
+	@scripts/workspace-engine.sh || echo "make run: no workspace engine could be started; workspaces stay pending"
 	@mkdir -p data
 	DATABASE_URL='$(DATABASE_URL)' LEPTOS_SITE_ADDR='$(SITE_ADDR)' LEPTOS_ENV=PROD \
 		NEOSC_DEMO='$(if $(DEMO),1,0)' ./target/release/neosc serve
@@ -118,9 +121,10 @@ api-contract: node_modules/.installed .venv/.installed
 # CONCURRENCY, BACKENDS, PAGE). LEPTOS_OUTPUT_NAME is set as cargo-leptos
 # sets it (Leptos compiles it in), so the two builds do not invalidate each
 # other's compiled Leptos crates.
-bench:
+bench: engine
 	LEPTOS_OUTPUT_NAME=neosc cargo build --release --features ssr --bin neosc --bin neosc-bench
 	ORGS='$(ORGS)' USERS='$(USERS)' scripts/bench.sh
+	scripts/bench-workspaces.sh
 
 clean:
 	cargo clean

@@ -13,6 +13,18 @@
 //! - with `--page`, `/organizations`: the console page, server-rendered
 //!   with its first page of organizations.
 //!
+//! With `--workspaces` the endpoints are `/healthz` and the workspace list
+//! (first page, any page) instead. Two more modes prepare and time the
+//! workspace engine side (`make bench` runs them from
+//! scripts/bench-workspaces.sh):
+//!
+//! - `--provision N --template ID`: N workspaces requested at once (N in
+//!   flight), then the time until every one runs (the list's
+//!   `X-Total-Count` with `status=running`), then deleted again, timed
+//!   until every one is gone;
+//! - `--create-stopped N --template ID`: N workspaces allocated without
+//!   starting, `--concurrency` at a time (rows for the list to page over).
+//!
 //! Only loopback URLs are accepted: this is for measuring one's own server.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +43,10 @@ usage: neosc-bench --url http://127.0.0.1:PORT --token TOKEN [options]
   --label TEXT         first column of every row (e.g. \"sqlite 10000/1000000\")
   --page               also the server-rendered /organizations page
   --header             print the column names first
+  --workspaces         measure /healthz and GET /api/workspaces (first and any page) instead
+  --provision N        request N workspaces at once, time until all run, then delete them
+  --create-stopped N   allocate N stopped workspaces (--concurrency at a time)
+  --template ID        the template for --provision / --create-stopped
 ";
 
 #[derive(Debug, Clone)]
@@ -44,6 +60,10 @@ struct Args {
     label: String,
     page: bool,
     header: bool,
+    workspaces: bool,
+    provision: Option<u64>,
+    create_stopped: Option<u64>,
+    template: Option<String>,
 }
 
 fn flag_value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
@@ -76,6 +96,13 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         label: flag_value(args, "--label").unwrap_or("").to_owned(),
         page: args.iter().any(|a| a == "--page"),
         header: args.iter().any(|a| a == "--header"),
+        workspaces: args.iter().any(|a| a == "--workspaces"),
+        provision: flag_value(args, "--provision").map(|_| number("--provision", 1.0, 100_000.0)).transpose()?.map(|n| n as u64),
+        create_stopped: flag_value(args, "--create-stopped")
+            .map(|_| number("--create-stopped", 1.0, 1_000_000.0))
+            .transpose()?
+            .map(|n| n as u64),
+        template: flag_value(args, "--template").map(str::to_owned),
     })
 }
 
@@ -86,6 +113,8 @@ enum Target {
     FirstPage,
     AnyPage { pages: u64 },
     HtmlPage,
+    WorkspacesFirst,
+    WorkspacesAny { pages: u64 },
 }
 
 impl Target {
@@ -96,6 +125,8 @@ impl Target {
             Target::FirstPage => "GET /api/organizations offset=0",
             Target::AnyPage { .. } => "GET /api/organizations offset=any",
             Target::HtmlPage => "GET /organizations (page)",
+            Target::WorkspacesFirst => "GET /api/workspaces offset=0",
+            Target::WorkspacesAny { .. } => "GET /api/workspaces offset=any",
         }
     }
 
@@ -106,6 +137,8 @@ impl Target {
             Target::FirstPage => "/api/organizations?limit=100&offset=0".into(),
             Target::AnyPage { pages } => format!("/api/organizations?limit=100&offset={}", (xorshift(rng) % pages) * 100),
             Target::HtmlPage => "/organizations".into(),
+            Target::WorkspacesFirst => "/api/workspaces?limit=100&offset=0".into(),
+            Target::WorkspacesAny { pages } => format!("/api/workspaces?limit=100&offset={}", (xorshift(rng) % pages) * 100),
         }
     }
 }
@@ -184,23 +217,105 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
 }
 
-/// The number of organizations the token sees, from X-Total-Count.
-async fn total_orgs(client: &reqwest::Client, args: &Args) -> Result<u64, String> {
-    let response = client
-        .get(format!("{}/api/organizations?limit=1&offset=0", args.url))
-        .bearer_auth(&args.token)
-        .send()
-        .await
-        .map_err(|e| format!("GET /api/organizations: {e}"))?;
+/// How many `path` lists for the token, from X-Total-Count.
+async fn total(client: &reqwest::Client, args: &Args, path: &str) -> Result<u64, String> {
+    let response =
+        client.get(format!("{}{path}", args.url)).bearer_auth(&args.token).send().await.map_err(|e| format!("GET {path}: {e}"))?;
     if !response.status().is_success() {
-        return Err(format!("GET /api/organizations answered {} (is the token a platform admin's?)", response.status()));
+        return Err(format!("GET {path} answered {} (is the token a platform admin's?)", response.status()));
     }
     response
         .headers()
         .get("x-total-count")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| "GET /api/organizations sent no X-Total-Count".to_owned())
+        .ok_or_else(|| format!("GET {path} sent no X-Total-Count"))
+}
+
+async fn total_orgs(client: &reqwest::Client, args: &Args) -> Result<u64, String> {
+    total(client, args, "/api/organizations?limit=1&offset=0").await
+}
+
+/// Sends one request per item, `in_flight` at a time; the ids of those
+/// that answered `expect`, or the first other answer.
+async fn each(
+    client: &reqwest::Client,
+    args: &Args,
+    items: Vec<(reqwest::Method, String, Option<serde_json::Value>)>,
+    in_flight: usize,
+    expect: u16,
+) -> Result<Vec<String>, String> {
+    let sem = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (method, path, body) in items {
+        let (client, url, token, sem) = (client.clone(), format!("{}{path}", args.url), args.token.clone(), sem.clone());
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore open");
+            let mut req = client.request(method, &url).bearer_auth(token);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let res = req.send().await.map_err(|e| format!("{url}: {e}"))?;
+            let status = res.status().as_u16();
+            let text = res.text().await.map_err(|e| format!("{url}: {e}"))?;
+            if status != expect {
+                return Err(format!("{url} answered {status}: {}", &text[..text.len().min(300)]));
+            }
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            Ok(v["id"].as_str().unwrap_or_default().to_owned())
+        });
+    }
+    let mut ids = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        ids.push(done.map_err(|e| e.to_string())??);
+    }
+    Ok(ids)
+}
+
+/// Waits until `path`'s X-Total-Count reaches `n` (bounded by ten minutes).
+async fn until_total(client: &reqwest::Client, args: &Args, path: &str, n: u64) -> Result<Duration, String> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(600) {
+        if total(client, args, path).await? >= n {
+            return Ok(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("{path} never reached {n}"))
+}
+
+fn creations(prefix: &str, n: u64, template: &str, start: bool) -> Vec<(reqwest::Method, String, Option<serde_json::Value>)> {
+    (0..n)
+        .map(|i| {
+            let body = serde_json::json!({ "name": format!("{prefix} {i}"), "template_id": template, "start": start });
+            (reqwest::Method::POST, "/api/workspaces".to_owned(), Some(body))
+        })
+        .collect()
+}
+
+/// `--provision N`: N at once, until all run, then all gone.
+async fn provision(client: &reqwest::Client, args: &Args, n: u64, template: &str) -> Result<(), String> {
+    let started = Instant::now();
+    let ids = each(client, args, creations("bench-run", n, template, true), n as usize, 201).await?;
+    let accepted = started.elapsed();
+    until_total(client, args, "/api/workspaces?status=running&limit=1", n).await?;
+    let running = started.elapsed();
+    println!(
+        "{:<24} {n} workspaces requested at once: all accepted in {:.2} s, all running after {:.2} s",
+        args.label,
+        accepted.as_secs_f64(),
+        running.as_secs_f64()
+    );
+    let deleting = Instant::now();
+    let deletions = ids.iter().map(|id| (reqwest::Method::DELETE, format!("/api/workspaces/{id}"), None)).collect();
+    each(client, args, deletions, n as usize, 200).await?;
+    until_total(client, args, "/api/workspaces?status=deleted&limit=1", n).await?;
+    println!(
+        "{:<24} {n} workspaces deleted at once: containers and volumes gone after {:.2} s",
+        args.label,
+        deleting.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -223,14 +338,42 @@ async fn main() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client");
-    let total = match total_orgs(&client, &args).await {
+    if args.provision.is_some() || args.create_stopped.is_some() {
+        let Some(template) = args.template.clone() else {
+            eprintln!("neosc-bench: --provision and --create-stopped need --template");
+            std::process::exit(2);
+        };
+        let done = async {
+            if let Some(n) = args.provision {
+                provision(&client, &args, n, &template).await?;
+            }
+            if let Some(n) = args.create_stopped {
+                let started = Instant::now();
+                each(&client, &args, creations("bench-row", n, &template, false), args.concurrency, 201).await?;
+                println!("{:<24} {n} stopped workspaces allocated in {:.2} s", args.label, started.elapsed().as_secs_f64());
+            }
+            Ok::<_, String>(())
+        };
+        if let Err(e) = done.await {
+            eprintln!("neosc-bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let counted = if args.workspaces { total(&client, &args, "/api/workspaces?limit=1").await } else { total_orgs(&client, &args).await };
+    let total = match counted {
         Ok(t) => t,
         Err(e) => {
             eprintln!("neosc-bench: {e}");
             std::process::exit(1);
         }
     };
-    let mut targets = vec![Target::Health, Target::Me, Target::FirstPage, Target::AnyPage { pages: total.div_ceil(100).max(1) }];
+    let pages = total.div_ceil(100).max(1);
+    let mut targets = if args.workspaces {
+        vec![Target::Health, Target::WorkspacesFirst, Target::WorkspacesAny { pages }]
+    } else {
+        vec![Target::Health, Target::Me, Target::FirstPage, Target::AnyPage { pages }]
+    };
     if args.page {
         targets.push(Target::HtmlPage);
     }
