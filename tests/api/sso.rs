@@ -128,6 +128,40 @@ async fn session_count(app: &TestApp) -> i64 {
 }
 
 with_provider! {
+    async fn sso_pre_hijacking_through_an_unconfirmed_local_account_is_refused(op: TestOp, app: TestApp) {
+        // Carol's SSO sign-in creates the Acme Zitadel organization.
+        let carol = json!({ "sub": "zitadel-carol", "email": "carol@acme-zitadel.test" });
+        assert!(session_of(&sign_in(&app, &op, Plan { claims: carol, ..Plan::default() }).await).is_some());
+        // An account for the real Bob's address made from a link someone
+        // copied from the console: nobody proved Bob's mailbox.
+        let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let orgs = app.orgs(&admin).await;
+        let org_id = orgs.iter().find(|o| o["name"] == "Acme Zitadel").unwrap()["id"].as_str().unwrap().to_owned();
+        let inv: Value = app
+            .post_json(&format!("/api/organizations/{org_id}/invitations"), &admin, json!({ "email": "bob@acme-zitadel.test", "role": "user" }))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let link = inv["link"].as_str().expect("the console shows the link");
+        let token = link.rsplit('/').next().unwrap();
+        let res = app.post_json(&format!("/api/invitations/{token}/accept"), "", json!({ "name": "Not Bob", "password": PASSWORD })).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let squatter: Value = res.json().await.unwrap();
+        let squatter_token = squatter["token"].as_str().unwrap().to_owned();
+
+        // The real Bob signs in through Zitadel, which verified his address:
+        // his identity is not handed to the unconfirmed account.
+        let bob = json!({ "sub": "zitadel-bob", "email": "bob@acme-zitadel.test", "email_verified": true });
+        let res = sign_in(&app, &op, Plan { claims: bob, ..Plan::default() }).await;
+        assert_refused(&res, "unconfirmed local account");
+        assert_eq!(location(&res), "/login?sso_error=account_exists");
+        assert_eq!(failure_reasons(&app).await.last().unwrap(), "link_refused_local_unverified");
+        assert!(events(&app, "link_sso_identity").await.is_empty());
+        let me: Value = app.me(&squatter_token).await.json().await.unwrap();
+        assert_eq!(me["sso_linked"], false, "the squatter gained nothing");
+    }
+
     async fn code_flow_signs_in_with_organization_and_role_from_zitadel(op: TestOp, app: TestApp) {
         let res = sign_in(&app, &op, Plan::default()).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", location(&res));
@@ -320,9 +354,12 @@ with_provider! {
         let carol = json!({ "sub": "zitadel-carol", "email": "carol@acme-zitadel.test" });
         assert!(session_of(&sign_in(&app, &op, Plan { claims: carol, ..Plan::default() }).await).is_some());
         // ...which alice then joins with a password, by her email's domain.
-        let (_, local) = app.register_ok("alice@acme-zitadel.test", "Alice Local", None).await;
+        let (alice_session, local) = app.register_ok("alice@acme-zitadel.test", "Alice Local", None).await;
         assert_eq!(local["organization"], "Acme Zitadel");
         assert_eq!(local["sso_linked"], false);
+        let token: Value = app.post_json("/api/account/tokens", &alice_session, json!({ "name": "before linking" })).await.json().await.unwrap();
+        let alice_token = token["token"].as_str().unwrap().to_owned();
+        assert_eq!(app.me(&alice_token).await.status(), StatusCode::OK);
 
         let unverified = json!({ "email_verified": false });
         let res = sign_in(&app, &op, Plan { claims: unverified, ..Plan::default() }).await;
@@ -337,7 +374,13 @@ with_provider! {
         let links = events(&app, "link_sso_identity").await;
         assert_eq!(links.len(), 1);
         assert_eq!(links[0]["sub"], "zitadel-alice");
-        // Her password still works.
+        // Linking ended what was signed in before, and told her.
+        assert_eq!((links[0]["sessions_ended"].as_i64(), links[0]["api_tokens_revoked"].as_i64()), (Some(1), Some(1)));
+        assert_eq!(app.me(&alice_session).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(app.me(&alice_token).await.status(), StatusCode::UNAUTHORIZED);
+        let mail = app.mail.take("alice@acme-zitadel.test").await;
+        assert!(mail.text().contains("now linked to that identity"), "{}", mail.text());
+        // She proved the mailbox at registration: her password is hers.
         app.login_ok("alice@acme-zitadel.test", PASSWORD).await;
 
         // The same email in a different organization is never taken over.

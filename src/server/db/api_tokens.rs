@@ -62,6 +62,15 @@ impl Db {
         Ok(n > 0)
     }
 
+    /// Revokes every token of a user; returns how many.
+    pub async fn delete_api_tokens_of_user(&mut self, user_id: Uuid) -> DbResult<u64> {
+        Ok(on_conn!(self, |c| sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
     pub async fn touch_api_token(&mut self, id: Uuid, now: DateTime<Utc>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
             .bind(id)

@@ -59,6 +59,30 @@ pub fn invitation(to: &str, organization: &str, link: &str, valid_days: i64) -> 
     Mail { to: to.to_owned(), subject, text, html }
 }
 
+/// An existing account was linked to an identity provider's account.
+pub fn identity_linked(to: &str, issuer: &str) -> Mail {
+    let subject = format!("Your {PRODUCT} account is now linked to single sign-on");
+    let text = format!(
+        "Hello,\n\n\
+         your {PRODUCT} account ({to}) was just signed in to through single sign-on ({issuer}) and is now linked to \
+         that identity. Every other session and every API token of the account was ended.\n\n\
+         If this was not you, tell your organization's admin at once.\n\n\
+         -- {PRODUCT}\n"
+    );
+    let html = page(
+        &subject,
+        &format!(
+            "<p>Hello,</p>\
+             <p>your {PRODUCT} account ({to}) was just signed in to through single sign-on ({issuer}) and is now linked \
+             to that identity. Every other session and every API token of the account was ended.</p>\
+             <p>If this was not you, tell your organization's admin at once.</p>",
+            to = escape(to),
+            issuer = escape(issuer),
+        ),
+    );
+    Mail { to: to.to_owned(), subject, text, html }
+}
+
 fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\

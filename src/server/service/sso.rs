@@ -237,7 +237,7 @@ fn public_refusal(code: &str) -> SsoRefusal {
         "flow_missing" | "flow_expired" | "state_mismatch" => SsoRefusal::Expired,
         "provider_error" => SsoRefusal::Denied,
         "mfa_required" => SsoRefusal::MfaRequired,
-        "link_refused_unverified_email" | "link_refused_other_organization" => SsoRefusal::AccountExists,
+        "link_refused_unverified_email" | "link_refused_other_organization" | "link_refused_local_unverified" => SsoRefusal::AccountExists,
         "organization_changed" => SsoRefusal::OrgChanged,
         "seat_limit_or_conflict" => SsoRefusal::SeatLimit,
         "removed_member" => SsoRefusal::Removed,
@@ -289,8 +289,12 @@ async fn sign_in(
 ) -> Result<SignedIn, SsoRefused> {
     let mut db = state.store.begin().await?;
     match sign_in_tx(state, &mut db, &login, kind, method, meta).await {
-        Ok(signed_in) => {
+        Ok((signed_in, linked)) => {
             db.commit().await?;
+            // Told after the commit: the mail says what happened.
+            if let Some(to) = linked {
+                state.mailer.send_or_log(&super::mails::identity_linked(&to, &login.issuer)).await;
+            }
             Ok(signed_in)
         }
         Err(r) => {
@@ -324,7 +328,7 @@ async fn sign_in_tx(
     kind: SessionKind,
     method: &str,
     meta: &RequestMeta,
-) -> Result<SignedIn, Refusal> {
+) -> Result<(SignedIn, Option<String>), Refusal> {
     let now = state.clock.now();
     let org = resolve_org(state, db, login, meta).await?;
     if org.status != OrgStatus::Active {
@@ -334,7 +338,7 @@ async fn sign_in_tx(
             Some(org.id),
         ));
     }
-    let user = resolve_user(state, db, login, &org, meta).await?;
+    let (user, linked) = resolve_user(state, db, login, &org, meta).await?;
     if user.status != UserStatus::Active {
         return Err(Refusal::policy(
             "user_disabled",
@@ -387,7 +391,7 @@ async fn sign_in_tx(
         },
     )
     .await?;
-    Ok(signed_in)
+    Ok((signed_in, linked.then(|| user.email.clone())))
 }
 
 /// The organization the token names, created on first sight.
@@ -471,14 +475,15 @@ async fn free_domain(db: &mut Db, claimed: Option<&str>, external_id: &str) -> R
 }
 
 /// The user for (issuer, sub): known already, linked to an existing local
-/// account under strict conditions, or created in the organization.
+/// account under strict conditions, or created in the organization. True
+/// when this sign-in linked an existing account.
 async fn resolve_user(
     state: &AppState,
     db: &mut Db,
     login: &VerifiedLogin,
     org: &OrgRecord,
     meta: &RequestMeta,
-) -> Result<UserRecord, Refusal> {
+) -> Result<(UserRecord, bool), Refusal> {
     let now = state.clock.now();
     if let Some(user_id) = db.user_id_by_identity(&login.issuer, &login.subject).await? {
         let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("an identity's user row is missing"))?;
@@ -493,7 +498,7 @@ async fn resolve_user(
                 Some(user.organization_id),
             ));
         }
-        return Ok(user);
+        return Ok((user, false));
     }
 
     let raw_email =
@@ -525,7 +530,26 @@ async fn resolve_user(
                 Some(existing.organization_id),
             ));
         }
+        // The local side must have proved the mailbox too: an account whose
+        // address nobody confirmed could be a squatter's, waiting for the
+        // real owner's first SSO sign-in to hand it their identity.
+        if existing.email_verified_at.is_none() {
+            return Err(Refusal::policy(
+                "link_refused_local_unverified",
+                ServiceError::Forbidden(
+                    "An account with this email already exists, and its address was never confirmed. Sign in with its \
+                     password, or ask an admin."
+                        .into(),
+                ),
+                Some(existing.organization_id),
+            ));
+        }
         db.insert_identity(&login.issuer, &login.subject, existing.id, Some(email.as_str()), now).await?;
+        // From now on the identity provider speaks for this account: whatever
+        // was signed in before (sessions, API tokens) ends, and the owner is
+        // told by mail.
+        let sessions_ended = db.delete_sessions_of_user(existing.id, None).await?;
+        let tokens_revoked = db.delete_api_tokens_of_user(existing.id).await?;
         audit::record(
             db,
             now,
@@ -535,11 +559,12 @@ async fn resolve_user(
                 actor: Some(existing.id),
                 action: action::LINK_SSO_IDENTITY,
                 target: Some(Target { kind: "user", id: UserId(existing.id).to_string() }),
-                details: json!({ "issuer": login.issuer, "sub": login.subject, "email": email.as_str() }),
+                details: json!({ "issuer": login.issuer, "sub": login.subject, "email": email.as_str(),
+                    "sessions_ended": sessions_ended, "api_tokens_revoked": tokens_revoked }),
             },
         )
         .await?;
-        return Ok(existing);
+        return Ok((existing, true));
     }
 
     if db.was_removed(org.id, email.as_str()).await? {
@@ -593,7 +618,7 @@ async fn resolve_user(
         },
     )
     .await?;
-    Ok(db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("the new member's row is missing"))?)
+    Ok((db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("the new member's row is missing"))?, false))
 }
 
 /// The role the provider's claims give in this organization: role keys
