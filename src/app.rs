@@ -9,7 +9,7 @@ use leptos_router::path;
 use crate::components::CurrentUserProvider;
 use crate::pages::{
     paths, AccountPage, InvitePage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrgDetailPage, OrganizationsPage,
-    PasswordRequiredPage, RegisterPage,
+    PasswordRequiredPage, RegisterPage, WorkspaceDetailPage, WorkspacesPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -60,6 +60,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/register") view=RegisterPage/>
                 <Route path=path!("/organizations") view=OrganizationsPage/>
                 <Route path=path!("/organizations/:id") view=OrgDetailPage/>
+                <Route path=path!("/workspaces") view=WorkspacesPage/>
+                <Route path=path!("/workspaces/:id") view=WorkspaceDetailPage/>
                 <Route path=path!("/invite/:token") view=InvitePage/>
             </Routes>
             </CurrentUserProvider>

@@ -8,6 +8,7 @@ mod org_detail;
 mod organizations;
 pub mod paths;
 mod status;
+mod workspaces;
 
 pub use account::{AccountPage, MfaRequiredPage, PasswordRequiredPage};
 pub use auth::{LoginPage, MfaStepPage, RegisterPage};
@@ -15,3 +16,4 @@ pub use invite::InvitePage;
 pub use not_found::NotFound;
 pub use org_detail::OrgDetailPage;
 pub use organizations::OrganizationsPage;
+pub use workspaces::{WorkspaceDetailPage, WorkspacesPage};

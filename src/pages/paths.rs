@@ -12,6 +12,7 @@ pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_MFA: &str = "/account/mfa";
 pub const ACCOUNT_PASSWORD: &str = "/account/password";
 pub const ORGANIZATIONS: &str = "/organizations";
+pub const WORKSPACES: &str = "/workspaces";
 /// The API reference, a server page (not a Leptos route): link to it with
 /// `rel="external"` so the client-side router lets the browser load it.
 pub const API_DOCS: &str = "/api/docs";
@@ -21,6 +22,11 @@ pub fn organization(id: impl Display) -> String {
     format!("{ORGANIZATIONS}/{id}")
 }
 
+/// One workspace's page.
+pub fn workspace(id: impl Display) -> String {
+    format!("{WORKSPACES}/{id}")
+}
+
 /// An invitation's page (the link in the invitation).
 pub fn invite(token: impl Display) -> String {
     format!("/invite/{token}")
@@ -28,7 +34,8 @@ pub fn invite(token: impl Display) -> String {
 
 /// Pages drawn inside the console frame, which need the signed-in user.
 pub fn is_console(path: &str) -> bool {
-    path == ACCOUNT || path == ORGANIZATIONS || path.starts_with(&format!("{ORGANIZATIONS}/"))
+    let under = |section: &str| path == section || path.strip_prefix(section).is_some_and(|rest| rest.starts_with('/'));
+    path == ACCOUNT || under(ORGANIZATIONS) || under(WORKSPACES)
 }
 
 #[cfg(test)]
@@ -48,6 +55,8 @@ mod tests {
             ACCOUNT_PASSWORD.to_owned(),
             ORGANIZATIONS.to_owned(),
             organization(":id"),
+            WORKSPACES.to_owned(),
+            workspace(":id"),
             invite(":token"),
         ];
         for path in routed {
@@ -63,5 +72,8 @@ mod tests {
         assert!(!is_console("/account/mfa"));
         assert!(!is_console("/login"));
         assert!(!is_console("/organizationsx"));
+        assert!(is_console("/workspaces"));
+        assert!(is_console("/workspaces/ws-1"));
+        assert!(!is_console("/workspacesx"));
     }
 }
