@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use crate::components::CurrentUserProvider;
 use crate::pages::{
@@ -61,7 +61,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/organizations") view=OrganizationsPage/>
                 <Route path=path!("/organizations/:id") view=OrgDetailPage/>
                 <Route path=path!("/workspaces") view=WorkspacesPage/>
-                <Route path=path!("/workspaces/:id") view=WorkspaceDetailPage/>
+                // Rendered whole before it is sent, so a workspace the caller
+                // may not see answers with the server function's 404 status.
+                <Route path=path!("/workspaces/:id") view=WorkspaceDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/invite/:token") view=InvitePage/>
             </Routes>
             </CurrentUserProvider>

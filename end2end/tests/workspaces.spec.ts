@@ -14,11 +14,11 @@ async function register(request: APIRequestContext, data: Record<string, string>
   return (await res.json()) as { token: string; user: { id: string; organization_id: string } };
 }
 
-async function signIn(page: Page, email: string) {
+async function signIn(page: Page, email: string, password = PASSWORD) {
   await page.goto('/login');
   await hydrated(page);
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/organizations$/);
   await checkA11y(page, 'signed in');
@@ -133,7 +133,9 @@ test('an org admin allocates a workspace to a member; it runs, counts against th
   await dialog.getByLabel('Template').selectOption({ label: templateName });
   const refusal = dialog.getByTestId('create-refusal');
   await expect(refusal).toHaveText('Quota exceeded: the organization allows 1 running workspaces; 1 in use, this needs 1 more.');
-  await dialog.getByRole('button', { name: 'Create workspace' }).click();
+  await expect(dialog.getByRole('button', { name: 'Create workspace' })).toHaveAttribute('aria-disabled', 'true');
+  // Submitting anyway (Enter in a field) sends nothing.
+  await dialog.getByLabel('Name').press('Enter');
   await expect(dialog).toBeVisible();
   await expect(refusal).toContainText('Quota exceeded');
   await checkA11y(page, 'create dialog: over quota');
@@ -175,6 +177,19 @@ test('an org admin allocates a workspace to a member; it runs, counts against th
   await expect(running).toHaveText('0 of 1 running');
   expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
 
+  // The organization's page has the same bars and list in its Workspaces tab.
+  await page.getByRole('link', { name: 'Organizations' }).click();
+  await expect(page).toHaveURL(/\/organizations$/);
+  await checkA11y(page, 'organization cards');
+  await page.getByTestId('org-card').filter({ hasText: `Workspaces ${slug}` }).click();
+  await expect(page).toHaveURL(/\/organizations\/org-/);
+  await hydrated(page);
+  await page.getByRole('tab', { name: 'Workspaces' }).click();
+  await expect(page.getByTestId('usage-workspaces')).toHaveText('1 of 5 workspaces');
+  await expect(page.getByTestId('usage-running')).toHaveText('0 of 1 running');
+  await expect(page.locator(`[data-testid=workspace-row][data-name="${name}"]`)).toHaveAttribute('data-status', 'stopped');
+  await checkA11y(page, 'organization Workspaces tab');
+
   // A member of another organization neither sees nor reaches it.
   const otherSlug = unique('other');
   await register(request, { email: `oscar@${otherSlug}.test`, name: 'Oscar Other', organization: `Other ${otherSlug}` });
@@ -190,4 +205,45 @@ test('an org admin allocates a workspace to a member; it runs, counts against th
   await expect(otherPage.getByRole('alert').filter({ hasText: /no such workspace|not found/i })).toBeVisible();
   await expect(otherPage.getByText(name)).toHaveCount(0);
   await otherContext.close();
+});
+
+test('the platform admin sets quotas on the Workspaces tab (empty is unlimited); auto-stop and self-service are settings', async ({
+  page,
+  request,
+}) => {
+  const slug = unique('quota');
+  const org = `Quotas ${slug}`;
+  const owner = await register(request, { email: `quinn@${slug}.test`, name: 'Quinn', organization: org });
+  const orgId = owner.user.organization_id;
+
+  await signIn(page, adminEmail, adminPassword);
+  await page.getByTestId('org-card').filter({ hasText: org }).click();
+  await expect(page).toHaveURL(/\/organizations\/org-/);
+  await hydrated(page);
+  await page.getByRole('tab', { name: 'Workspaces' }).click();
+  await expect(page.getByTestId('usage-running')).toHaveText('0 of unlimited running');
+  await checkA11y(page, 'Workspaces tab as platform admin: quota form');
+  await page.getByLabel('Max. running').fill('2');
+  await page.getByLabel('Max. vCPU (e.g. 0.5, 8)').fill('1.5');
+  await page.getByRole('button', { name: 'Save quotas' }).click();
+  await expect(page.getByTestId('toast').filter({ hasText: 'Quotas saved.' })).toBeVisible();
+  await expect(page.getByTestId('usage-running')).toHaveText('0 of 2 running');
+  await expect(page.getByTestId('usage-vcpu')).toHaveText('0 of 1.5 vCPU');
+  await expect(page.getByTestId('usage-workspaces')).toHaveText('0 of unlimited workspaces');
+  await checkA11y(page, 'quotas saved');
+
+  const login = await request.post('/api/auth/login', { data: { email: adminEmail, password: adminPassword } });
+  const platform = { Authorization: `Bearer ${(await login.json()).token}` };
+  const quotas = await request.get(`/api/organizations/${orgId}/quotas`, { headers: platform });
+  expect(quotas.status()).toBe(200);
+  expect(await quotas.json()).toMatchObject({ max_running: 2, max_vcpu: 1500, max_workspaces: null, max_memory_mib: null });
+
+  await page.getByRole('tab', { name: 'Settings' }).click();
+  await page.getByLabel('Auto-stop workspaces after (hours; empty: never)').fill('8');
+  await page.getByLabel('Members may create their own workspaces (within the per-member quota)').check();
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByTestId('toast').filter({ hasText: 'Settings saved.' })).toBeVisible();
+  await checkA11y(page, 'settings with auto-stop and self-service saved');
+  const detail = await request.get(`/api/organizations/${orgId}`, { headers: platform });
+  expect(await detail.json()).toMatchObject({ autostop_after_hours: 8, self_service_workspaces: true });
 });

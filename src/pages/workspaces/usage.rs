@@ -112,12 +112,12 @@ fn QuotaFields(
         <ActionForm action=save attr:class="space-y-4" attr:novalidate="true">
             <input type="hidden" name="id" value=organization/>
             <div class="grid gap-4 md:grid-cols-3">
-                <TextField label="Workspaces" name="max_workspaces" value=limit_text(q.max_workspaces, whole) error=field_error(err, "max_workspaces")/>
-                <TextField label="Running workspaces" name="max_running" value=limit_text(q.max_running, whole) error=field_error(err, "max_running")/>
-                <TextField label="vCPU (e.g. 0.5, 8)" name="max_vcpu" value=limit_text(q.max_vcpu, format_vcpu) error=field_error(err, "max_vcpu")/>
-                <TextField label="Memory (MiB)" name="max_memory_mib" value=limit_text(q.max_memory_mib, whole) error=field_error(err, "max_memory_mib")/>
-                <TextField label="Storage (GiB)" name="max_storage_gib" value=limit_text(q.max_storage_gib, whole) error=field_error(err, "max_storage_gib")/>
-                <TextField label="Workspaces per member" name="max_workspaces_per_user" value=limit_text(q.max_workspaces_per_user, whole) error=field_error(err, "max_workspaces_per_user")/>
+                <TextField label="Max. workspaces" name="max_workspaces" value=limit_text(q.max_workspaces, whole) error=field_error(err, "max_workspaces")/>
+                <TextField label="Max. running" name="max_running" value=limit_text(q.max_running, whole) error=field_error(err, "max_running")/>
+                <TextField label="Max. vCPU (e.g. 0.5, 8)" name="max_vcpu" value=limit_text(q.max_vcpu, format_vcpu) error=field_error(err, "max_vcpu")/>
+                <TextField label="Max. memory (MiB)" name="max_memory_mib" value=limit_text(q.max_memory_mib, whole) error=field_error(err, "max_memory_mib")/>
+                <TextField label="Max. storage (GiB)" name="max_storage_gib" value=limit_text(q.max_storage_gib, whole) error=field_error(err, "max_storage_gib")/>
+                <TextField label="Max. workspaces per member" name="max_workspaces_per_user" value=limit_text(q.max_workspaces_per_user, whole) error=field_error(err, "max_workspaces_per_user")/>
             </div>
             <ErrorBanner error=err/>
             {submit_button("Save quotas", "Saving…", save.pending().into(), "")}
