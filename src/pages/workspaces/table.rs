@@ -15,17 +15,17 @@ use crate::model::{format_mib, format_vcpu, DesiredState, Workspace, WorkspaceSt
 use crate::pages::paths;
 
 /// The lifecycle buttons a workspace in this state offers (whether the
-/// caller may press them is the server's to say).
+/// caller may press them is the server's to say). A suspended one offers
+/// none: only admins resume it, on its page.
 pub fn offered(w: &Workspace) -> Vec<Lifecycle> {
     use WorkspaceStatus as S;
     let mut out = Vec::new();
     if w.desired_state == DesiredState::Deleted {
         return out;
     }
-    match w.status {
-        S::Suspended => {}
-        S::Stopped | S::Failed if w.desired_state != DesiredState::Running => out.push(Lifecycle::Start),
-        _ => {}
+    // A failed workspace may be tried again whatever was wanted of it.
+    if w.status == S::Failed || (w.status == S::Stopped && w.desired_state != DesiredState::Running) {
+        out.push(Lifecycle::Start);
     }
     if w.desired_state == DesiredState::Running && w.status != S::Suspended {
         out.push(Lifecycle::Stop);
@@ -183,5 +183,47 @@ fn WorkspaceRow(w: Workspace, runner: LifecycleRunner, deleting: Deleting) -> im
             <td class=CELL_MUTED>{format!("{} GiB", w.storage_gib)}</td>
             <td class=CELL_ACTIONS><div class="inline-flex gap-2">{buttons}</div></td>
         </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::model::{OrgId, WorkspaceId};
+
+    fn ws(desired: DesiredState, status: WorkspaceStatus) -> Workspace {
+        Workspace {
+            id: WorkspaceId::new(),
+            organization_id: OrgId::new(),
+            name: "box".into(),
+            owner: None,
+            template: None,
+            vcpu: 500,
+            memory_mib: 512,
+            storage_gib: 1,
+            desired_state: desired,
+            status,
+            status_reason: String::new(),
+            suspended_reason: None,
+            engine_ref: None,
+            autostop_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn buttons_follow_the_state() {
+        use DesiredState as D;
+        use Lifecycle::*;
+        use WorkspaceStatus as S;
+        assert_eq!(offered(&ws(D::Running, S::Running)), vec![Stop, Restart, Delete]);
+        assert_eq!(offered(&ws(D::Stopped, S::Stopped)), vec![Start, Delete]);
+        assert_eq!(offered(&ws(D::Running, S::Starting)), vec![Stop, Delete]);
+        assert_eq!(offered(&ws(D::Running, S::Failed)), vec![Start, Stop, Delete]);
+        assert_eq!(offered(&ws(D::Stopped, S::Suspended)), vec![Delete]);
+        assert!(offered(&ws(D::Deleted, S::Deleting)).is_empty());
     }
 }
