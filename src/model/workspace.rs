@@ -78,7 +78,6 @@ impl QuotaUse {
     }
 }
 
-
 impl DesiredState {
     pub fn as_str(self) -> &'static str {
         match self {

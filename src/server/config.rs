@@ -28,7 +28,26 @@ pub struct Config {
     pub hash_queue_timeout: Duration,
     /// Zitadel (OpenID Connect) single sign-on, when configured.
     pub oidc: Option<OidcConfig>,
+    /// Where workspaces run.
+    pub engine: EngineChoice,
+    /// `NEOSC_DOCKER_HOST`: the Docker Engine API endpoint.
+    pub docker_host: String,
+    pub reconcile: crate::server::reconciler::Pace,
 }
+
+/// `NEOSC_WORKSPACE_ENGINE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// Docker when its socket answers at start-up, else none.
+    Auto,
+    /// Docker, also when it does not answer yet (workspaces show `unknown`
+    /// until it does).
+    Docker,
+    /// No engine: workspaces are allocated and stay `pending`.
+    None,
+}
+
+pub const DEFAULT_DOCKER_HOST: &str = "unix:///var/run/docker.sock";
 
 /// The OpenID Provider NeoSC signs people in with, and how its claims map.
 #[derive(Debug, Clone)]
@@ -113,6 +132,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_OIDC_ROLE_MAP", DEFAULT_OIDC_ROLE_MAP, "provider role key=NeoSC role, comma-separated"),
     ("NEOSC_OIDC_EXTRA_AUDIENCES", "-", "audiences an ID token may carry besides the client id"),
     ("NEOSC_OIDC_SIGNING_ALGS", "RS256", "accepted ID token algorithms (asymmetric only)"),
+    ("NEOSC_WORKSPACE_ENGINE", "auto", "docker | none; auto: docker when NEOSC_DOCKER_HOST answers at start-up, else none"),
+    ("NEOSC_DOCKER_HOST", DEFAULT_DOCKER_HOST, "Docker Engine API: unix:///path or tcp://host:port"),
+    ("NEOSC_RECONCILE_INTERVAL_MS", "500", "pause between two reconciler passes"),
+    ("NEOSC_RECONCILE_LEASE_SECS", "60", "how long a workspace stays with an instance that stopped answering"),
+    ("NEOSC_RECONCILE_OBSERVE_SECS", "10", "how often a settled workspace's container is looked at again"),
     ("NEOSC_OIDC_DISPLAY_NAME", "Zitadel", "the SSO button says \"Sign in with ...\""),
     ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
 ];
@@ -175,6 +199,31 @@ impl Config {
             },
             hash_queue_timeout: Duration::from_secs(5),
             oidc,
+            engine: match get("NEOSC_WORKSPACE_ENGINE").as_deref().map(str::trim) {
+                None | Some("" | "auto") => EngineChoice::Auto,
+                Some("docker") => EngineChoice::Docker,
+                Some("none") => EngineChoice::None,
+                Some(other) => {
+                    return Err(ConfigError { name: "NEOSC_WORKSPACE_ENGINE", message: format!("{other:?}: use docker, none or auto") })
+                }
+            },
+            docker_host: get("NEOSC_DOCKER_HOST").unwrap_or_else(|| DEFAULT_DOCKER_HOST.into()),
+            reconcile: {
+                let d = crate::server::reconciler::Pace::default();
+                let positive = |name: &'static str, v: Option<u64>| match v {
+                    Some(0) => Err(ConfigError { name, message: "must be at least 1".into() }),
+                    other => Ok(other),
+                };
+                crate::server::reconciler::Pace {
+                    interval: positive("NEOSC_RECONCILE_INTERVAL_MS", parse_num(&get, "NEOSC_RECONCILE_INTERVAL_MS")?)?
+                        .map_or(d.interval, Duration::from_millis),
+                    lease: positive("NEOSC_RECONCILE_LEASE_SECS", parse_num(&get, "NEOSC_RECONCILE_LEASE_SECS")?)?
+                        .map_or(d.lease, Duration::from_secs),
+                    observe: positive("NEOSC_RECONCILE_OBSERVE_SECS", parse_num(&get, "NEOSC_RECONCILE_OBSERVE_SECS")?)?
+                        .map_or(d.observe, Duration::from_secs),
+                    max_attempts: d.max_attempts,
+                }
+            },
         })
     }
 

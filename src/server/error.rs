@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::db::DbError;
-use crate::model::{AppError, ErrorKind, ValidationError};
+use crate::model::{AppError, ErrorKind, QuotaRefusal, ValidationError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -20,6 +20,9 @@ pub enum ServiceError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A change refused by a workspace quota, with the numbers.
+    #[error("{0}")]
+    QuotaExceeded(QuotaRefusal),
     #[error("{message}")]
     TooManyRequests { message: String, retry_after_secs: u64 },
     #[error("{message}")]
@@ -59,7 +62,7 @@ impl ServiceError {
             ServiceError::Unauthorized(_) => ErrorKind::Unauthorized,
             ServiceError::Forbidden(_) => ErrorKind::Forbidden,
             ServiceError::NotFound(_) => ErrorKind::NotFound,
-            ServiceError::Conflict(_) => ErrorKind::Conflict,
+            ServiceError::Conflict(_) | ServiceError::QuotaExceeded(_) => ErrorKind::Conflict,
             ServiceError::TooManyRequests { .. } => ErrorKind::TooManyRequests,
             ServiceError::Unavailable { .. } => ErrorKind::Unavailable,
             ServiceError::Internal(_) => ErrorKind::Internal,
@@ -159,6 +162,10 @@ pub struct Problem {
     /// when reporting it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
+    /// The quota a refused workspace change would pass: its name, what is
+    /// used, what the change asked for and the limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota: Option<QuotaRefusal>,
 }
 
 impl Problem {
@@ -171,6 +178,7 @@ impl Problem {
             detail,
             field,
             instance: super::request_id::current().map(|id| format!("urn:neosc:request:{id}")),
+            quota: None,
         }
     }
 
@@ -193,7 +201,11 @@ impl IntoResponse for ServiceError {
             _ => None,
         };
         let retry = self.retry_after();
-        Problem::new(self.kind(), self.public_message(), field).into_response_with(retry)
+        let mut problem = Problem::new(self.kind(), self.public_message(), field);
+        if let ServiceError::QuotaExceeded(refusal) = self {
+            problem.quota = Some(refusal);
+        }
+        problem.into_response_with(retry)
     }
 }
 

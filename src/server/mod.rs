@@ -8,6 +8,7 @@ pub mod db;
 pub mod engine;
 pub mod error;
 pub mod mailer;
+pub mod reconciler;
 pub mod request_id;
 pub mod rest;
 pub mod service;

@@ -16,8 +16,10 @@ use tower_http::trace::TraceLayer;
 use super::auth::oidc::OidcProvider;
 use super::auth::password::PasswordHasher;
 use super::clock::{Clock, SystemClock};
-use super::config::Config;
+use super::config::{Config, EngineChoice};
 use super::db::Store;
+use super::engine::{DockerEngine, WorkspaceEngine};
+use super::reconciler::Reconciler;
 use super::state::AppState;
 use super::{request_id, rest, service, web};
 use crate::app::{shell, App};
@@ -56,6 +58,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self { listener, state } = self;
         tokio::spawn(sweep_expired_sessions(state.clone()));
+        Reconciler::new(state.clone(), state.config.reconcile).spawn();
         let app = router(state);
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
         Ok(())
@@ -68,7 +71,58 @@ pub async fn connect(config: Config, leptos_options: LeptosOptions, clock: Arc<d
     store.migrate().await?;
     let hasher = PasswordHasher::new(config.argon2, config.hash_queue_timeout);
     let oidc = config.oidc.clone().map(|c| OidcProvider::new(c, clock.clone())).transpose()?;
-    Ok(AppState { leptos_options, config: Arc::new(config), store, hasher, clock, mailer: Arc::new(super::mailer::LogMailer), oidc })
+    let engine = connect_engine(&config).await;
+    Ok(AppState {
+        leptos_options,
+        config: Arc::new(config),
+        store,
+        hasher,
+        clock,
+        mailer: Arc::new(super::mailer::LogMailer),
+        oidc,
+        engine,
+    })
+}
+
+/// The workspace engine `NEOSC_WORKSPACE_ENGINE` asks for. An engine that
+/// does not answer never stops the console: named explicitly, it is used
+/// once it answers (workspaces show `unknown` meanwhile); on `auto`, there
+/// is none.
+async fn connect_engine(config: &Config) -> Option<Arc<dyn WorkspaceEngine>> {
+    let host = &config.docker_host;
+    match config.engine {
+        EngineChoice::None => {
+            tracing::info!("no workspace engine (NEOSC_WORKSPACE_ENGINE=none): workspaces are allocated but stay pending");
+            None
+        }
+        EngineChoice::Auto => match DockerEngine::connect(host).await {
+            Ok(engine) => {
+                tracing::info!(%host, "workspace engine: Docker");
+                Some(Arc::new(engine))
+            }
+            Err(e) => {
+                tracing::warn!(%host, error = %e, "no workspace engine: Docker does not answer, so workspaces stay pending \
+                    (set NEOSC_WORKSPACE_ENGINE=docker to wait for it)");
+                None
+            }
+        },
+        EngineChoice::Docker => match DockerEngine::connect(host).await {
+            Ok(engine) => {
+                tracing::info!(%host, "workspace engine: Docker");
+                Some(Arc::new(engine))
+            }
+            Err(e) => match DockerEngine::unconnected(host) {
+                Ok(engine) => {
+                    tracing::error!(%host, error = %e, "workspace engine: Docker does not answer yet; workspaces show unknown until it does");
+                    Some(Arc::new(engine))
+                }
+                Err(e) => {
+                    tracing::error!(%host, error = %e, "workspace engine: NEOSC_DOCKER_HOST is unusable; no engine");
+                    None
+                }
+            },
+        },
+    }
 }
 
 /// The whole HTTP surface: JSON API, server functions, pages, static files.

@@ -8,6 +8,7 @@ use super::auth::password::PasswordHasher;
 use super::clock::Clock;
 use super::config::Config;
 use super::db::Store;
+use super::engine::WorkspaceEngine;
 use super::mailer::SharedMailer;
 
 /// What every request handler and server function can reach.
@@ -21,6 +22,8 @@ pub struct AppState {
     pub mailer: SharedMailer,
     /// Zitadel SSO, when configured.
     pub oidc: Option<OidcProvider>,
+    /// Where workspaces run; None: allocation only, nothing runs.
+    pub engine: Option<Arc<dyn WorkspaceEngine>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

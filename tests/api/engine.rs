@@ -27,6 +27,7 @@ pub async fn engine() -> Option<DockerEngine> {
 
 fn spec(memory_mib: i64, command: &[&str]) -> ContainerSpec {
     ContainerSpec {
+        installation: Uuid::now_v7(),
         workspace_id: Uuid::now_v7(),
         organization_id: Uuid::now_v7(),
         image: IMAGE.into(),
@@ -70,7 +71,7 @@ async fn a_workspace_container_runs_with_the_limits_of_its_size_and_goes_away_wh
     assert_eq!(limits.nano_cpus, 250_000_000, "0.25 CPU");
     assert_eq!(limits.memory_bytes, 64 * 1024 * 1024);
 
-    let ours: Vec<_> = engine.list().await.unwrap().into_iter().filter(|f| f.workspace_id == s.workspace_id).collect();
+    let ours: Vec<_> = engine.list(s.installation).await.unwrap().into_iter().filter(|f| f.workspace_id == s.workspace_id).collect();
     assert_eq!(ours.len(), 1, "found by label: {ours:?}");
     assert_eq!(ours[0].container_id, first);
     assert_eq!(ours[0].organization_id, Some(s.organization_id));
@@ -82,7 +83,7 @@ async fn a_workspace_container_runs_with_the_limits_of_its_size_and_goes_away_wh
     engine.remove(s.workspace_id).await.unwrap();
     engine.remove(s.workspace_id).await.unwrap();
     assert_eq!(engine.observe(s.workspace_id).await.unwrap(), Observed::Missing);
-    assert!(engine.list().await.unwrap().iter().all(|f| f.workspace_id != s.workspace_id));
+    assert!(engine.list(s.installation).await.unwrap().iter().all(|f| f.workspace_id != s.workspace_id));
 }
 
 #[tokio::test]

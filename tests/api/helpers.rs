@@ -32,6 +32,9 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub database_url: String,
     pub hasher: neosc::server::auth::password::PasswordHasher,
+    /// The running app's state (its engine, for driving a reconciler by
+    /// hand).
+    pub state: neosc::server::state::AppState,
     _db: TestDb,
 }
 
@@ -51,7 +54,39 @@ impl Clock for ManualClock {
 }
 
 /// Writes each test body once and runs it on both databases.
+/// `both_backends! { env = ENV; async fn … }` starts the apps with the
+/// extra variables `ENV: &[(&str, &str)]`.
 macro_rules! both_backends {
+    (env = $env:expr; $(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($app: $crate::helpers::TestApp) $body
+
+                #[test]
+                fn sqlite() {
+                    crate::helpers::runtime().block_on(sqlite_body())
+                }
+
+                async fn sqlite_body() {
+                    run($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite, $env).await.unwrap()).await
+                }
+
+                #[test]
+                fn postgres() {
+                    crate::helpers::runtime().block_on(postgres_body())
+                }
+
+                async fn postgres_body() {
+                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres, $env).await {
+                        run(app).await
+                    }
+                }
+            }
+        )*
+    };
     ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
         $(
             mod $name {
@@ -127,9 +162,10 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let store = app.state().store.clone();
         let hasher = app.state().hasher.clone();
+        let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Some(TestApp { address, client, store, clock, hasher, database_url: db.url.clone(), _db: db })
+        Some(TestApp { address, client, store, clock, hasher, state, database_url: db.url.clone(), _db: db })
     }
 
     pub fn url(&self, path: &str) -> String {

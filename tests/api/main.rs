@@ -18,3 +18,4 @@ mod rules;
 mod sso;
 mod tenancy;
 mod validation;
+mod workspaces;

@@ -52,6 +52,8 @@ struct Foreign {
     /// A second member and invitation, for the server functions' turn.
     member2_id: String,
     invitation2_id: String,
+    workspace_id: String,
+    template_id: String,
     secrets: Vec<String>,
 }
 
@@ -120,6 +122,34 @@ fn table(f: &Foreign) -> Vec<Row> {
         row_id("DELETE", "/api/users/{id}/sessions", &f.member_id, N, [401, 403, 404, 200]),
         row_id("POST", "/api/users/{id}/disable", &f.member_id, N, [401, 403, 404, 204]),
         row_id("POST", "/api/users/{id}/enable", &f.member_id, N, [401, 403, 404, 204]),
+        row("GET", "/api/workspaces", N, [401, 200, 200, 200]),
+        row(
+            "POST",
+            "/api/workspaces",
+            J(
+                json!({ "name": "Matrix Box", "template_id": f.template_id, "organization_id": f.org_id, "owner_id": f.member2_id, "start": false }),
+            ),
+            [401, 404, 404, 201],
+        ),
+        row_id("GET", "/api/workspaces/{id}", &f.workspace_id, N, [401, 404, 404, 200]),
+        row_id("PATCH", "/api/workspaces/{id}", &f.workspace_id, J(json!({ "name": "Foreign Box" })), [401, 404, 404, 200]),
+        row_id("POST", "/api/workspaces/{id}/start", &f.workspace_id, N, [401, 404, 404, 200]),
+        row_id("POST", "/api/workspaces/{id}/stop", &f.workspace_id, N, [401, 404, 404, 200]),
+        row_id("POST", "/api/workspaces/{id}/restart", &f.workspace_id, N, [401, 404, 404, 200]),
+        row_id("POST", "/api/workspaces/{id}/suspend", &f.workspace_id, J(json!({ "reason": "matrix" })), [401, 404, 404, 200]),
+        row_id("POST", "/api/workspaces/{id}/resume", &f.workspace_id, N, [401, 404, 404, 200]),
+        row_id("DELETE", "/api/workspaces/{id}", &f.workspace_id, N, [401, 404, 404, 200]),
+        row("GET", "/api/workspace-templates", N, [401, 200, 200, 200]),
+        row(
+            "POST",
+            "/api/workspace-templates",
+            J(json!({ "name": "Matrix Template", "image": "neosc/workspace-busybox:dev", "default_vcpu": 100, "default_memory_mib": 32,
+                "default_storage_gib": 1, "max_vcpu": 100, "max_memory_mib": 32, "max_storage_gib": 1 })),
+            [401, 403, 403, 201],
+        ),
+        row("GET", "/api/organizations/{id}/usage", N, [401, 404, 404, 200]),
+        row("GET", "/api/organizations/{id}/quotas", N, [401, 404, 404, 200]),
+        row("PATCH", "/api/organizations/{id}/quotas", J(json!({ "max_workspaces": 10 })), [401, 404, 404, 200]),
         row("POST", "/api/organizations/{id}/suspend", N, [401, 404, 404, 200]),
         row("POST", "/api/organizations/{id}/activate", N, [401, 404, 404, 200]),
         // Server functions: the tenant comes from the session alone; the
@@ -260,8 +290,28 @@ async fn setup(app: &TestApp) -> (Foreign, [Option<String>; 4]) {
         .json()
         .await
         .unwrap();
+    let platform = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let template: Value = app
+        .post_json(
+            "/api/workspace-templates",
+            &platform,
+            json!({ "name": "Foreign Template", "image": "neosc/workspace-busybox:dev", "default_vcpu": 100, "default_memory_mib": 32,
+                "default_storage_gib": 1, "max_vcpu": 100, "max_memory_mib": 32, "max_storage_gib": 1 }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ws: Value = app
+        .post_json("/api/workspaces", &f_admin, json!({ "name": "Foreign Box", "template_id": template["id"], "start": false }))
+        .await
+        .json()
+        .await
+        .unwrap();
     let foreign = Foreign {
         secrets: vec![
+            "Foreign Box".into(),
+            ws["id"].as_str().unwrap().to_owned(),
             "Foreign Corp".into(),
             "foreign.test".into(),
             "Foreign Member".into(),
@@ -278,15 +328,22 @@ async fn setup(app: &TestApp) -> (Foreign, [Option<String>; 4]) {
         invitation_id: inv["id"].as_str().unwrap().to_owned(),
         member2_id: member2["id"].as_str().unwrap().to_owned(),
         invitation2_id: inv2["id"].as_str().unwrap().to_owned(),
+        workspace_id: ws["id"].as_str().unwrap().to_owned(),
+        template_id: template["id"].as_str().unwrap().to_owned(),
     };
     app.register_ok("owner@alpha.test", "Alpha Owner", Some("Alpha")).await;
     let (user, _) = app.register_ok("user@alpha.test", "Alpha User", None).await;
     let (other_admin, _) = app.register_ok("owner@beta.test", "Beta Owner", Some("Beta")).await;
-    let platform = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     (foreign, [None, Some(user), Some(other_admin), Some(platform)])
 }
 
+/// No engine: the platform admin's turn starts workspaces, and nothing of
+/// that should reach a container.
+const NO_ENGINE: &[(&str, &str)] = &[("NEOSC_WORKSPACE_ENGINE", "none")];
+
 both_backends! {
+    env = NO_ENGINE;
+
     async fn every_route_for_every_caller_against_a_foreign_organization(app: TestApp) {
         let (foreign, tokens) = setup(&app).await;
         let rows = table(&foreign);

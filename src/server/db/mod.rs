@@ -36,7 +36,9 @@ pub use sessions::{NewSession, SessionKind, SessionRecord, SessionStage};
 pub use sso::{NewOidcFlow, OidcFlowRecord};
 pub use throttle::ThrottleRecord;
 pub use users::{NewUser, UserRecord};
-pub use workspaces::{NewWorkspace, QuotaLimits, QuotaRecord};
+pub use workspaces::{
+    Intent, NewWorkspace, Observation, QuotaLimits, QuotaRecord, TemplateRecord, WorkspaceEventRecord, WorkspaceQuery, WorkspaceRecord,
+};
 
 use std::str::FromStr;
 use std::time::Duration;

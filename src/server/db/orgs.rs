@@ -36,7 +36,8 @@ pub struct NewOrganization<'a> {
     pub now: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, name, slug, domain, status, seat_limit, require_mfa, autostop_after_hours, self_service_workspaces, external_id, is_default, \
+const COLUMNS: &str =
+    "id, name, slug, domain, status, seat_limit, require_mfa, autostop_after_hours, self_service_workspaces, external_id, is_default, \
                        users_count, workspaces_count, created_at, updated_at";
 
 impl Db {

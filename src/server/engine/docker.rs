@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 
 use bollard::errors::Error as BollardError;
-use bollard::models::{ContainerCreateBody, ContainerStateStatusEnum, HostConfig, Mount, MountType, VolumeCreateRequest};
+use bollard::models::{
+    ContainerCreateBody, ContainerStateStatusEnum, ContainerUpdateBody, HostConfig, Mount, MountType, VolumeCreateRequest,
+};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
     RemoveVolumeOptionsBuilder, StartContainerOptions, StopContainerOptionsBuilder,
@@ -17,7 +19,7 @@ use uuid::Uuid;
 
 use super::{
     workspace_label, AppliedLimits, ContainerSpec, EngineError, EngineFuture, EngineResult, Found, Observed, WorkspaceEngine,
-    LABEL_ORGANIZATION, LABEL_WORKSPACE,
+    LABEL_INSTALLATION, LABEL_ORGANIZATION, LABEL_WORKSPACE,
 };
 
 /// Seconds an Engine API call may take before the engine counts as
@@ -49,6 +51,23 @@ impl DockerEngine {
         }
         .map_err(unavailable)?;
         let docker = docker.negotiate_version().await.map_err(unavailable)?;
+        Ok(Self { docker })
+    }
+
+    /// A client for `host` that has not talked to the engine yet, speaking
+    /// API 1.41 (Engine 20.10 and every later one): for an engine named
+    /// explicitly that does not answer at start-up, so it is used as soon
+    /// as it does.
+    pub fn unconnected(host: &str) -> EngineResult<Self> {
+        let version = &bollard::ClientVersion { major_version: 1, minor_version: 41 };
+        let docker = if let Some(path) = host.strip_prefix("unix://") {
+            Docker::connect_with_unix(path, TIMEOUT_SECS, version)
+        } else if host.starts_with("tcp://") || host.starts_with("http://") {
+            Docker::connect_with_http(host, TIMEOUT_SECS, version)
+        } else {
+            return Err(EngineError::Unavailable(format!("{host:?} is not unix://path or tcp://host:port")));
+        }
+        .map_err(unavailable)?;
         Ok(Self { docker })
     }
 
@@ -256,9 +275,9 @@ impl WorkspaceEngine for DockerEngine {
         })
     }
 
-    fn list(&self) -> EngineFuture<'_, Vec<Found>> {
+    fn list(&self, installation: Uuid) -> EngineFuture<'_, Vec<Found>> {
         Box::pin(async move {
-            let containers = self.labelled(LABEL_WORKSPACE, None).await?;
+            let containers = self.labelled(LABEL_INSTALLATION, Some(&installation.to_string())).await?;
             Ok(containers
                 .into_iter()
                 .filter_map(|c| {
@@ -268,6 +287,28 @@ impl WorkspaceEngine for DockerEngine {
                     Some(Found { container_id: c.id?, workspace_id, organization_id })
                 })
                 .collect())
+        })
+    }
+
+    fn apply_limits<'a>(&'a self, spec: &'a ContainerSpec) -> EngineFuture<'a, ()> {
+        Box::pin(async move {
+            let body = ContainerUpdateBody {
+                nano_cpus: Some(spec.nano_cpus()),
+                memory: Some(spec.memory_bytes()),
+                memory_swap: Some(spec.memory_bytes()),
+                ..Default::default()
+            };
+            self.docker.update_container(&Self::container_name(spec.workspace_id), body).await.map_err(refused)
+        })
+    }
+
+    fn has_image<'a>(&'a self, image: &'a str) -> EngineFuture<'a, bool> {
+        Box::pin(async move {
+            match self.docker.inspect_image(image).await {
+                Ok(_) => Ok(true),
+                Err(e) if status_of(&e) == Some(404) => Ok(false),
+                Err(e) => Err(refused(e)),
+            }
         })
     }
 }

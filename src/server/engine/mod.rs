@@ -19,10 +19,15 @@ pub use docker::DockerEngine;
 /// label after a crash).
 pub const LABEL_WORKSPACE: &str = "neosc.workspace";
 pub const LABEL_ORGANIZATION: &str = "neosc.organization";
+/// Which NeoSC installation made it (the id of its default organization):
+/// several installations, or test runs, may share one engine, and each
+/// sweeps only its own orphans.
+pub const LABEL_INSTALLATION: &str = "neosc.installation";
 
 /// What a workspace's container is made from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerSpec {
+    pub installation: Uuid,
     pub workspace_id: Uuid,
     pub organization_id: Uuid,
     /// A local image; the engine is never asked to pull one.
@@ -52,6 +57,7 @@ impl ContainerSpec {
         HashMap::from([
             (LABEL_WORKSPACE.to_owned(), workspace_label(self.workspace_id)),
             (LABEL_ORGANIZATION.to_owned(), crate::model::OrgId(self.organization_id).to_string()),
+            (LABEL_INSTALLATION.to_owned(), self.installation.to_string()),
         ])
     }
 }
@@ -139,6 +145,13 @@ pub trait WorkspaceEngine: Send + Sync {
     /// The limits the engine applied to the workspace's container.
     fn limits(&self, workspace_id: Uuid) -> EngineFuture<'_, Option<AppliedLimits>>;
 
-    /// Every container carrying our labels, for finding orphans.
-    fn list(&self) -> EngineFuture<'_, Vec<Found>>;
+    /// Every container of workspaces of `installation`, for finding orphans.
+    fn list(&self, installation: Uuid) -> EngineFuture<'_, Vec<Found>>;
+
+    /// Sets the CPU and memory limits of an existing container (a resize
+    /// applied at the next start), keeping the container and its home.
+    fn apply_limits<'a>(&'a self, spec: &'a ContainerSpec) -> EngineFuture<'a, ()>;
+
+    /// Whether the engine has the image locally (nothing is ever pulled).
+    fn has_image<'a>(&'a self, image: &'a str) -> EngineFuture<'a, bool>;
 }

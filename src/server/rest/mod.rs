@@ -21,6 +21,7 @@ mod problems;
 mod schema;
 mod sso;
 mod users;
+mod workspaces;
 
 use axum::routing::get;
 use axum::Router;
@@ -78,6 +79,16 @@ pub(crate) fn api() -> Api {
         .routes(routes!(orgs::resend_invitation))
         .routes(routes!(invitations::preview))
         .routes(routes!(invitations::accept))
+        .routes(routes!(workspaces::list, workspaces::create))
+        .routes(routes!(workspaces::detail, workspaces::update, workspaces::delete))
+        .routes(routes!(workspaces::start))
+        .routes(routes!(workspaces::stop))
+        .routes(routes!(workspaces::restart))
+        .routes(routes!(workspaces::suspend))
+        .routes(routes!(workspaces::resume))
+        .routes(routes!(workspaces::list_templates, workspaces::create_template))
+        .routes(routes!(workspaces::usage))
+        .routes(routes!(workspaces::quotas, workspaces::update_quotas))
 }
 
 /// Served next to the API but not operations of it: the document itself,

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use super::schema::{OrganizationId, UserId};
+use super::schema::{OrganizationId, TemplateId, UserId, WorkspaceId};
 use crate::model::PasswordPolicy;
 use crate::server::error::Problem;
 use crate::server::state::AppState;
@@ -42,7 +42,7 @@ answers 404, as if it did not exist.
     servers((url = "/", description = "The NeoSC installation that serves this document")),
     security(("bearer" = []), ("cookie" = [])),
     // Path parameter types are not collected by `routes!` (bodies are).
-    components(schemas(Problem, OrganizationId, UserId)),
+    components(schemas(Problem, OrganizationId, UserId, WorkspaceId, TemplateId)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Registration and sign-in"),
@@ -50,6 +50,7 @@ answers 404, as if it did not exist.
         (name = "users", description = "Admin actions on other accounts"),
         (name = "organizations", description = "Tenants, their members and invitations"),
         (name = "invitations", description = "The invitee's side of an invitation"),
+        (name = "workspaces", description = "Workspaces on the workspace engine, their templates and lifecycle"),
         (name = "sso (browser)", description = "The browser's redirect flow of single sign-on; not for API clients"),
     )
 )]

@@ -182,6 +182,22 @@ value_schema!(
         .examples(["usr-0193f6a2-7c1e-7a4b-9d2e-5f8a1b3c4d5e"])
 );
 
+value_schema!(
+    /// A workspace's id as it appears in paths and bodies.
+    WorkspaceId => string()
+        .pattern(Some(r"^ws-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"))
+        .description(Some("`ws-` and a UUID. Anything else names no workspace (404)"))
+        .examples(["ws-0193f6a2-7c1e-7a4b-9d2e-5f8a1b3c4d5e"])
+);
+
+value_schema!(
+    /// A workspace template's id as it appears in paths and bodies.
+    TemplateId => string()
+        .pattern(Some(r"^tpl-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"))
+        .description(Some("`tpl-` and a UUID"))
+        .examples(["tpl-0193f6a2-7c1e-7a4b-9d2e-5f8a1b3c4d5e"])
+);
+
 /// A JSON integer. To JSON Schema `30.0` is the integer 30, so it is here
 /// too; `30.5` is not an integer and is refused (400).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

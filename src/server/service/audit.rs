@@ -39,6 +39,17 @@ pub mod action {
     pub const CROSS_ORG_ACCESS_DENIED: &str = "cross_org_access_denied";
     pub const LOGOUT: &str = "logout";
     pub const CREATE_WORKSPACE: &str = "create_workspace";
+    pub const START_WORKSPACE: &str = "start_workspace";
+    pub const STOP_WORKSPACE: &str = "stop_workspace";
+    pub const RESIZE_WORKSPACE: &str = "resize_workspace";
+    pub const UPDATE_WORKSPACE: &str = "update_workspace";
+    pub const SUSPEND_WORKSPACE: &str = "suspend_workspace";
+    pub const RESUME_WORKSPACE: &str = "resume_workspace";
+    pub const DELETE_WORKSPACE: &str = "delete_workspace";
+    /// The reconciler gave up on a workspace or the workspace died (system).
+    pub const WORKSPACE_FAILED: &str = "workspace_failed";
+    pub const UPDATE_QUOTA: &str = "update_quota";
+    pub const CREATE_WORKSPACE_TEMPLATE: &str = "create_workspace_template";
     pub const SSO_LOGIN: &str = "sso_login";
     pub const SSO_LOGIN_FAILED: &str = "sso_login_failed";
     pub const LINK_SSO_IDENTITY: &str = "link_sso_identity";

@@ -9,10 +9,11 @@ use uuid::Uuid;
 use super::audit::{self, action, Event, Target};
 use super::auth::insert_member;
 use super::orgs::{create_org, org_target};
-use crate::model::{Email, OrgName, Password, Role, UserId};
+use super::workspaces::NO_ENGINE;
+use crate::model::{DesiredState, Email, OrgName, Password, Role, UserId, WorkspaceId, WorkspaceStatus};
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::token::random_token;
-use crate::server::db::{NewUser, OrgRecord};
+use crate::server::db::{Intent, NewUser, NewWorkspace, OrgRecord, QuotaLimits, TemplateRecord};
 use crate::server::error::{ServiceError, ServiceResult};
 use crate::server::state::AppState;
 
@@ -124,8 +125,41 @@ async fn ensure_platform_admin(state: &AppState, default_org: &OrgRecord) -> Ser
 }
 
 /// The organizations of the product spec's response example, with as many
-/// real users and workspaces as its counts say.
-const DEMO_ORGS: [(&str, &str, usize, usize); 2] = [("Neogenesys", "neogenesys.com", 45, 12), ("Partner Corp", "partnercorp.com", 8, 3)];
+/// real users and workspaces as its counts say, and how many of those run.
+const DEMO_ORGS: [(&str, &str, usize, usize, usize); 2] =
+    [("Neogenesys", "neogenesys.com", 45, 12, 4), ("Partner Corp", "partnercorp.com", 8, 3, 1)];
+
+/// The demo's quotas: `(max_workspaces, max_running, max_vcpu, max_memory_mib,
+/// max_storage_gib, max_workspaces_per_user)`, room to try things within.
+const DEMO_QUOTAS: [QuotaLimits; 2] = [
+    QuotaLimits {
+        max_workspaces: Some(20),
+        max_running: Some(8),
+        max_vcpu: Some(4000),
+        max_memory_mib: Some(2048),
+        max_storage_gib: Some(100),
+        max_workspaces_per_user: Some(3),
+    },
+    QuotaLimits {
+        max_workspaces: Some(5),
+        max_running: Some(2),
+        max_vcpu: Some(1000),
+        max_memory_mib: Some(512),
+        max_storage_gib: Some(20),
+        max_workspaces_per_user: Some(2),
+    },
+];
+
+/// The image `make run` builds (scripts/workspace-engine.sh).
+pub const DEMO_IMAGE: &str = "neosc/workspace-busybox:dev";
+/// Keeps a minimal image busy until stopped, and stops at once when asked.
+const IDLE_COMMAND: &str = r#"["sh","-c","trap 'exit 0' TERM; while :; do sleep 1; done"]"#;
+
+/// `(name, description, (default vCPU, MiB, GiB), (max vCPU, MiB, GiB))`.
+const DEMO_TEMPLATES: [(&str, &str, (i64, i64, i64), (i64, i64, i64)); 2] = [
+    ("Shell", "A BusyBox shell with a persistent home: small and quick to start.", (250, 64, 1), (1000, 512, 10)),
+    ("Build box", "More CPU and memory for builds and data work.", (1000, 256, 5), (4000, 2048, 50)),
+];
 
 const FIRST_NAMES: [&str; 12] =
     ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Linus", "Radia", "Tim"];
@@ -135,13 +169,15 @@ async fn load_demo(state: &AppState) -> ServiceResult<()> {
     let admin_password = random_token();
     let hash = state.hasher.hash(admin_password.clone()).await?;
     let mut admins = Vec::new();
-    for (name, domain, users, workspaces) in DEMO_ORGS {
+    let templates = demo_templates(state).await?;
+    for ((name, domain, users, workspaces, running), quotas) in DEMO_ORGS.into_iter().zip(DEMO_QUOTAS) {
         let now = state.clock.now();
         let mut db = state.store.begin().await?;
         if db.org_by_name(name).await?.is_some() {
             continue;
         }
         let org = create_org(&mut db, &OrgName::parse(name)?, domain, false, now).await?;
+        let mut member_ids = Vec::new();
         audit::record(
             &mut db,
             now,
@@ -185,10 +221,43 @@ async fn load_demo(state: &AppState) -> ServiceResult<()> {
             if i == 0 {
                 admins.push(email);
             }
+            member_ids.push(id);
         }
+        db.set_quota_limits(org.id, &quotas).await?;
         for i in 0..workspaces {
             let ws_name = format!("{name} workspace {}", i + 1);
-            let id = db.insert_named_workspace(org.id, &ws_name, now).await?;
+            // Shells, every fourth a build box; owners round the members.
+            let template = &templates[usize::from(i % 4 == 3)];
+            let start = i < running;
+            let id = Uuid::now_v7();
+            db.insert_workspace(&NewWorkspace {
+                id,
+                organization_id: org.id,
+                owner_id: Some(member_ids[i % member_ids.len()]),
+                template_id: Some(template.id),
+                name: &ws_name,
+                vcpu_millicores: template.default_vcpu,
+                memory_mib: template.default_memory_mib,
+                storage_gib: template.default_storage_gib,
+                desired_state: if start { DesiredState::Running } else { DesiredState::Stopped },
+                now,
+            })
+            .await?;
+            let (status, reason) = match (start, state.engine.is_some()) {
+                (true, true) => (WorkspaceStatus::Provisioning, "demo data"),
+                (true, false) => (WorkspaceStatus::Pending, NO_ENGINE),
+                (false, _) => (WorkspaceStatus::Stopped, "demo data; not started yet"),
+            };
+            let intent = Intent {
+                desired_state: if start { DesiredState::Running } else { DesiredState::Stopped },
+                status,
+                status_reason: reason,
+                suspended_reason: None,
+                intent_reason: "demo data",
+                autostop_at: None,
+                now,
+            };
+            db.set_workspace_intent(id, &intent).await?;
             audit::record(
                 &mut db,
                 now,
@@ -197,16 +266,50 @@ async fn load_demo(state: &AppState) -> ServiceResult<()> {
                     org: Some(org.id),
                     actor: None,
                     action: action::CREATE_WORKSPACE,
-                    target: Some(Target { kind: "workspace", id: id.to_string() }),
-                    details: json!({ "name": ws_name, "source": "demo" }),
+                    target: Some(Target { kind: "workspace", id: WorkspaceId(id).to_string() }),
+                    details: json!({ "name": ws_name, "template_name": template.name, "start": start, "source": "demo" }),
                 },
             )
             .await?;
         }
         db.commit().await?;
     }
+    if !admins.is_empty() && state.engine.is_none() {
+        println!("\n  No workspace engine: the demo's workspaces stay pending (run `make run`, which starts Docker).");
+    }
     if !admins.is_empty() {
         println!("\n  Demo data loaded. Organization admins {} sign in with password (shown once): {admin_password}\n", admins.join(", "));
     }
     Ok(())
+}
+
+/// The demo's templates, made once (found by name on later starts).
+async fn demo_templates(state: &AppState) -> ServiceResult<Vec<TemplateRecord>> {
+    let mut db = state.store.begin().await?;
+    let existing = db.list_templates().await?;
+    let mut out = Vec::new();
+    for (name, description, default, max) in DEMO_TEMPLATES {
+        if let Some(t) = existing.iter().find(|t| t.name == name) {
+            out.push(t.clone());
+            continue;
+        }
+        let t = TemplateRecord {
+            id: Uuid::now_v7(),
+            name: name.into(),
+            description: description.into(),
+            image: DEMO_IMAGE.into(),
+            command: Some(IDLE_COMMAND.into()),
+            default_vcpu: default.0,
+            default_memory_mib: default.1,
+            default_storage_gib: default.2,
+            max_vcpu: max.0,
+            max_memory_mib: max.1,
+            max_storage_gib: max.2,
+            created_at: state.clock.now(),
+        };
+        db.insert_template(&t).await?;
+        out.push(t);
+    }
+    db.commit().await?;
+    Ok(out)
 }
