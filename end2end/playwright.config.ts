@@ -73,6 +73,8 @@ export default defineConfig({
         NEOSC_OIDC_CLIENT_ID: 'neosc-e2e',
         NEOSC_OIDC_CLIENT_SECRET: 'neosc-e2e-secret',
         NEOSC_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        // Workspaces run on the local Docker Engine (make engine starts it).
+        NEOSC_WORKSPACE_ENGINE: 'docker',
       },
     },
   ],

@@ -4,12 +4,12 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use crate::components::CurrentUserProvider;
 use crate::pages::{
     paths, AccountPage, CheckInboxPage, InvitePage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrgDetailPage, OrganizationsPage,
-    PasswordRequiredPage, RegisterPage, VerifyEmailPage,
+    PasswordRequiredPage, RegisterPage, VerifyEmailPage, WorkspaceDetailPage, WorkspacesPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -60,6 +60,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/register") view=RegisterPage/>
                 <Route path=path!("/organizations") view=OrganizationsPage/>
                 <Route path=path!("/organizations/:id") view=OrgDetailPage/>
+                <Route path=path!("/workspaces") view=WorkspacesPage/>
+                // Rendered whole before it is sent, so a workspace the caller
+                // may not see answers with the server function's 404 status.
+                <Route path=path!("/workspaces/:id") view=WorkspaceDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/invite/:token") view=InvitePage/>
                 <Route path=path!("/verify-email") view=CheckInboxPage/>
                 <Route path=path!("/verify-email/:token") view=VerifyEmailPage/>

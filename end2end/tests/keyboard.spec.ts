@@ -128,7 +128,7 @@ async function expectSelectedTab(page: Page, name: string, all: string[]) {
   await expect(panel(page, name)).toBeVisible();
 }
 
-const TABS = ['Overview', 'Members', 'Invitations', 'Settings'];
+const TABS = ['Overview', 'Members', 'Invitations', 'Workspaces', 'Settings'];
 
 test('keyboard only: sign in, open an organization, switch tabs, change a role, invite a member', async ({
   page,

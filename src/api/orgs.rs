@@ -34,15 +34,19 @@ pub async fn get_organization(id: String) -> Result<OrganizationDetail, AppError
 }
 
 /// The settings form. A checkbox that is not ticked is not sent, so an
-/// absent `require_mfa` means false; `seat_limit` is sent only by platform
-/// admins, empty meaning no limit.
+/// absent `require_mfa` or `self_service_workspaces` means false;
+/// `seat_limit` is sent only by platform admins, empty meaning no limit;
+/// an empty `autostop_after_hours` turns auto-stop off.
 #[server(prefix = "/api/fn", endpoint = "update_organization")]
+#[allow(clippy::too_many_arguments)]
 pub async fn update_organization(
     id: String,
     name: String,
     domain: String,
     require_mfa: Option<String>,
     seat_limit: Option<String>,
+    autostop_after_hours: Option<String>,
+    self_service_workspaces: Option<String>,
 ) -> Result<OrganizationDetail, AppError> {
     use crate::server::error::ServiceError;
     use crate::server::service::orgs::{self, OrgChanges};
@@ -56,8 +60,23 @@ pub async fn update_organization(
             sfn::fail(ServiceError::Validation { field: Some("seat_limit"), message: "The seat limit must be a whole number.".into() })
         })?)),
     };
-    let changes =
-        OrgChanges { name: Some(name), domain: Some(domain), require_mfa: Some(require_mfa.is_some()), seat_limit, ..Default::default() };
+    let autostop_after_hours = match autostop_after_hours.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(n) => Some(n.parse::<i64>().map_err(|_| {
+            sfn::fail(ServiceError::Validation {
+                field: Some("autostop_after_hours"),
+                message: "Auto-stop takes a whole number of hours, or nothing for never.".into(),
+            })
+        })?),
+    };
+    let changes = OrgChanges {
+        name: Some(name),
+        domain: Some(domain),
+        require_mfa: Some(require_mfa.is_some()),
+        seat_limit,
+        autostop_after_hours: Some(autostop_after_hours),
+        self_service_workspaces: Some(self_service_workspaces.is_some()),
+    };
     orgs::update(&call.state, &principal, org_uuid(&id)?, changes, &call.meta).await.map_err(sfn::fail)
 }
 

@@ -16,7 +16,9 @@ use super::focus::{active_element, focusable_within};
 pub fn Dialog(
     open: RwSignal<bool>,
     id: &'static str,
-    #[prop(into)] title: String,
+    /// Reactive, so one dialog can ask about whichever row opened it.
+    #[prop(into)]
+    title: Signal<String>,
     #[prop(into, optional)] description: Option<String>,
     children: Children,
 ) -> impl IntoView {
@@ -84,7 +86,7 @@ pub fn Dialog(
             on:keydown=trap_tab
             class="m-auto w-full max-w-md rounded-xl border border-border bg-popover p-6 text-foreground shadow-2xl shadow-black/40 backdrop:bg-black/70"
         >
-            <h2 id=title_id class="text-lg font-semibold">{title}</h2>
+            <h2 id=title_id class="text-lg font-semibold">{move || title.get()}</h2>
             {description}
             <div class="mt-6">{children()}</div>
         </dialog>

@@ -13,6 +13,7 @@ mod table;
 mod tabs;
 mod toast;
 mod ui;
+mod workspace_status;
 
 pub use async_view::{loading, AsyncView, LoadError};
 pub use current_user::{use_current_user, CurrentUser, CurrentUserProvider};
@@ -25,3 +26,4 @@ pub use table::{Column, DataTable, CELL, CELL_ACTIONS, CELL_MUTED};
 pub use tabs::{TabKey, Tabs};
 pub use toast::{toast_outcome, use_toasts, ToastHost, Toasts};
 pub use ui::{button_class, submit_button, Badge, Button, Card, EmptyState, PageHeader, Size, Tone, UsageBar, Variant};
+pub use workspace_status::WorkspaceStatusView;

@@ -68,6 +68,7 @@ pub fn ConsoleLayout(children: Children) -> impl IntoView {
                         {brand()}
                         <nav class="flex items-center gap-1 text-sm" aria-label="Console">
                             <A href=paths::ORGANIZATIONS attr:class=NAV_LINK>"Organizations"</A>
+                            <A href=paths::WORKSPACES attr:class=NAV_LINK>"Workspaces"</A>
                             <A href=paths::ACCOUNT attr:class=NAV_LINK>"Account"</A>
                             // A server page, not a route of this app: rel=external
                             // makes the router leave it to the browser.

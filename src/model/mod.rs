@@ -19,6 +19,7 @@ mod password;
 mod person_name;
 mod session;
 mod sso;
+mod units;
 mod user;
 mod workspace;
 
@@ -32,6 +33,7 @@ pub use password::{Password, PasswordPolicy};
 pub use person_name::PersonName;
 pub use session::{SessionKind, SessionStage};
 pub use sso::SsoRefusal;
+pub use units::parse_vcpu;
 pub use user::{stage_path, Role, User, UserStatus};
 pub use workspace::{
     check_workspace_name, format_mib, format_vcpu, DesiredState, NewTemplateRequest, NewWorkspaceRequest, OrganizationUsage, QuotaRefusal,

@@ -9,6 +9,7 @@ mod organizations;
 pub mod paths;
 mod status;
 mod verify;
+mod workspaces;
 
 pub use account::{AccountPage, MfaRequiredPage, PasswordRequiredPage};
 pub use auth::{LoginPage, MfaStepPage, RegisterPage};
@@ -17,3 +18,4 @@ pub use not_found::NotFound;
 pub use org_detail::OrgDetailPage;
 pub use organizations::OrganizationsPage;
 pub use verify::{CheckInboxPage, VerifyEmailPage};
+pub use workspaces::{WorkspaceDetailPage, WorkspacesPage};

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::paths;
 use super::status::{member_disabled, org_suspended};
+use super::workspaces::{QuotaForm, UsagePanel, WorkspaceTable};
 use crate::api::orgs::{
     get_organization, list_invitations, list_members, ChangeMemberRole, InviteMember, RemoveMember, ResendInvitation, RevokeInvitation,
     SetMemberDisabled, SetOrganizationSuspended, UpdateOrganization,
@@ -24,6 +25,7 @@ enum Tab {
     Members,
     Invitations,
     Settings,
+    Workspaces,
 }
 
 impl TabKey for Tab {
@@ -33,6 +35,7 @@ impl TabKey for Tab {
             Tab::Members => "Members",
             Tab::Invitations => "Invitations",
             Tab::Settings => "Settings",
+            Tab::Workspaces => "Workspaces",
         }
     }
 }
@@ -69,9 +72,9 @@ fn OrgView(org: OrganizationDetail, tab: RwSignal<Tab>, reload: RwSignal<u32>) -
         {move || {
             let role = user.role();
             let tabs = if role == Role::User {
-                vec![Tab::Overview]
+                vec![Tab::Overview, Tab::Workspaces]
             } else {
-                vec![Tab::Overview, Tab::Members, Tab::Invitations, Tab::Settings]
+                vec![Tab::Overview, Tab::Members, Tab::Invitations, Tab::Workspaces, Tab::Settings]
             };
             let org_id = org.with_value(|o| o.organization.id.to_string());
             view! {
@@ -80,6 +83,7 @@ fn OrgView(org: OrganizationDetail, tab: RwSignal<Tab>, reload: RwSignal<u32>) -
                     Tab::Members => view! { <Members org_id=org_id.clone() reload/> }.into_any(),
                     Tab::Invitations => view! { <Invitations org_id=org_id.clone()/> }.into_any(),
                     Tab::Settings => view! { <Settings org=org.get_value() platform=role == Role::PlatformAdmin reload/> }.into_any(),
+                    Tab::Workspaces => view! { <OrgWorkspaces org_id=org_id.clone() platform=role == Role::PlatformAdmin/> }.into_any(),
                 }/>
             }
         }}
@@ -386,6 +390,7 @@ fn Settings(org: OrganizationDetail, platform: bool, reload: RwSignal<u32>) -> i
     let id = org.organization.id.to_string();
     let seat_limit = org.seat_limit.map(|n| n.to_string());
     let (name, domain, require_mfa) = (org.organization.name.clone(), org.organization.domain.clone(), org.require_mfa);
+    let (autostop, self_service) = (org.autostop_after_hours.map(|h| h.to_string()).unwrap_or_default(), org.self_service_workspaces);
     view! {
         <div class="space-y-6">
             <Card>
@@ -396,6 +401,12 @@ fn Settings(org: OrganizationDetail, platform: bool, reload: RwSignal<u32>) -> i
                     <label class="flex items-center gap-2 text-sm">
                         <input type="checkbox" name="require_mfa" checked=require_mfa class="h-4 w-4 accent-cyan-400"/>
                         "Require two-factor authentication (members enrol at their next sign-in)"
+                    </label>
+                    <TextField label="Auto-stop workspaces after (hours; empty: never)" name="autostop_after_hours" kind="number" value=autostop
+                        error=field_error(err, "autostop_after_hours")/>
+                    <label class="flex items-center gap-2 text-sm">
+                        <input type="checkbox" name="self_service_workspaces" checked=self_service class="h-4 w-4 accent-cyan-400"/>
+                        "Members may create their own workspaces (within the per-member quota)"
                     </label>
                     {if platform {
                         view! { <TextField label="Seat limit (empty: unlimited)" name="seat_limit" value=seat_limit.unwrap_or_default() error=field_error(err, "seat_limit")/> }.into_any()
@@ -473,5 +484,18 @@ fn sign_in_method(sso: bool, mfa: bool) -> &'static str {
         (true, false) => "SSO",
         (false, true) => "Password · 2FA",
         (false, false) => "Password",
+    }
+}
+
+/// The organization's quota usage (platform admins also set the quotas)
+/// and its workspaces, live.
+#[component]
+fn OrgWorkspaces(org_id: String, platform: bool) -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let organization = Signal::stored(org_id.clone());
+    view! {
+        <UsagePanel organization tick/>
+        {platform.then(|| view! { <QuotaForm organization=org_id.clone() tick/> })}
+        <WorkspaceTable organization=Signal::stored(Some(org_id)) tick/>
     }
 }

@@ -15,6 +15,7 @@ pub const ORGANIZATIONS: &str = "/organizations";
 /// "Check your inbox": after registering, and for the password of an
 /// account whose email link is unused.
 pub const CHECK_INBOX: &str = "/verify-email";
+pub const WORKSPACES: &str = "/workspaces";
 /// The API reference, a server page (not a Leptos route): link to it with
 /// `rel="external"` so the client-side router lets the browser load it.
 pub const API_DOCS: &str = "/api/docs";
@@ -22,6 +23,11 @@ pub const API_DOCS: &str = "/api/docs";
 /// One organization's page.
 pub fn organization(id: impl Display) -> String {
     format!("{ORGANIZATIONS}/{id}")
+}
+
+/// One workspace's page.
+pub fn workspace(id: impl Display) -> String {
+    format!("{WORKSPACES}/{id}")
 }
 
 /// An invitation's page (the link in the invitation).
@@ -49,7 +55,8 @@ pub fn check_inbox(email: &str) -> String {
 
 /// Pages drawn inside the console frame, which need the signed-in user.
 pub fn is_console(path: &str) -> bool {
-    path == ACCOUNT || path == ORGANIZATIONS || path.starts_with(&format!("{ORGANIZATIONS}/"))
+    let under = |section: &str| path == section || path.strip_prefix(section).is_some_and(|rest| rest.starts_with('/'));
+    path == ACCOUNT || under(ORGANIZATIONS) || under(WORKSPACES)
 }
 
 #[cfg(test)]
@@ -69,6 +76,8 @@ mod tests {
             ACCOUNT_PASSWORD.to_owned(),
             ORGANIZATIONS.to_owned(),
             organization(":id"),
+            WORKSPACES.to_owned(),
+            workspace(":id"),
             invite(":token"),
             CHECK_INBOX.to_owned(),
             verify_email(":token"),
@@ -86,6 +95,9 @@ mod tests {
         assert!(!is_console("/account/mfa"));
         assert!(!is_console("/login"));
         assert!(!is_console("/organizationsx"));
+        assert!(is_console("/workspaces"));
+        assert!(is_console("/workspaces/ws-1"));
+        assert!(!is_console("/workspacesx"));
     }
 
     #[test]

@@ -53,6 +53,9 @@ struct Foreign {
     member2_id: String,
     invitation2_id: String,
     workspace_id: String,
+    /// A second workspace for the server functions' turn (the REST rows
+    /// delete the first).
+    workspace2_id: String,
     template_id: String,
     secrets: Vec<String>,
 }
@@ -230,6 +233,33 @@ fn table(f: &Foreign) -> Vec<Row> {
             form(&[("token", "not-a-live-invitation-token"), ("name", "X"), ("password", PASSWORD)]),
             [404, 404, 404, 404],
         ),
+        // Before the second member is removed: it owns the new workspace.
+        row("POST", "/api/fn/list_workspaces", form(&[("offset", "0")]), [401, 200, 200, 200]),
+        row("POST", "/api/fn/get_workspace", form(&[("id", f.workspace2_id.as_str())]), [401, 404, 404, 200]),
+        row(
+            "POST",
+            "/api/fn/create_workspace",
+            form(&[
+                ("name", "Matrix Fn Box"),
+                ("template_id", f.template_id.as_str()),
+                ("owner_id", f.member2_id.as_str()),
+                ("organization_id", f.org_id.as_str()),
+                ("start", "false"),
+            ]),
+            [401, 404, 404, 200],
+        ),
+        row(
+            "POST",
+            "/api/fn/update_workspace",
+            form(&[("id", f.workspace2_id.as_str()), ("name", "Foreign Box Two")]),
+            [401, 404, 404, 200],
+        ),
+        row("POST", "/api/fn/workspace_lifecycle", form(&[("id", f.workspace2_id.as_str()), ("action", "start")]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/suspend_workspace", form(&[("id", f.workspace2_id.as_str()), ("reason", "matrix")]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/list_workspace_templates", form(&[]), [401, 200, 200, 200]),
+        row("POST", "/api/fn/organization_usage", form(&[("id", f.org_id.as_str())]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/get_quotas", form(&[("id", f.org_id.as_str())]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/set_quotas", form(&[("id", f.org_id.as_str()), ("max_workspaces", "10")]), [401, 404, 404, 200]),
         row("POST", "/api/fn/remove_member", form(&[("id", f.org_id.as_str()), ("user_id", f.member2_id.as_str())]), [401, 404, 404, 200]),
         // Sign-out last, as it ends the caller's session.
         row("POST", "/api/auth/logout", N, [401, 204, 204, 204]),
@@ -315,6 +345,12 @@ async fn setup(app: &TestApp) -> (Foreign, [Option<String>; 4]) {
         .json()
         .await
         .unwrap();
+    let ws2: Value = app
+        .post_json("/api/workspaces", &f_admin, json!({ "name": "Foreign Box Two", "template_id": template["id"], "start": false }))
+        .await
+        .json()
+        .await
+        .unwrap();
     let foreign = Foreign {
         secrets: vec![
             "Foreign Box".into(),
@@ -336,6 +372,7 @@ async fn setup(app: &TestApp) -> (Foreign, [Option<String>; 4]) {
         member2_id: member2["id"].as_str().unwrap().to_owned(),
         invitation2_id: inv2["id"].as_str().unwrap().to_owned(),
         workspace_id: ws["id"].as_str().unwrap().to_owned(),
+        workspace2_id: ws2["id"].as_str().unwrap().to_owned(),
         template_id: template["id"].as_str().unwrap().to_owned(),
     };
     app.register_ok("owner@alpha.test", "Alpha Owner", Some("Alpha")).await;
