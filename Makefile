@@ -84,19 +84,18 @@ test-rust: engine
 engine:
 	scripts/workspace-engine.sh
 
-# A fresh SQLite file and two free ports for every run, one for NeoSC and
-# one for the test OpenID Provider (end2end/oidc/provider.mjs); Playwright
-# starts both, waits for them, and stops them when done.
+# A fresh SQLite file and four free ports for every run: NeoSC, the test
+# OpenID Provider (end2end/oidc/provider.mjs), and the SMTP sink
+# (end2end/smtp/sink.mjs: SMTP in, and HTTP where the tests read what
+# arrived). The four sockets are bound at once, so the ports differ.
+# Playwright starts all three, waits for them, and stops them when done.
 e2e: tools
-	@port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
-	oidc_port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
-	while [ "$$oidc_port" = "$$port" ]; do \
-		oidc_port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
-	done; \
+	@read -r port oidc_port smtp_port smtp_http_port < <(python3 -c 'import socket; ss=[socket.socket() for _ in range(4)]; [s.bind(("127.0.0.1", 0)) for s in ss]; print(*[s.getsockname()[1] for s in ss])'); \
 	dir=$$(mktemp -d); \
-	echo "e2e: server on 127.0.0.1:$$port, OpenID Provider on 127.0.0.1:$$oidc_port, database $$dir/e2e.db"; \
+	echo "e2e: server on 127.0.0.1:$$port, OpenID Provider on 127.0.0.1:$$oidc_port, SMTP sink on 127.0.0.1:$$smtp_port (mail read at :$$smtp_http_port), database $$dir/e2e.db"; \
 	status=0; \
-	(cd end2end && NEOSC_E2E_PORT=$$port NEOSC_E2E_OIDC_PORT=$$oidc_port NEOSC_E2E_DB="$$dir/e2e.db" npx playwright test) || status=$$?; \
+	(cd end2end && NEOSC_E2E_PORT=$$port NEOSC_E2E_OIDC_PORT=$$oidc_port NEOSC_E2E_SMTP_PORT=$$smtp_port NEOSC_E2E_SMTP_HTTP_PORT=$$smtp_http_port \
+		NEOSC_E2E_DB="$$dir/e2e.db" npx playwright test) || status=$$?; \
 	rm -rf "$$dir"; exit $$status
 
 # The OpenAPI document is the contract (scripts/api-contract.sh): redocly

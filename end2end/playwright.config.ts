@@ -8,6 +8,10 @@ const port = Number(process.env.NEOSC_E2E_PORT ?? 3199);
 // The local OpenID Provider (oidc/provider.mjs) NeoSC's SSO signs in with.
 const oidcPort = Number(process.env.NEOSC_E2E_OIDC_PORT ?? 3299);
 export const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
+// The SMTP sink (smtp/sink.mjs) NeoSC mails to, and where tests read the mail.
+const smtpPort = Number(process.env.NEOSC_E2E_SMTP_PORT ?? 3325);
+const smtpHttpPort = Number(process.env.NEOSC_E2E_SMTP_HTTP_PORT ?? 3326);
+export const mailboxUrl = `http://127.0.0.1:${smtpHttpPort}`;
 const db = process.env.NEOSC_E2E_DB ?? path.join(os.tmpdir(), `neosc-e2e-${Date.now()}.db`);
 export const adminEmail = 'e2e-admin@neosc.test';
 export const adminPassword = 'e2e-platform-admin-password';
@@ -39,6 +43,20 @@ export default defineConfig({
   },
   // Started in this order: NeoSC reads the provider's discovery document.
   webServer: [
+    {
+      command: 'node smtp/sink.mjs',
+      cwd: '.',
+      url: `${mailboxUrl}/healthz`,
+      reuseExistingServer: false,
+      timeout: 20_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+      env: {
+        SMTP_PORT: String(smtpPort),
+        SMTP_HTTP_PORT: String(smtpHttpPort),
+      },
+    },
     {
       command: 'node oidc/provider.mjs',
       cwd: '.',
@@ -75,6 +93,10 @@ export default defineConfig({
         NEOSC_PUBLIC_URL: `http://127.0.0.1:${port}`,
         // Workspaces run on the local Docker Engine (make engine starts it).
         NEOSC_WORKSPACE_ENGINE: 'docker',
+        // Real mail over SMTP to the sink; registrations are confirmed
+        // through the link it received.
+        NEOSC_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        NEOSC_MAIL_FROM: 'NeoSC <no-reply@neosc.test>',
       },
     },
   ],

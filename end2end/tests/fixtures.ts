@@ -1,6 +1,7 @@
-import { test as base, expect, Browser, BrowserContext, Page, ConsoleMessage, TestInfo } from '@playwright/test';
+import { test as base, expect, APIRequestContext, Browser, BrowserContext, Page, ConsoleMessage, TestInfo } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import type { Result as AxeViolation } from 'axe-core';
+import { mailboxUrl } from '../playwright.config';
 
 // ---------------------------------------------------------------------------
 // Accessibility: axe-core on every view a test visits, in every state it
@@ -215,7 +216,8 @@ export async function hydrated(page: Page, state = 'loaded'): Promise<void> {
 
 export const PASSWORD = 'correct horse battery staple';
 
-export async function registerViaForm(page: Page, opts: { name: string; email: string; organization?: string; password?: string }) {
+/** Fills in /register and submits it; nothing more (the answer may be a refusal). */
+export async function submitRegistration(page: Page, opts: { name: string; email: string; organization?: string; password?: string }) {
   await page.goto('/register');
   await hydrated(page);
   await page.getByLabel('Name', { exact: true }).fill(opts.name);
@@ -223,4 +225,88 @@ export async function registerViaForm(page: Page, opts: { name: string; email: s
   await page.getByLabel('Password').fill(opts.password ?? PASSWORD);
   if (opts.organization) await page.getByLabel('Organization (optional)').fill(opts.organization);
   await page.getByRole('button', { name: 'Create account' }).click();
+}
+
+// ---------------------------------------------------------------------------
+// Mail: NeoSC sends over SMTP to the sink `make e2e` starts
+// (smtp/sink.mjs); tests read what really arrived there.
+// ---------------------------------------------------------------------------
+
+/** A message as the SMTP sink received it (`to`: the envelope recipients). */
+export interface ReceivedMail {
+  from: string | null;
+  to: string[];
+  header_from: string | null;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Every mail the SMTP sink received for `to`, oldest first, once there are at least `count`. */
+export async function mailsTo(to: string, count = 1): Promise<ReceivedMail[]> {
+  let mails: ReceivedMail[] = [];
+  await expect
+    .poll(
+      async () => {
+        const res = await fetch(`${mailboxUrl}/messages?to=${encodeURIComponent(to)}`);
+        mails = (await res.json()) as ReceivedMail[];
+        return mails.length;
+      },
+      { message: `mail to ${to} at the SMTP sink`, timeout: 15_000 },
+    )
+    .toBeGreaterThanOrEqual(count);
+  return mails;
+}
+
+/** The confirmation link in a registration mail (the plain-text part; the HTML part must carry the same). */
+export function verificationLink(mail: ReceivedMail): string {
+  const link = /https?:\/\/\S+\/verify-email\/[A-Za-z0-9_-]{43}/.exec(mail.text)?.[0];
+  expect(link, `a confirmation link in the mail "${mail.subject}":\n${mail.text}`).toBeTruthy();
+  expect(mail.html, 'the HTML part links to the same address').toContain(`href="${link}"`);
+  return link!;
+}
+
+/** The newest confirmation link mailed to `email`. */
+export async function mailedVerificationLink(email: string, count = 1): Promise<string> {
+  const mails = await mailsTo(email, count);
+  return verificationLink(mails[mails.length - 1]);
+}
+
+/** Opens the mailed link in `page`, confirms, and lands signed in on /organizations. */
+export async function confirmEmail(page: Page, email: string) {
+  const link = await mailedVerificationLink(email);
+  await page.goto(new URL(link).pathname);
+  await hydrated(page, 'confirm your email');
+  await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+  await expect(page).toHaveURL(/\/organizations$/);
+}
+
+/**
+ * Registers through the form the way a person does: "check your inbox",
+ * the mail at the SMTP sink, its link, "Confirm and sign in". Ends signed
+ * in on /organizations.
+ */
+export async function registerViaForm(page: Page, opts: { name: string; email: string; organization?: string; password?: string }) {
+  await submitRegistration(page, opts);
+  await expect(page).toHaveURL(/\/verify-email\?email=/);
+  await hydrated(page, 'check your inbox');
+  await confirmEmail(page, opts.email);
+}
+
+/**
+ * Registers through the API and confirms with the token of the mailed link
+ * (`POST /api/auth/verify-email`): the account exists afterwards. Answers
+ * the sign-in (`{token, stage, user}`).
+ */
+export async function registerViaApi(
+  request: APIRequestContext,
+  data: { email: string; password?: string; name: string; organization?: string },
+): Promise<{ token: string; stage: string }> {
+  const res = await request.post('/api/auth/register', { data: { password: PASSWORD, ...data } });
+  expect(res.status(), await res.text()).toBe(202);
+  expect((await res.json()).mail_sent).toBe(true);
+  const token = new URL(await mailedVerificationLink(data.email)).pathname.split('/').pop()!;
+  const verified = await request.post('/api/auth/verify-email', { data: { token } });
+  expect(verified.status(), await verified.text()).toBe(200);
+  return verified.json();
 }

@@ -1,5 +1,5 @@
 import { Locator, Page } from '@playwright/test';
-import { test, expect, unique, hydrated, checkA11y, PASSWORD } from './fixtures';
+import { test, expect, unique, hydrated, checkA11y, registerViaApi, PASSWORD } from './fixtures';
 import { adminEmail, adminPassword } from '../playwright.config';
 
 // The main flows by keyboard alone: no click, no fill, no selectOption; only
@@ -147,8 +147,7 @@ test('keyboard only: sign in, open an organization, switch tabs, change a role, 
     { email: admin, password: PASSWORD, name: 'Kate Keys', organization: org },
     { email: member, password: PASSWORD, name: 'Milo Member' },
   ]) {
-    const res = await request.post('/api/auth/register', { data });
-    expect(res.status(), await res.text()).toBe(201);
+    await registerViaApi(request, data);
   }
 
   // 1. Sign in, 2. open the organization.
@@ -241,10 +240,7 @@ test('keyboard only: sign in, open an organization, switch tabs, change a role, 
 test('keyboard only: a dialog takes focus, keeps it, closes on Escape and gives focus back', async ({ page, request }) => {
   const slug = unique('dlg');
   const org = `Dialog ${slug}`;
-  const res = await request.post('/api/auth/register', {
-    data: { email: `dana@${slug}.test`, password: PASSWORD, name: 'Dana', organization: org },
-  });
-  expect(res.status(), await res.text()).toBe(201);
+  await registerViaApi(request, { email: `dana@${slug}.test`, name: 'Dana', organization: org });
 
   // Suspending is the platform admin's; the organization is not the default one.
   await signInByKeyboard(page, adminEmail, adminPassword);

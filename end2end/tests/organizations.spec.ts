@@ -1,4 +1,4 @@
-import { test, expect, unique, hydrated, registerViaForm, checkA11y, PASSWORD } from './fixtures';
+import { test, expect, unique, hydrated, registerViaForm, registerViaApi, submitRegistration, checkA11y } from './fixtures';
 import { adminEmail, adminPassword } from '../playwright.config';
 
 test('a new user with a new organization sees its card, hydrated and searchable', async ({ page }) => {
@@ -42,10 +42,7 @@ test('the platform admin sees every organization and search narrows the grid', a
   const a = unique('alpha');
   const b = unique('beta');
   for (const [name, slug] of [[`Alpha ${a}`, a], [`Beta ${b}`, b]]) {
-    const res = await request.post('/api/auth/register', {
-      data: { email: `owner@${slug}.test`, password: PASSWORD, name: 'Owner', organization: name },
-    });
-    expect(res.status()).toBe(201);
+    await registerViaApi(request, { email: `owner@${slug}.test`, name: 'Owner', organization: name });
   }
 
   await page.goto('/login');
@@ -69,7 +66,7 @@ test('the platform admin sees every organization and search narrows the grid', a
 test('a refused registration explains itself and keeps what was typed', async ({ page, allowHttpStatus }) => {
   allowHttpStatus(400);
   const slug = unique('keep');
-  await registerViaForm(page, { name: 'Kim', email: `kim@${slug}.test`, organization: `Keep ${slug}`, password: 'short' });
+  await submitRegistration(page, { name: 'Kim', email: `kim@${slug}.test`, organization: `Keep ${slug}`, password: 'short' });
   await expect(page.getByText('Password must be at least 12 characters.')).toBeVisible();
   await expect(page).toHaveURL(/\/register$/);
   await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Kim');

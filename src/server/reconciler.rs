@@ -102,7 +102,7 @@ impl Reconciler {
         tokio::spawn(async move {
             let mut passes = 0u64;
             loop {
-                if let Err(e) = this.pass(passes % SWEEP_EVERY == 0).await {
+                if let Err(e) = this.pass(passes.is_multiple_of(SWEEP_EVERY)).await {
                     tracing::warn!(error = %e.log_detail(), "reconciler pass failed");
                 }
                 passes += 1;

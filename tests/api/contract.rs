@@ -163,6 +163,23 @@ both_backends! {
         assert_eq!(detail["require_mfa"], false);
     }
 
+    // Every body is a JSON object: serde alone would fill a struct from an
+    // array (`[null, null]` as its first fields) and a PATCH would answer 200.
+    async fn a_body_that_is_not_an_object_is_refused(app: TestApp) {
+        let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let me: Value = app.me(&admin).await.json().await.unwrap();
+        let org = me["organization_id"].as_str().unwrap();
+        for body in [json!([null, null]), json!([]), json!(null), json!(1), json!("x")] {
+            for path in [format!("/api/organizations/{org}/quotas"), format!("/api/organizations/{org}")] {
+                let res = app.patch_json(&path, &admin, body.clone()).await;
+                let problem = assert_problem(res, StatusCode::BAD_REQUEST).await;
+                assert_eq!(problem["detail"], "The body must be a JSON object.", "{path} {body}");
+            }
+        }
+        let res = app.patch_json(&format!("/api/organizations/{org}/quotas"), &admin, json!({})).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+
     async fn list_parameters_outside_their_ranges_are_refused(app: TestApp) {
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         for query in ["limit=0", "limit=101", "offset=-1", "limit=abc"] {

@@ -384,6 +384,9 @@ both_backends! {
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let (status, _) = create(&app, &w.member, json!({ "name": "theirs", "template_id": w.template_id, "owner_id": w.member_id.replace("usr-0", "usr-1") })).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "only for themselves");
+        // A template id that names none is "not found", like an id in a path.
+        let (status, problem) = create(&app, &w.member, json!({ "name": "nowhere", "template_id": "tpl-00000000-0000-0000-0000-000000000000" })).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
 
         // Suspension: the owner sees why and cannot start it.
         let id = mine["id"].as_str().unwrap();

@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 
 use crate::server::auth::credentials::{token_from_headers, RequestMeta};
 use crate::server::error::ServiceError;
@@ -50,10 +51,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
 }
 
 /// `axum::Json`, but a body that is not valid JSON or misses a field is a
-/// 400 problem+json that says what is wrong.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ServiceError))]
+/// 400 problem+json that says what is wrong. Every request body is a JSON
+/// object: serde would also fill a struct from an array (`[null, null]`
+/// as its first two fields), which the schema does not allow, so anything
+/// but an object is refused before the fields are read.
 pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ServiceError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        if !value.is_object() {
+            return Err(ServiceError::validation("The body must be a JSON object.".to_owned()));
+        }
+        serde_json::from_value(value)
+            .map(ApiJson)
+            .map_err(|e| ServiceError::validation(format!("The body does not match the expected fields: {e}")))
+    }
+}
 
 impl From<JsonRejection> for ServiceError {
     fn from(r: JsonRejection) -> Self {

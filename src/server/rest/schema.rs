@@ -71,6 +71,11 @@ pub const DOMAIN: &str = concat!(
     "*$"
 );
 
+/// A workspace's name, as `model::check_workspace_name` reads it: trimmed,
+/// then 1–63 characters, the first a letter or digit (`[^\W_]`), the rest
+/// letters, digits, spaces, `-`, `_` and `.`.
+pub const WORKSPACE_NAME: &str = concat!("^", w!(), r"*[^\W_](?:[^\W_]|[-_. ]){0,62}", w!(), "*$");
+
 /// An API token's name: 1–100 characters once trimmed.
 pub const TOKEN_NAME: &str = concat!("^", w!(), "*[^", ws!(), r"](?:[\s\S]{0,98}[^", ws!(), "])?", w!(), "*$");
 
@@ -159,6 +164,17 @@ value_schema!(
 );
 
 value_schema!(
+    /// A workspace's name.
+    WorkspaceName => string()
+        .pattern(Some(WORKSPACE_NAME))
+        .description(Some(
+            "1–63 characters once the ends are trimmed: letters, digits, spaces, `-`, `_` and `.`, starting with a \
+             letter or digit; unique in the organization",
+        ))
+        .examples(["dev box"])
+);
+
+value_schema!(
     /// A name for an API token.
     TokenName => string()
         .pattern(Some(TOKEN_NAME))
@@ -188,6 +204,15 @@ value_schema!(
         .pattern(Some(r"^ws-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"))
         .description(Some("`ws-` and a UUID. Anything else names no workspace (404)"))
         .examples(["ws-0193f6a2-7c1e-7a4b-9d2e-5f8a1b3c4d5e"])
+);
+
+value_schema!(
+    /// One argument of a workspace template's command, as `service::templates` checks it.
+    CommandArgument => string()
+        .max_length(Some(4096))
+        .pattern(Some(r"^[^\x00]*$"))
+        .description(Some("At most 4096 characters, no NUL"))
+        .examples(["sleep"])
 );
 
 value_schema!(

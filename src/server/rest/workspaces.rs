@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
 use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable};
-use super::schema::{Int, OrganizationId, TemplateId, UserId, WorkspaceId};
+use super::schema::{CommandArgument, Int, OrganizationId, TemplateId, UserId, WorkspaceId, WorkspaceName};
 use super::{ApiJson, ApiPath, ApiQuery, Authenticated, Meta};
 use crate::model::{
     NewTemplateRequest, NewWorkspaceRequest, OrgId, OrganizationUsage, Quotas, TemplateId as TemplateKey, UserId as UserKey, Workspace,
@@ -88,14 +88,14 @@ pub async fn list(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkspaceBody {
-    /// 1–63 characters: letters, digits, spaces, `-`, `_`, `.`, starting
-    /// with a letter or digit; unique in the organization.
-    #[schema(min_length = 1, max_length = 63)]
+    #[schema(value_type = WorkspaceName)]
     pub name: String,
+    /// 404 when it names no template.
     #[schema(value_type = TemplateId)]
     pub template_id: String,
     /// A member of the organization; default the caller. Users create for
     /// themselves only (and only when the organization allows self-service).
+    /// 404 when it names nobody in the organization.
     #[schema(value_type = Option<UserId>)]
     pub owner_id: Option<String>,
     /// Platform admins only; default the caller's organization.
@@ -181,7 +181,7 @@ pub async fn detail(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWorkspaceBody {
-    #[schema(min_length = 1, max_length = 63)]
+    #[schema(value_type = Option<WorkspaceName>)]
     pub name: Option<String>,
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 64000)]
     pub vcpu: Option<Int>,
@@ -362,13 +362,16 @@ pub struct CreateTemplateBody {
     /// A local image on the engine (never pulled), e.g. `neosc/workspace-busybox:dev`.
     #[schema(min_length = 1, max_length = 255, pattern = r"^[A-Za-z0-9/:._@-]+$")]
     pub image: String,
-    /// Overrides the image's command.
+    /// Overrides the image's command: 1 to 64 arguments (the service refuses others with 400).
+    #[schema(value_type = Option<Vec<CommandArgument>>, min_items = 1, max_items = 64)]
     pub command: Option<Vec<String>>,
-    /// Thousandths of a CPU.
+    /// Thousandths of a CPU; at most `max_vcpu` (400 otherwise).
     #[schema(value_type = i64, minimum = 1, maximum = 64000)]
     pub default_vcpu: Int,
+    /// At most `max_memory_mib` (400 otherwise).
     #[schema(value_type = i64, minimum = 6, maximum = 262144)]
     pub default_memory_mib: Int,
+    /// At most `max_storage_gib` (400 otherwise).
     #[schema(value_type = i64, minimum = 1, maximum = 4096)]
     pub default_storage_gib: Int,
     /// At least the default.

@@ -157,8 +157,11 @@ pub const DEMO_IMAGE: &str = "neosc/workspace-busybox:dev";
 /// Keeps a minimal image busy until stopped, and stops at once when asked.
 const IDLE_COMMAND: &str = r#"["sh","-c","trap 'exit 0' TERM; while :; do sleep 1; done"]"#;
 
-/// `(name, description, (default vCPU, MiB, GiB), (max vCPU, MiB, GiB))`.
-const DEMO_TEMPLATES: [(&str, &str, (i64, i64, i64), (i64, i64, i64)); 2] = [
+/// `(vCPU in thousandths, memory MiB, storage GiB)`.
+type Size = (i64, i64, i64);
+
+/// `(name, description, defaults, maxima)`.
+const DEMO_TEMPLATES: [(&str, &str, Size, Size); 2] = [
     ("Shell", "A BusyBox shell with a persistent home: small and quick to start.", (250, 64, 1), (1000, 512, 10)),
     ("Build box", "More CPU and memory for builds and data work.", (1000, 256, 5), (4000, 2048, 50)),
 ];

@@ -318,14 +318,14 @@ pub async fn create(state: &AppState, principal: &Principal, req: &NewWorkspaceR
             return Err(ServiceError::Forbidden("You can create workspaces for yourself only.".into()));
         }
     }
-    let owner = db.user_by_id(owner_id).await?.filter(|u| u.organization_id == org.id).ok_or_else(|| ServiceError::Validation {
-        field: Some("owner_id"),
-        message: "The owner must be a member of the workspace's organization.".into(),
-    })?;
-    let template = db
-        .template_by_id(req.template_id.0)
+    // Like a user id in a path: one of another organization is "not
+    // found", the same as one that names nobody.
+    let owner = db
+        .user_by_id(owner_id)
         .await?
-        .ok_or_else(|| ServiceError::Validation { field: Some("template_id"), message: "No such template.".into() })?;
+        .filter(|u| u.organization_id == org.id)
+        .ok_or_else(|| ServiceError::NotFound("No such user in the workspace's organization.".into()))?;
+    let template = db.template_by_id(req.template_id.0).await?.ok_or_else(|| ServiceError::NotFound("No such template.".into()))?;
     let template_view = super::templates::view(&template);
     let size = WorkspaceSize {
         vcpu: req.vcpu.unwrap_or(template.default_vcpu),
