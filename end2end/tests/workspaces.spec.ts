@@ -1,5 +1,5 @@
 import { APIRequestContext, Page } from '@playwright/test';
-import { test, expect, unique, hydrated, checkA11y, PASSWORD } from './fixtures';
+import { test, expect, unique, hydrated, checkA11y, PASSWORD, registerViaApi } from './fixtures';
 import { adminEmail, adminPassword } from '../playwright.config';
 
 // Workspaces are real containers on the Docker Engine the server is started
@@ -8,10 +8,10 @@ import { adminEmail, adminPassword } from '../playwright.config';
 
 const RUNNING_TIMEOUT = 90_000;
 
-async function register(request: APIRequestContext, data: Record<string, string>) {
-  const res = await request.post('/api/auth/register', { data: { password: PASSWORD, ...data } });
-  expect(res.status(), await res.text()).toBe(201);
-  return (await res.json()) as { token: string; user: { id: string; organization_id: string } };
+/** Registers through the API, confirming with the mailed link. */
+async function register(request: APIRequestContext, data: { email: string; name: string; organization?: string }) {
+  const signedIn = await registerViaApi(request, data);
+  return signedIn as unknown as { token: string; user: { id: string; organization_id: string } };
 }
 
 async function signIn(page: Page, email: string, password = PASSWORD) {
