@@ -387,6 +387,10 @@ both_backends! {
         // A template id that names none is "not found", like an id in a path.
         let (status, problem) = create(&app, &w.member, json!({ "name": "nowhere", "template_id": "tpl-00000000-0000-0000-0000-000000000000" })).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+        // And an owner who is nobody in the organization, for an admin too.
+        let ghost = json!({ "name": "ghost", "template_id": w.template_id, "owner_id": "usr-00000000-0000-0000-0000-000000000000" });
+        let (status, problem) = create(&app, &w.admin, ghost).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
 
         // Suspension: the owner sees why and cannot start it.
         let id = mine["id"].as_str().unwrap();
