@@ -84,7 +84,7 @@ test('an org admin allocates a workspace to a member; it runs, counts against th
   await signIn(page, adminMail);
   await openWorkspaces(page);
   const running = page.getByTestId('usage-running');
-  const runningBar = page.getByRole('progressbar', { name: 'Running workspaces' });
+  const runningBar = page.getByRole('progressbar', { name: 'Running workspaces', exact: true });
   await expect(running).toHaveText('0 of 1 running');
   await expect(runningBar).toHaveAttribute('value', '0');
   // Set on this document: still there at the end means no reload happened.

@@ -12,10 +12,10 @@ use super::live::{poll, settling};
 use super::table::{offered, DeleteDialog, Deleting, LifecycleRunner};
 use crate::api::workspaces::{get_workspace, Lifecycle, SuspendWorkspace, UpdateWorkspace};
 use crate::components::{
-    toast_outcome, use_current_user, AsyncView, Badge, Button, Card, Column, ConsoleLayout, DataTable, Dialog, Size, Tone, Variant,
+    toast_outcome, use_current_user, Badge, Button, Card, Column, ConsoleLayout, DataTable, Dialog, LoadError, Size, Tone, Variant,
     WorkspaceStatusView, CELL, CELL_MUTED,
 };
-use crate::model::{format_vcpu, parse_vcpu, DesiredState, Workspace, WorkspaceDetail, WorkspaceEvent, WorkspaceStatus};
+use crate::model::{format_vcpu, parse_vcpu, DesiredState, ErrorKind, Workspace, WorkspaceDetail, WorkspaceEvent, WorkspaceStatus};
 use crate::pages::paths;
 
 #[component]
@@ -52,10 +52,21 @@ fn WorkspaceView(id: Memo<String>) -> impl IntoView {
     });
     let stopped = Signal::derive(move || current.get().is_some_and(|w| w.status == WorkspaceStatus::Stopped));
     view! {
-        <AsyncView resource=detail fallback=|| view! { <div class="card h-40 animate-pulse" aria-busy="true"></div> } let:d>
-            <Overview d=d.clone() runner deleting suspending/>
-            <Timeline events=d.events/>
-        </AsyncView>
+        <Transition fallback=|| view! { <div class="card h-40 animate-pulse" aria-busy="true"></div> }>
+            {move || detail.get().map(|r| match r {
+                Ok(d) => view! {
+                    <Overview d=d.clone() runner deleting suspending/>
+                    <Timeline events=d.events/>
+                }.into_any(),
+                // The page's heading even when there is no workspace to name it.
+                Err(error) => view! {
+                    <h1 class="mb-4 text-2xl font-bold tracking-tight">
+                        {if error.kind == ErrorKind::NotFound { "Workspace not found" } else { "Workspace" }}
+                    </h1>
+                    <LoadError error/>
+                }.into_any(),
+            })}
+        </Transition>
         <ChangeForm id stopped tick/>
         <DeleteDialog deleting runner/>
         <SuspendDialog open=suspending id=Signal::derive(move || id.get()) tick/>

@@ -79,9 +79,16 @@ pub type Deleting = RwSignal<Option<(String, String)>>;
 #[component]
 pub fn DeleteDialog(deleting: Deleting, runner: LifecycleRunner) -> impl IntoView {
     let open = RwSignal::new(false);
-    Effect::new(move |_| open.set(deleting.get().is_some()));
+    // Each side is written only when it differs: a `set` notifies even with
+    // the same value, and the two effects would wake each other for ever.
     Effect::new(move |_| {
-        if !open.get() {
+        let asked = deleting.get().is_some();
+        if open.get_untracked() != asked {
+            open.set(asked);
+        }
+    });
+    Effect::new(move |_| {
+        if !open.get() && deleting.get_untracked().is_some() {
             deleting.set(None);
         }
     });
