@@ -70,6 +70,16 @@ enum OrgCommand {
         #[arg(long)]
         require_mfa: bool,
     },
+    /// Vouch for a domain as the operator: add it to the organization if it
+    /// is not listed and mark it verified (method `operator`), as when the
+    /// organization cannot publish a DNS record
+    VerifyDomain {
+        /// The organization's id (org-…), slug or name
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        domain: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -166,10 +176,17 @@ async fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
 }
 
 async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
-    let OrgCommand::Create { name, domain, seat_limit, require_mfa } = cmd;
     let state = operator_state().await?;
-    let org = operator::create_organization(&state, &name, &domain, seat_limit, require_mfa).await?;
-    println!("created {} ({}) {}", org.organization.name, org.organization.domain, org.organization.id);
+    match cmd {
+        OrgCommand::Create { name, domain, seat_limit, require_mfa } => {
+            let org = operator::create_organization(&state, &name, &domain, seat_limit, require_mfa).await?;
+            println!("created {} ({}) {}", org.organization.name, org.organization.domain, org.organization.id);
+        }
+        OrgCommand::VerifyDomain { org, domain } => {
+            let (name, d) = operator::verify_domain(&state, &org, &domain).await?;
+            println!("{} is verified for {name} (method operator)", d.domain);
+        }
+    }
     state.store.close().await;
     Ok(())
 }

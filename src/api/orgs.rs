@@ -34,7 +34,7 @@ pub async fn get_organization(id: String) -> Result<OrganizationDetail, AppError
 }
 
 /// The settings form. A checkbox that is not ticked is not sent, so an
-/// absent `require_mfa` or `self_service_workspaces` means false;
+/// absent `require_mfa`, `self_service_workspaces` or `auto_join` means false;
 /// `seat_limit` is sent only by platform admins, empty meaning no limit;
 /// an empty `autostop_after_hours` turns auto-stop off.
 #[server(prefix = "/api/fn", endpoint = "update_organization")]
@@ -47,6 +47,7 @@ pub async fn update_organization(
     seat_limit: Option<String>,
     autostop_after_hours: Option<String>,
     self_service_workspaces: Option<String>,
+    auto_join: Option<String>,
 ) -> Result<OrganizationDetail, AppError> {
     use crate::server::error::ServiceError;
     use crate::server::service::orgs::{self, OrgChanges};
@@ -76,6 +77,7 @@ pub async fn update_organization(
         seat_limit,
         autostop_after_hours: Some(autostop_after_hours),
         self_service_workspaces: Some(self_service_workspaces.is_some()),
+        auto_join: Some(auto_join.is_some()),
     };
     orgs::update(&call.state, &principal, org_uuid(&id)?, changes, &call.meta).await.map_err(sfn::fail)
 }

@@ -13,6 +13,9 @@ pub enum ErrorKind {
     Forbidden,
     NotFound,
     Conflict,
+    /// Understood, but the world does not match (a DNS record that is not
+    /// there yet): 422.
+    Unprocessable,
     TooManyRequests,
     Unavailable,
     Internal,

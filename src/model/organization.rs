@@ -58,6 +58,9 @@ pub struct OrganizationDetail {
     /// Members may create their own workspaces, within
     /// `max_workspaces_per_user`.
     pub self_service_workspaces: bool,
+    /// Whoever registers with a verified address at one of the
+    /// organization's verified domains joins it as a user.
+    pub auto_join: bool,
     pub is_default: bool,
     pub updated_at: DateTime<Utc>,
 }

@@ -391,6 +391,7 @@ fn Settings(org: OrganizationDetail, platform: bool, reload: RwSignal<u32>) -> i
     let seat_limit = org.seat_limit.map(|n| n.to_string());
     let (name, domain, require_mfa) = (org.organization.name.clone(), org.organization.domain.clone(), org.require_mfa);
     let (autostop, self_service) = (org.autostop_after_hours.map(|h| h.to_string()).unwrap_or_default(), org.self_service_workspaces);
+    let auto_join = org.auto_join;
     view! {
         <div class="space-y-6">
             <Card>
@@ -407,6 +408,10 @@ fn Settings(org: OrganizationDetail, platform: bool, reload: RwSignal<u32>) -> i
                     <label class="flex items-center gap-2 text-sm">
                         <input type="checkbox" name="self_service_workspaces" checked=self_service class="h-4 w-4 accent-cyan-400"/>
                         "Members may create their own workspaces (within the per-member quota)"
+                    </label>
+                    <label class="flex items-center gap-2 text-sm">
+                        <input type="checkbox" name="auto_join" checked=auto_join class="h-4 w-4 accent-cyan-400"/>
+                        "People who register with an address at a verified domain join automatically"
                     </label>
                     {if platform {
                         view! { <TextField label="Seat limit (empty: unlimited)" name="seat_limit" value=seat_limit.unwrap_or_default() error=field_error(err, "seat_limit")/> }.into_any()

@@ -35,6 +35,26 @@ pub struct Config {
     pub reconcile: crate::server::reconciler::Pace,
     /// Outgoing mail.
     pub mail: MailConfig,
+    /// Which domains may place people, and how they are proven.
+    pub domains: DomainConfig,
+}
+
+/// Domain verification (issue 10, section 2).
+#[derive(Debug, Clone)]
+pub struct DomainConfig {
+    /// `NEOSC_ALLOW_RESERVED_DOMAINS`: registrations and domains under
+    /// `.test`, `.example`, `.invalid` and `.localhost` are accepted (test
+    /// suites). `*.sso.invalid` placeholders never are.
+    pub allow_reserved: bool,
+    /// `NEOSC_DNS_SERVER`: the nameserver TXT records are asked of; None:
+    /// the system's (`/etc/resolv.conf`).
+    pub dns_server: Option<std::net::SocketAddr>,
+    /// `NEOSC_DNS_TIMEOUT_MS`: how long one lookup waits for an answer.
+    pub dns_timeout: Duration,
+    /// `NEOSC_OIDC_TRUST_IDP_DOMAINS`: an organization the identity provider
+    /// creates gets its `primary_domain` verified (method `idp`), because
+    /// the provider verified it (Zitadel does); else it is a claim.
+    pub trust_idp: bool,
 }
 
 /// Where mail goes. Without `smtp` every mail is written to the log
@@ -184,6 +204,10 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_OIDC_DISPLAY_NAME", "Zitadel", "the SSO button says \"Sign in with ...\""),
     ("NEOSC_SMTP_URL", "-", "smtp://host:port (plain, loopback/tests), smtp+starttls://user:pass@host:587 or smtps://user:pass@host:465; unset: mail is only logged"),
     ("NEOSC_MAIL_FROM", "NeoSC <no-reply@<default domain>>", "sender of verification and invitation mail"),
+    ("NEOSC_DNS_SERVER", "system resolver", "ip:port of the nameserver asked for _neosc-challenge TXT records"),
+    ("NEOSC_DNS_TIMEOUT_MS", "5000", "how long a domain verification waits for DNS"),
+    ("NEOSC_ALLOW_RESERVED_DOMAINS", "0", "1 accepts .test/.example/.invalid/.localhost addresses and domains (tests only)"),
+    ("NEOSC_OIDC_TRUST_IDP_DOMAINS", "0", "1: the provider's primary_domain of an organization it creates counts as verified"),
     ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
 ];
 
@@ -272,6 +296,23 @@ impl Config {
                 }
             },
             mail,
+            domains: DomainConfig {
+                allow_reserved: parse_bool(&get, "NEOSC_ALLOW_RESERVED_DOMAINS")?.unwrap_or(false),
+                dns_server: get("NEOSC_DNS_SERVER")
+                    .map(|v| {
+                        v.trim().parse::<std::net::SocketAddr>().map_err(|_| ConfigError {
+                            name: "NEOSC_DNS_SERVER",
+                            message: format!("{v:?} is not ip:port (e.g. 127.0.0.1:53)"),
+                        })
+                    })
+                    .transpose()?,
+                dns_timeout: match parse_num(&get, "NEOSC_DNS_TIMEOUT_MS")? {
+                    Some(0) => return Err(ConfigError { name: "NEOSC_DNS_TIMEOUT_MS", message: "must be at least 1".into() }),
+                    Some(ms) => Duration::from_millis(ms),
+                    None => Duration::from_secs(5),
+                },
+                trust_idp: parse_bool(&get, "NEOSC_OIDC_TRUST_IDP_DOMAINS")?.unwrap_or(false),
+            },
         })
     }
 

@@ -25,6 +25,10 @@ pub enum ServiceError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A check against the outside world failed: a domain's TXT record
+    /// was missing or wrong. 422, with what was found.
+    #[error("{0}")]
+    Unprocessable(String),
     /// A change refused by a workspace quota, with the numbers.
     #[error("{0}")]
     QuotaExceeded(QuotaRefusal),
@@ -68,6 +72,7 @@ impl ServiceError {
             ServiceError::Forbidden(_) | ServiceError::EmailUnverified(_) => ErrorKind::Forbidden,
             ServiceError::NotFound(_) => ErrorKind::NotFound,
             ServiceError::Conflict(_) | ServiceError::QuotaExceeded(_) => ErrorKind::Conflict,
+            ServiceError::Unprocessable(_) => ErrorKind::Unprocessable,
             ServiceError::TooManyRequests { .. } => ErrorKind::TooManyRequests,
             ServiceError::Unavailable { .. } => ErrorKind::Unavailable,
             ServiceError::Internal(_) => ErrorKind::Internal,
@@ -131,6 +136,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal | ErrorKind::Transport => StatusCode::INTERNAL_SERVER_ERROR,
@@ -145,6 +151,7 @@ pub fn problem_type(kind: ErrorKind) -> &'static str {
         ErrorKind::Forbidden => "https://neosc.dev/problems/forbidden",
         ErrorKind::NotFound => "https://neosc.dev/problems/not-found",
         ErrorKind::Conflict => "https://neosc.dev/problems/conflict",
+        ErrorKind::Unprocessable => "https://neosc.dev/problems/unprocessable",
         ErrorKind::TooManyRequests => "https://neosc.dev/problems/too-many-requests",
         ErrorKind::Unavailable => "https://neosc.dev/problems/unavailable",
         ErrorKind::Internal | ErrorKind::Transport => "https://neosc.dev/problems/internal",

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod dns;
 pub mod engine;
 pub mod error;
 pub mod mailer;

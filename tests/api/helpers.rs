@@ -20,6 +20,7 @@ pub const ADMIN_PASSWORD: &str = "platform-admin-password-1";
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const MAIL_FROM: &str = "NeoSC Test <console@neosc.test>";
 
+pub use crate::dns_server::{Answer, DnsServer};
 pub use crate::smtp_sink::SmtpSink;
 
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +41,8 @@ pub struct TestApp {
     pub state: AppState,
     /// The SMTP server the app sends its mail to.
     pub mail: SmtpSink,
+    /// The DNS server the app asks for TXT records.
+    pub dns: DnsServer,
     _db: TestDb,
 }
 
@@ -156,12 +159,18 @@ impl TestApp {
         };
         let mail = SmtpSink::start().await;
         let smtp_url = mail.url();
+        let dns = DnsServer::start().await;
+        let dns_address = dns.address();
         let mut vars: HashMap<String, String> = [
             ("DATABASE_URL", db.url.as_str()),
             ("NEOSC_ADMIN_EMAIL", ADMIN_EMAIL),
             ("NEOSC_ADMIN_PASSWORD", ADMIN_PASSWORD),
             ("NEOSC_SMTP_URL", smtp_url.as_str()),
             ("NEOSC_MAIL_FROM", MAIL_FROM),
+            ("NEOSC_DNS_SERVER", dns_address.as_str()),
+            ("NEOSC_DNS_TIMEOUT_MS", "1000"),
+            // The suites register at .test domains.
+            ("NEOSC_ALLOW_RESERVED_DOMAINS", "1"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -177,7 +186,7 @@ impl TestApp {
         let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Some(TestApp { address, client, store, clock, hasher, state, mail, database_url: db.url.clone(), _db: db })
+        Some(TestApp { address, client, store, clock, hasher, state, mail, dns, database_url: db.url.clone(), _db: db })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -190,6 +199,13 @@ impl TestApp {
 
     pub fn post(&self, path: &str) -> RequestBuilder {
         self.client.post(self.url(path))
+    }
+
+    /// Marks `domain` verified for the organization as an operator would
+    /// (`neosc org verify-domain`): the tests that are about placement by
+    /// domain, not about proving it, start from a verified domain.
+    pub async fn vouch_domain(&self, org_id: &str, domain: &str) {
+        neosc::server::service::operator::verify_domain(&self.state, org_id, domain).await.expect("the operator vouches for the domain");
     }
 
     pub async fn register(&self, body: Value) -> Response {
@@ -206,6 +222,17 @@ impl TestApp {
         let body: Value = res.json().await.unwrap();
         assert_eq!(status, StatusCode::OK, "verify {email}: {body}");
         (body["token"].as_str().unwrap().to_owned(), body["user"].clone())
+    }
+
+    /// Registers the founder of a new organization, and vouches for its
+    /// domain as an operator would, so colleagues who register at that
+    /// domain join it: for the tests about what happens inside an
+    /// organization, not about proving its domain (`domains.rs`).
+    pub async fn register_founder(&self, email: &str, name: &str, organization: &str) -> (String, Value) {
+        let (token, user) = self.register_ok(email, name, Some(organization)).await;
+        let domain = email.rsplit('@').next().unwrap();
+        self.vouch_domain(user["organization_id"].as_str().expect("the user has an organization_id"), domain).await;
+        (token, user)
     }
 
     /// Registers and returns the token of the confirmation link mailed to

@@ -283,9 +283,9 @@ both_backends! {
     }
 
     async fn roles_change_at_once_within_scope(app: TestApp) {
-        let (boss, _) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
         let (worker, worker_user) = app.register_ok("worker@acme.test", "Worker", None).await;
-        let (outsider, _) = app.register_ok("boss@globex.test", "Other boss", Some("Globex")).await;
+        let (outsider, _) = app.register_founder("boss@globex.test", "Other boss", "Globex").await;
         let worker_id = worker_user["id"].as_str().unwrap();
 
         let res = app.patch_json(&format!("/api/users/{worker_id}"), &worker, json!({ "role": "org_admin" })).await;
@@ -306,7 +306,7 @@ both_backends! {
     }
 
     async fn disabling_ends_sessions_and_blocks_sign_in(app: TestApp) {
-        let (boss, _) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
         let (worker, worker_user) = app.register_ok("worker@acme.test", "Worker", None).await;
         let worker_id = worker_user["id"].as_str().unwrap();
         let res = app.post(&format!("/api/users/{worker_id}/disable")).bearer_auth(&boss).send().await.unwrap();

@@ -6,6 +6,8 @@ mod helpers;
 
 mod auth;
 mod contract;
+mod dns_server;
+mod domains;
 mod engine;
 mod identity;
 mod matrix;

@@ -4,7 +4,7 @@
 //! guards happen in one transaction. Actions go through the server
 //! functions (`/api/fn/…`), whose paths and verbs do not change.
 
-use neosc::model::{OrgStatus, Role, SessionKind, SessionStage, UserStatus};
+use neosc::model::{DomainMethod, OrgStatus, Role, SessionKind, SessionStage, UserStatus};
 use neosc::server::db::{Constraint, DbError, NewInvitation, NewOrganization, NewUser};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -46,7 +46,7 @@ async fn write_behind_the_schema(app: &TestApp, sql: &str) {
 
 both_backends! {
     async fn states_decode_to_their_enums_and_unknown_ones_are_errors(app: TestApp) {
-        let (token, _) = app.register_ok("odd@acme.test", "Odd", Some("Acme")).await;
+        let (token, _) = app.register_founder("odd@acme.test", "Odd", "Acme").await;
         let mut db = app.store.conn().await.unwrap();
         let user = db.user_by_email("odd@acme.test").await.unwrap().unwrap();
         assert_eq!((user.role, user.status, user.organization_status), (Role::OrgAdmin, UserStatus::Active, OrgStatus::Active));
@@ -77,7 +77,15 @@ both_backends! {
         let acme = db.insert_org(&org("Acme", "acme", "acme.test")).await.unwrap();
         let refused = |r: Result<neosc::server::db::OrgRecord, DbError>| r.unwrap_err().constraint();
         assert_eq!(refused(db.insert_org(&org("ACME", "acme-2", "acme2.test")).await), Some(Constraint::OrgName));
-        assert_eq!(refused(db.insert_org(&org("Other", "other", "ACME.test")).await), Some(Constraint::OrgDomain));
+        // A domain may be claimed by many, verified by one.
+        let other = db.insert_org(&org("Other", "other", "ACME.test")).await.unwrap();
+        db.insert_org_domain(acme.id, "acme.test", "t1", now).await.unwrap();
+        db.insert_org_domain(other.id, "acme.test", "t2", now).await.unwrap();
+        let dup = db.insert_org_domain(other.id, "acme.test", "t3", now).await.unwrap_err();
+        assert_eq!(dup.constraint(), Some(Constraint::DomainClaim));
+        assert_eq!(db.verify_org_domain(acme.id, "acme.test", "t1", DomainMethod::DnsTxt, now).await.unwrap(), 1);
+        let second = db.verify_org_domain(other.id, "acme.test", "t2", DomainMethod::Operator, now).await.unwrap_err();
+        assert_eq!(second.constraint(), Some(Constraint::VerifiedDomain));
         assert_eq!(refused(db.insert_org(&org("Third", "acme", "third.test")).await), Some(Constraint::OrgSlug));
 
         let fourth = db.insert_org(&org("Fourth", "fourth", "fourth.test")).await.unwrap();
@@ -123,7 +131,7 @@ both_backends! {
 
     async fn only_active_admins_count_as_the_remaining_admin(app: TestApp) {
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let (boss, boss_user) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
+        let (boss, boss_user) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
         let (_, bob_user) = app.register_ok("bob@acme.test", "Bob", None).await;
         let org = org_of(&boss_user);
         assert_eq!(call(&app, &boss, "change_member_role", &[("user_id", id(&bob_user)), ("role", "org_admin")]).await, StatusCode::OK);
@@ -154,7 +162,7 @@ both_backends! {
 
     async fn two_admins_demoting_each_other_at_once_leave_one(app: TestApp) {
         for round in 0..3 {
-            let (a, a_user) = app.register_ok(&format!("a@race{round}.test"), "A", Some(&format!("Race {round}"))).await;
+            let (a, a_user) = app.register_founder(&format!("a@race{round}.test"), "A", &format!("Race {round}")).await;
             let (b, b_user) = app.register_ok(&format!("b@race{round}.test"), "B", None).await;
             assert_eq!(call(&app, &a, "change_member_role", &[("user_id", id(&b_user)), ("role", "org_admin")]).await, StatusCode::OK);
             let (demote_b, demote_a) = ([("user_id", id(&b_user)), ("role", "user")], [("user_id", id(&a_user)), ("role", "user")]);
@@ -178,7 +186,7 @@ both_backends! {
         if app.database_url.starts_with("sqlite:") {
             return;
         }
-        let (_, member) = app.register_ok("member@locks.test", "Member", Some("Locks")).await;
+        let (_, member) = app.register_founder("member@locks.test", "Member", "Locks").await;
         let member_id = neosc::model::UserId::parse(id(&member)).unwrap().0;
         let org_id = org_uuid(org_of(&member));
 
@@ -211,7 +219,7 @@ both_backends! {
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         for round in 0..3 {
             let domain = format!("edit{round}.test");
-            let (boss, boss_user) = app.register_ok(&format!("boss@{domain}"), "Boss", Some(&format!("Edit {round}"))).await;
+            let (boss, boss_user) = app.register_founder(&format!("boss@{domain}"), "Boss", &format!("Edit {round}")).await;
             let org = org_of(&boss_user);
             let renamed = format!("Edit {round} renamed");
             let suspension = [("id", org), ("suspended", "true")];

@@ -35,14 +35,14 @@ both_backends! {
         assert_problem(dup, StatusCode::CONFLICT).await;
         let free = app.post_json("/api/organizations", &admin, json!({ "name": "Freebie", "domain": "gmail.com" })).await;
         assert_eq!(assert_problem(free, StatusCode::BAD_REQUEST).await["field"], "domain");
-        let (boss, _) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
         let res = app.post_json("/api/organizations", &boss, json!({ "name": "Mine", "domain": "mine.test" })).await;
         assert_problem(res, StatusCode::FORBIDDEN).await;
     }
 
     async fn platform_admins_search_and_page_organizations_on_the_server(app: TestApp) {
         for (name, domain) in [("Acme", "acme.test"), ("Acme Labs", "acmelabs.test"), ("Globex", "globex.test")] {
-            app.register_ok(&format!("boss@{domain}"), "Boss", Some(name)).await;
+            app.register_founder(&format!("boss@{domain}"), "Boss", name).await;
         }
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let res = app.get("/api/organizations?q=ACME&limit=1").bearer_auth(&admin).send().await.unwrap();
@@ -85,7 +85,7 @@ both_backends! {
     }
 
     async fn org_admins_edit_their_own_settings_and_the_change_is_audited(app: TestApp) {
-        let (boss, _) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
         let org = org_of(&app, &boss).await;
         let id = org["id"].as_str().unwrap().to_owned();
         let res = app.patch_json(&format!("/api/organizations/{id}"), &boss, json!({ "name": "Acme Corp", "require_mfa": true })).await;
@@ -114,8 +114,8 @@ both_backends! {
     }
 
     async fn another_organization_is_not_found_and_the_attempt_is_recorded(app: TestApp) {
-        let (boss, _) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
-        let (spy, _) = app.register_ok("spy@globex.test", "Spy", Some("Globex")).await;
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
+        let (spy, _) = app.register_founder("spy@globex.test", "Spy", "Globex").await;
         let acme = org_of(&app, &boss).await;
         let globex = org_of(&app, &spy).await;
         let acme_id = acme["id"].as_str().unwrap();
@@ -129,7 +129,7 @@ both_backends! {
     }
 
     async fn suspension_ends_sessions_and_sign_in_until_reactivated(app: TestApp) {
-        let (boss, _) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
         let id = org_of(&app, &boss).await["id"].as_str().unwrap().to_owned();
         assert_problem(app.post(&format!("/api/organizations/{id}/suspend")).bearer_auth(&boss).send().await.unwrap(), StatusCode::FORBIDDEN).await;
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -150,7 +150,7 @@ both_backends! {
     }
 
     async fn admins_list_and_search_members_page_by_page(app: TestApp) {
-        let (boss, _) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
         for name in ["Alice", "Bob", "Carol"] {
             app.register_ok(&format!("{}@acme.test", name.to_lowercase()), name, None).await;
         }
@@ -168,7 +168,7 @@ both_backends! {
     }
 
     async fn removed_members_lose_access_at_once_and_stay_out(app: TestApp) {
-        let (boss, boss_user) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
+        let (boss, boss_user) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
         let (bob, bob_user) = app.register_ok("bob@acme.test", "Bob", None).await;
         let id = org_of(&app, &boss).await["id"].as_str().unwrap().to_owned();
         let bob_id = bob_user["id"].as_str().unwrap();
@@ -201,7 +201,7 @@ both_backends! {
     }
 
     async fn invitations_are_one_time_links_that_expire_revoke_and_resend(app: TestApp) {
-        let (boss, _) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
         let id = org_of(&app, &boss).await["id"].as_str().unwrap().to_owned();
         let path = format!("/api/organizations/{id}/invitations");
         let invite = |email: &str| app.post_json(&path, &boss, json!({ "email": email, "role": "org_admin" }));

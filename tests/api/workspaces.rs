@@ -36,7 +36,7 @@ pub struct World {
 /// and a template running `command` (0.5 vCPU, 64 MiB, 1 GiB by default).
 pub async fn world(app: &TestApp, command: &[&str]) -> World {
     let platform = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (admin, admin_user) = app.register_ok("admin@acme.test", "Acme Admin", Some("Acme")).await;
+    let (admin, admin_user) = app.register_founder("admin@acme.test", "Acme Admin", "Acme").await;
     let (member, member_user) = app.register_ok("member@acme.test", "Acme Member", None).await;
     let org_id = admin_user["organization_id"].as_str().unwrap().to_owned();
     assert_eq!(member_user["organization_id"], admin_user["organization_id"]);
@@ -423,7 +423,7 @@ both_backends! {
         let w = world(&app, IDLE).await;
         let (_, ws) = create(&app, &w.admin, json!({ "name": "secret project", "template_id": w.template_id })).await;
         let id = ws["id"].as_str().unwrap();
-        let (eve, _) = app.register_ok("eve@evil.test", "Eve", Some("Evil")).await;
+        let (eve, _) = app.register_founder("eve@evil.test", "Eve", "Evil").await;
         for path in [format!("/api/workspaces/{id}"), format!("/api/organizations/{}/usage", w.org_id)] {
             let res = app.get(&path).bearer_auth(&eve).send().await.unwrap();
             assert_problem(res, StatusCode::NOT_FOUND).await;

@@ -14,8 +14,11 @@ pub enum Constraint {
     UserEmail,
     /// `organizations_name_key`: names are unique regardless of case.
     OrgName,
-    /// `organizations_domain_key`: a domain belongs to one organization.
-    OrgDomain,
+    /// `organization_domains_verified_key`: a domain is verified by one
+    /// organization at most.
+    VerifiedDomain,
+    /// `organization_domains_pkey`: an organization claims a domain once.
+    DomainClaim,
     /// `organizations_slug_key`.
     OrgSlug,
     /// `organizations_external_id_key`: one organization per provider id.
@@ -49,10 +52,15 @@ pub enum Constraint {
 /// texts follow from the migrations: a unique index on plain columns is
 /// reported by its columns, one on an expression by its name, an unnamed
 /// CHECK by its expression.
-const KNOWN: [(Constraint, &str, &str); 15] = [
+const KNOWN: [(Constraint, &str, &str); 16] = [
     (Constraint::UserEmail, "users_email_key", "UNIQUE constraint failed: users.email"),
     (Constraint::OrgName, "organizations_name_key", "UNIQUE constraint failed: index 'organizations_name_key'"),
-    (Constraint::OrgDomain, "organizations_domain_key", "UNIQUE constraint failed: index 'organizations_domain_key'"),
+    (Constraint::VerifiedDomain, "organization_domains_verified_key", "UNIQUE constraint failed: organization_domains.domain"),
+    (
+        Constraint::DomainClaim,
+        "organization_domains_pkey",
+        "UNIQUE constraint failed: organization_domains.organization_id, organization_domains.domain",
+    ),
     (Constraint::OrgSlug, "organizations_slug_key", "UNIQUE constraint failed: organizations.slug"),
     (Constraint::OrgExternalId, "organizations_external_id_key", "UNIQUE constraint failed: organizations.external_id"),
     (Constraint::SeatLimit, "organizations_seat_limit", "CHECK constraint failed: seat_limit IS NULL OR users_count <= seat_limit"),

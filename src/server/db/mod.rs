@@ -16,6 +16,7 @@
 mod api_tokens;
 mod audit;
 mod constraint;
+mod domains;
 mod invitations;
 mod mfa;
 mod orgs;
@@ -30,6 +31,7 @@ mod workspaces;
 pub use api_tokens::ApiTokenRecord;
 pub use audit::{AuditRecord, NewAuditEvent};
 pub use constraint::Constraint;
+pub use domains::DomainRecord;
 pub use invitations::{InvitationRecord, NewInvitation};
 pub use orgs::{NewOrganization, OrgRecord};
 pub use pending::{NewPending, PendingRecord};

@@ -18,6 +18,8 @@ pub struct OrgRecord {
     pub autostop_after_hours: Option<i64>,
     /// Members may create their own workspaces (within their quota).
     pub self_service_workspaces: bool,
+    /// Registrants at a verified domain join without an invitation.
+    pub auto_join: bool,
     pub external_id: Option<String>,
     pub is_default: bool,
     pub users_count: i64,
@@ -37,7 +39,7 @@ pub struct NewOrganization<'a> {
 }
 
 const COLUMNS: &str =
-    "id, name, slug, domain, status, seat_limit, require_mfa, autostop_after_hours, self_service_workspaces, external_id, is_default, \
+    "id, name, slug, domain, status, seat_limit, require_mfa, autostop_after_hours, self_service_workspaces, auto_join, external_id, is_default, \
                        users_count, workspaces_count, created_at, updated_at";
 
 impl Db {
@@ -95,14 +97,24 @@ impl Db {
         Ok(())
     }
 
+    pub async fn org_by_slug(&mut self, slug: &str) -> DbResult<Option<OrgRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM organizations WHERE slug = $1");
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(slug).fetch_optional(c).await)?)
+    }
+
     /// Names are unique regardless of case.
     pub async fn org_by_name(&mut self, name: &str) -> DbResult<Option<OrgRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM organizations WHERE lower(name) = lower($1)");
         Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(name).fetch_optional(c).await)?)
     }
 
-    pub async fn org_by_domain(&mut self, domain: &str) -> DbResult<Option<OrgRecord>> {
-        let sql = format!("SELECT {COLUMNS} FROM organizations WHERE lower(domain) = lower($1)");
+    /// The organization holding `domain` verified: the only one a domain
+    /// places people in (`organizations.domain` is only a label).
+    pub async fn org_by_verified_domain(&mut self, domain: &str) -> DbResult<Option<OrgRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM organizations WHERE id = \
+             (SELECT organization_id FROM organization_domains WHERE domain = lower($1) AND status = 'verified')"
+        );
         Ok(on_conn!(self, |c| sqlx::query_as::<_, OrgRecord>(&sql).bind(domain).fetch_optional(c).await)?)
     }
 
@@ -155,7 +167,7 @@ impl Db {
     pub async fn update_org(&mut self, org: &OrgRecord, now: DateTime<Utc>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query(
             "UPDATE organizations SET name = $2, domain = $3, require_mfa = $4, seat_limit = $5, status = $6, updated_at = $7, \
-             autostop_after_hours = $8, self_service_workspaces = $9 WHERE id = $1"
+             autostop_after_hours = $8, self_service_workspaces = $9, auto_join = $10 WHERE id = $1"
         )
         .bind(org.id)
         .bind(&org.name)
@@ -166,6 +178,7 @@ impl Db {
         .bind(now)
         .bind(org.autostop_after_hours)
         .bind(org.self_service_workspaces)
+        .bind(org.auto_join)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;

@@ -12,6 +12,7 @@
 mod account;
 mod auth;
 mod docs;
+mod domains;
 mod extract;
 mod health;
 mod invitations;
@@ -79,6 +80,9 @@ pub(crate) fn api() -> Api {
         .routes(routes!(orgs::list_invitations, orgs::invite))
         .routes(routes!(orgs::invitation, orgs::revoke_invitation))
         .routes(routes!(orgs::resend_invitation))
+        .routes(routes!(domains::list, domains::add))
+        .routes(routes!(domains::verify))
+        .routes(routes!(domains::remove))
         .routes(routes!(invitations::preview))
         .routes(routes!(invitations::accept))
         .routes(routes!(workspaces::list, workspaces::create))

@@ -50,6 +50,7 @@ answers 404, as if it did not exist.
         (name = "users", description = "Admin actions on other accounts"),
         (name = "organizations", description = "Tenants, their members and invitations"),
         (name = "invitations", description = "The invitee's side of an invitation"),
+        (name = "domains", description = "An organization's domains and their DNS verification"),
         (name = "workspaces", description = "Workspaces on the workspace engine, their templates and lifecycle"),
         (name = "sso (browser)", description = "The browser's redirect flow of single sign-on; not for API clients"),
     )

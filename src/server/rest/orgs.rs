@@ -112,6 +112,8 @@ pub struct UpdateOrgRequest {
     pub autostop_after_hours: Option<Option<Int>>,
     /// Members may create their own workspaces.
     pub self_service_workspaces: Option<bool>,
+    /// Registrants with a verified address at one of the organization's verified domains join it as users.
+    pub auto_join: Option<bool>,
 }
 
 /// Create an organization
@@ -180,6 +182,7 @@ pub async fn update(
         seat_limit,
         autostop_after_hours: req.autostop_after_hours.map(|h| h.map(|n| n.0)),
         self_service_workspaces: req.self_service_workspaces,
+        auto_join: req.auto_join,
     };
     Ok(axum::Json(orgs::update(&state, &principal, org_id(&id)?, changes, &meta).await?))
 }

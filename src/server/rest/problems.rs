@@ -58,6 +58,15 @@ pub struct NotFound(#[allow(dead_code)] Problem);
 )]
 pub struct Conflict(#[allow(dead_code)] Problem);
 
+/// 422: understood, but what it checks is not so (yet).
+#[derive(IntoResponses)]
+#[response(
+    status = 422,
+    description = "The check failed against the outside world, e.g. the domain's TXT record is missing or holds another value; the detail says what was found",
+    content_type = "application/problem+json"
+)]
+pub struct Unprocessable(#[allow(dead_code)] Problem);
+
 /// 429: throttled; `Retry-After` says for how long.
 #[derive(IntoResponses)]
 #[response(

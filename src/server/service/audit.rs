@@ -56,6 +56,11 @@ pub mod action {
     pub const REGISTER_PENDING: &str = "register_pending";
     pub const RESEND_VERIFICATION: &str = "resend_verification";
     pub const SWEEP_PENDING_REGISTRATIONS: &str = "sweep_pending_registrations";
+    pub const ADD_DOMAIN: &str = "add_domain";
+    pub const VERIFY_DOMAIN: &str = "verify_domain";
+    /// A verification whose DNS lookup did not show the record.
+    pub const VERIFY_DOMAIN_FAILED: &str = "verify_domain_failed";
+    pub const REMOVE_DOMAIN: &str = "remove_domain";
 }
 
 /// What an event is about.

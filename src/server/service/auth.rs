@@ -12,6 +12,7 @@ use crate::server::auth::common_passwords;
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::password::Verified;
 use crate::server::auth::token::{hash_token, random_token, API_TOKEN_PREFIX};
+use crate::server::config::DomainConfig;
 use crate::server::db::{Constraint, Db, NewSession, NewUser, OrgRecord, SessionKind, SessionStage, UserRecord};
 use crate::server::error::{ServiceError, ServiceResult};
 use crate::server::state::AppState;
@@ -61,16 +62,17 @@ pub fn new_password(state: &AppState, raw: &str, email: &Email) -> ServiceResult
     Ok(password)
 }
 
-/// The seed's assignment rules, made safe: naming an existing organization
-/// joins it only with an address at its domain. Asked twice: when someone
+/// Where a registrant lands (issue 10, section 2). Only a *verified*
+/// domain places anyone, and only into an organization with auto-join on;
+/// an unverified claim neither places nor blocks. Asked twice: when someone
 /// registers (so a refusal is told at once) and when their email link is
 /// used (where it counts, as the organizations then are).
-///
-/// Seam for section 2 of issue 10 (verified domains): the domain rule
-/// below is where "only verified domains place people" goes.
-pub(crate) async fn place(db: &mut Db, email: &Email, org_name: Option<OrgName>) -> ServiceResult<Placement> {
+pub(crate) async fn place(db: &mut Db, config: &DomainConfig, email: &Email, org_name: Option<OrgName>) -> ServiceResult<Placement> {
+    super::domains::ensure_placeable(config, email.domain(), "email")?;
+    let verified_owner = db.org_by_verified_domain(email.domain()).await?;
+    let auto_join = verified_owner.clone().filter(|o| o.auto_join);
     let Some(name) = org_name else {
-        if let Some(org) = db.org_by_domain(email.domain()).await? {
+        if let Some(org) = auto_join {
             refuse_if_removed(db, &org, email).await?;
             return Ok(Placement::Join(org));
         }
@@ -80,18 +82,21 @@ pub(crate) async fn place(db: &mut Db, email: &Email, org_name: Option<OrgName>)
         };
     };
     if let Some(org) = db.org_by_name(name.as_str()).await? {
-        if org.domain.eq_ignore_ascii_case(email.domain()) {
+        if auto_join.as_ref().is_some_and(|d| d.id == org.id) {
             refuse_if_removed(db, &org, email).await?;
             return Ok(Placement::Join(org));
         }
         return Err(ServiceError::Forbidden(format!(
-            "The organization “{}” already exists and only accepts addresses at {}. Ask one of its admins for an invitation.",
-            org.name, org.domain
+            "The organization “{}” already exists. To join it, ask one of its admins for an invitation (or register with \
+             an address at one of its verified domains, if it lets those in).",
+            org.name
         )));
     }
-    if let Some(owner) = db.org_by_domain(email.domain()).await? {
+    if let Some(owner) = verified_owner {
+        let how =
+            if owner.auto_join { "Leave the organization field empty to join it." } else { "Ask one of its admins for an invitation." };
         return Err(ServiceError::Conflict(format!(
-            "The domain {} already belongs to the organization “{}”. Leave the organization field empty to join it.",
+            "The domain {} is verified by the organization “{}”. {how}",
             email.domain(),
             owner.name
         )));

@@ -196,6 +196,11 @@ async fn load_demo(state: &AppState) -> ServiceResult<()> {
             },
         )
         .await?;
+        // Vouched for as an operator would (`neosc org verify-domain`), so
+        // the demo shows auto-join: registering at its domain joins it.
+        if let Some(claim) = db.org_domain(org.id, domain).await? {
+            super::org_domains::mark_verified(&mut db, &org, &claim, crate::model::DomainMethod::Operator, None, now, &system()).await?;
+        }
         for i in 0..users {
             let first = FIRST_NAMES[i % FIRST_NAMES.len()];
             let last = LAST_NAMES[(i / FIRST_NAMES.len()) % LAST_NAMES.len()];

@@ -13,6 +13,7 @@ pub mod mails;
 pub mod members;
 pub mod mfa;
 pub mod operator;
+pub mod org_domains;
 pub mod orgs;
 pub mod sso;
 pub mod templates;

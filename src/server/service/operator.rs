@@ -32,7 +32,7 @@ pub async fn create_account(state: &AppState, email: &str, name: &str, platform_
     if db.user_by_email(email.as_str()).await?.is_some() {
         return Err(ServiceError::Conflict(format!("{email} already has an account; use `neosc admin reset-password`.")));
     }
-    let (org, role) = match (platform_admin, db.org_by_domain(email.domain()).await?) {
+    let (org, role) = match (platform_admin, db.org_by_verified_domain(email.domain()).await?) {
         (true, _) | (false, None) => (default_org, if platform_admin { Role::PlatformAdmin } else { Role::User }),
         (false, Some(org)) => (org, Role::User),
     };
@@ -101,6 +101,32 @@ pub async fn reset_password(state: &AppState, email: &str) -> ServiceResult<Stri
     .await?;
     db.commit().await?;
     Ok(password)
+}
+
+/// `neosc org verify-domain`: the operator vouches that the organization
+/// (id, slug or name) controls `domain`. Adds the domain when missing;
+/// refused when another organization holds it verified.
+pub async fn verify_domain(state: &AppState, org: &str, domain: &str) -> ServiceResult<(String, crate::model::OrganizationDomain)> {
+    let domain = super::domains::claimable_domain(&state.config.domains, domain, "domain")?;
+    let now = state.clock.now();
+    let mut db = state.store.begin().await?;
+    let id = crate::model::OrgId::parse(org.trim()).map(|o| o.0);
+    let record = match id {
+        Some(id) => db.org_by_id_for_update(id).await?,
+        None => match db.org_by_slug(org.trim()).await? {
+            Some(o) => Some(o),
+            None => db.org_by_name(org.trim()).await?,
+        },
+    };
+    let record = record.ok_or_else(|| ServiceError::NotFound(format!("No organization has the id, slug or name {org:?}.")))?;
+    let claim =
+        super::org_domains::claim(&mut db, record.id, &domain, now).await?.ok_or_else(|| ServiceError::bug("claimable domain refused"))?;
+    if claim.status != crate::model::DomainStatus::Verified {
+        super::org_domains::mark_verified(&mut db, &record, &claim, crate::model::DomainMethod::Operator, None, now, &operator()).await?;
+    }
+    let row = db.org_domain(record.id, &domain).await?.ok_or_else(|| ServiceError::bug("the verified domain's row is missing"))?;
+    db.commit().await?;
+    Ok((record.name.clone(), super::org_domains::view(&row, &record)))
 }
 
 /// Creates an organization from the command line (`neosc org create`).

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::audit::{self, action, Event, Target};
-use super::domains::organization_domain;
+use super::domains::claimable_domain;
 use super::Principal;
 use crate::model::{OrgId, OrgName, OrgStatus, Organization, OrganizationDetail, Page, Role};
 use crate::server::auth::credentials::RequestMeta;
@@ -38,6 +38,7 @@ pub fn org_detail(r: &OrgRecord) -> OrganizationDetail {
         require_mfa: r.require_mfa,
         autostop_after_hours: r.autostop_after_hours,
         self_service_workspaces: r.self_service_workspaces,
+        auto_join: r.auto_join,
         is_default: r.is_default,
         updated_at: r.updated_at,
     }
@@ -206,15 +207,38 @@ pub(crate) async fn create_org(
         .map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") })
         .find(|s| !taken.contains(s))
         .expect("an unbounded range always has a free slug");
-    db.insert_org(&NewOrganization { id: Uuid::now_v7(), name: name.as_str(), slug: &slug, domain, is_default, now })
+    let org = db
+        .insert_org(&NewOrganization { id: Uuid::now_v7(), name: name.as_str(), slug: &slug, domain, is_default, now })
         .await
-        .map_err(|e| unique_conflict(e, name.as_str(), domain))
+        .map_err(|e| unique_conflict(e, name.as_str()))?;
+    // The primary domain starts as a claim to prove (Domains tab); it places
+    // nobody until verified.
+    super::org_domains::claim(db, org.id, domain, now).await?;
+    Ok(org)
 }
 
-fn unique_conflict(e: DbError, name: &str, domain: &str) -> ServiceError {
+/// The new primary domain, if the organization verified it: the name shown
+/// with the organization must be one it proved it controls, or anyone could
+/// dress their organization up as another company's.
+async fn verified_primary(db: &mut Db, org: &OrgRecord, domain: &str) -> ServiceResult<String> {
+    match db.org_domain(org.id, domain).await? {
+        Some(d) if d.status == crate::model::DomainStatus::Verified => Ok(d.domain),
+        Some(_) => Err(ServiceError::Validation {
+            field: Some("domain"),
+            message: format!("Verify {domain} under Domains first: the primary domain must be one the organization proved it controls."),
+        }),
+        None => Err(ServiceError::Validation {
+            field: Some("domain"),
+            message: format!(
+                "{domain} is not one of the organization's domains. Add it under Domains and verify it, then make it primary."
+            ),
+        }),
+    }
+}
+
+fn unique_conflict(e: DbError, name: &str) -> ServiceError {
     match e.constraint() {
         Some(Constraint::OrgName) => ServiceError::Conflict(format!("An organization named “{name}” already exists.")),
-        Some(Constraint::OrgDomain) => ServiceError::Conflict(format!("The domain {domain} already belongs to another organization.")),
         Some(Constraint::SeatLimit) => ServiceError::Conflict("The seat limit is below the number of members.".into()),
         _ => e.into(),
     }
@@ -231,6 +255,7 @@ pub struct OrgChanges {
     /// `Some(None)` turns auto-stop off.
     pub autostop_after_hours: Option<Option<i64>>,
     pub self_service_workspaces: Option<bool>,
+    pub auto_join: Option<bool>,
 }
 
 /// Creates an organization (platform admins only).
@@ -262,13 +287,13 @@ pub async fn create_as(
     meta: &RequestMeta,
 ) -> ServiceResult<OrganizationDetail> {
     let name = OrgName::parse(name)?;
-    let domain = organization_domain(domain, "domain")?;
+    let domain = claimable_domain(&state.config.domains, domain, "domain")?;
     let now = state.clock.now();
     let mut db = state.store.begin().await?;
     let mut org = create_org(&mut db, &name, &domain, false, now).await?;
     org.require_mfa = changes.require_mfa.unwrap_or(false);
     org.seat_limit = validate_seat_limit(changes.seat_limit.flatten())?;
-    db.update_org(&org, now).await.map_err(|e| unique_conflict(e, &org.name, &org.domain))?;
+    db.update_org(&org, now).await.map_err(|e| unique_conflict(e, &org.name))?;
     audit::record(&mut db, now, meta, Event {
         org: Some(org.id),
         actor,
@@ -321,7 +346,10 @@ pub async fn update(
         after.name = OrgName::parse(name)?.as_str().to_owned();
     }
     if let Some(domain) = &changes.domain {
-        after.domain = organization_domain(domain, "domain")?;
+        let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        if domain != before.domain.to_ascii_lowercase() {
+            after.domain = verified_primary(&mut db, &before, &domain).await?;
+        }
     }
     if let Some(require) = changes.require_mfa {
         after.require_mfa = require;
@@ -331,6 +359,9 @@ pub async fn update(
     }
     if let Some(allowed) = changes.self_service_workspaces {
         after.self_service_workspaces = allowed;
+    }
+    if let Some(auto_join) = changes.auto_join {
+        after.auto_join = auto_join;
     }
     if let Some(limit) = changes.seat_limit {
         after.seat_limit = validate_seat_limit(limit)?;
@@ -346,7 +377,7 @@ pub async fn update(
         return Ok(org_detail(&before));
     }
     let now = state.clock.now();
-    db.update_org(&after, now).await.map_err(|e| unique_conflict(e, &after.name, &after.domain))?;
+    db.update_org(&after, now).await.map_err(|e| unique_conflict(e, &after.name))?;
     audit::record(
         &mut db,
         now,
@@ -379,6 +410,7 @@ fn diff(before: &OrgRecord, after: &OrgRecord) -> Map<String, Value> {
     field("seat_limit", json!(before.seat_limit), json!(after.seat_limit));
     field("autostop_after_hours", json!(before.autostop_after_hours), json!(after.autostop_after_hours));
     field("self_service_workspaces", json!(before.self_service_workspaces), json!(after.self_service_workspaces));
+    field("auto_join", json!(before.auto_join), json!(after.auto_join));
     m
 }
 

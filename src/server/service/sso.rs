@@ -411,6 +411,21 @@ async fn resolve_org(state: &AppState, db: &mut Db, login: &VerifiedLogin, meta:
     let domain = free_domain(db, primary_domain.as_deref(), &external_id).await?;
     let mut org = create_org(db, &name, &domain, false, now).await?;
     db.set_org_external_id(org.id, &external_id).await?;
+    // Zitadel verifies an organization's domains itself; with the operator's
+    // say-so (NEOSC_OIDC_TRUST_IDP_DOMAINS) that proof counts here too.
+    // Otherwise the domain is a claim its admins prove by DNS.
+    let trusted = state.config.domains.trust_idp && primary_domain.as_deref().is_some_and(|p| p.trim().eq_ignore_ascii_case(&domain));
+    if trusted {
+        if let Some(claim) = db.org_domain(org.id, &domain).await? {
+            match super::org_domains::mark_verified(db, &org, &claim, crate::model::DomainMethod::Idp, None, now, meta).await {
+                Ok(()) => {}
+                // Verified by another organization meanwhile: this one keeps
+                // a claim, which blocks nobody.
+                Err(ServiceError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
     audit::record(
         db,
         now,
@@ -452,13 +467,13 @@ async fn free_org_name(db: &mut Db, claimed: Option<&str>, external_id: &str) ->
     ))
 }
 
-/// The provider's primary domain when it is a real, free, non-public-mail
-/// domain; else a reserved `.invalid` name, so the new organization never
-/// claims a domain it has not shown it owns by way of someone else's.
+/// The provider's primary domain when it is a real, non-public-mail domain
+/// no other organization verified; else a reserved `.sso.invalid`
+/// placeholder, which never places anyone.
 async fn free_domain(db: &mut Db, claimed: Option<&str>, external_id: &str) -> Result<String, Refusal> {
     if let Some(d) = claimed.map(|d| d.trim().to_ascii_lowercase()) {
         let valid = Email::parse(&format!("sso@{d}")).is_ok();
-        if valid && !super::domains::is_public_mail_domain(&d) && db.org_by_domain(&d).await?.is_none() {
+        if valid && !super::domains::is_public_mail_domain(&d) && db.verified_domain_owner(&d).await?.is_none() {
             return Ok(d);
         }
     }

@@ -76,7 +76,7 @@ pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta
     if db.user_by_email(email.as_str()).await?.is_some() {
         return Err(ServiceError::Conflict("An account with this email already exists. Sign in instead.".into()));
     }
-    if let Placement::Join(org) = place(&mut db, &email, org_name.clone()).await? {
+    if let Placement::Join(org) = place(&mut db, &state.config.domains, &email, org_name.clone()).await? {
         ensure_accepts_members(&org.name, org.status)?;
         // Told now; the seat is taken (and the limit enforced by the
         // database) only when the link is used.
@@ -137,7 +137,7 @@ pub async fn verify(state: &AppState, token: &str, kind: SessionKind, meta: &Req
     }
     let org_name = pending.organization_name.as_deref().map(OrgName::parse).transpose()?;
     let user_id = Uuid::now_v7();
-    let (org, role) = match place(&mut db, &email, org_name).await? {
+    let (org, role) = match place(&mut db, &state.config.domains, &email, org_name).await? {
         Placement::Join(org) => (org, Role::User),
         Placement::Create(name) => {
             let org = create_org(&mut db, &name, email.domain(), false, now).await?;
