@@ -124,6 +124,13 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("POST", "/api/organizations/{id}/invitations/{invitation_id}/resend", N, [401, 404, 404, 200]),
         row("GET", "/api/organizations/{id}/invitations/{invitation_id}", N, [401, 404, 404, 200]),
         row("DELETE", "/api/organizations/{id}/invitations/{invitation_id}", N, [401, 404, 404, 204]),
+        row("GET", "/api/organizations/{id}/domains", N, [401, 404, 404, 200]),
+        row("POST", "/api/organizations/{id}/domains", J(json!({ "domain": "matrix-extra.test" })), [401, 404, 404, 201]),
+        // `{domain}`: a claim of the foreign organization that nobody
+        // published, so the platform admin's verification is a real lookup
+        // answered NXDOMAIN (422), then the claim is removed (204).
+        row("POST", "/api/organizations/{id}/domains/{domain}/verify", N, [401, 404, 404, 422]),
+        row("DELETE", "/api/organizations/{id}/domains/{domain}", N, [401, 404, 404, 204]),
         row("GET", "/api/invitations/{token}", N, [404, 404, 404, 404]),
         row("POST", "/api/invitations/{token}/accept", J(json!({ "name": "X", "password": PASSWORD })), [404, 404, 404, 404]),
         row_id("PATCH", "/api/users/{id}", &f.member_id, J(json!({ "role": "user" })), [401, 403, 404, 204]),
@@ -299,12 +306,17 @@ fn served_routes() -> BTreeSet<String> {
     routes
 }
 
+/// The foreign organization's unverified extra domain (see the rows).
+const SPARE_DOMAIN: &str = "spare.foreign.test";
+
 async fn setup(app: &TestApp) -> (Foreign, [Option<String>; 4]) {
-    let (f_admin, _) = app.register_ok("boss@foreign.test", "Foreign Boss", Some("Foreign Corp")).await;
+    let (f_admin, _) = app.register_founder("boss@foreign.test", "Foreign Boss", "Foreign Corp").await;
     let (f_member, member) = app.register_ok("member@foreign.test", "Foreign Member", None).await;
     let (_, member2) = app.register_ok("second@foreign.test", "Foreign Second", None).await;
     let me: Value = app.me(&f_admin).await.json().await.unwrap();
     let org_id = me["organization_id"].as_str().unwrap().to_owned();
+    let spare = app.post_json(&format!("/api/organizations/{org_id}/domains"), &f_admin, json!({ "domain": SPARE_DOMAIN })).await;
+    assert_eq!(spare.status(), StatusCode::CREATED);
     let sessions: Vec<Value> = app.get("/api/account/sessions").bearer_auth(&f_member).send().await.unwrap().json().await.unwrap();
     let token: Value = app.post_json("/api/account/tokens", &f_member, json!({ "name": "foreign token" })).await.json().await.unwrap();
     let inv: Value = app
@@ -375,7 +387,7 @@ async fn setup(app: &TestApp) -> (Foreign, [Option<String>; 4]) {
         workspace2_id: ws2["id"].as_str().unwrap().to_owned(),
         template_id: template["id"].as_str().unwrap().to_owned(),
     };
-    app.register_ok("owner@alpha.test", "Alpha Owner", Some("Alpha")).await;
+    app.register_founder("owner@alpha.test", "Alpha Owner", "Alpha").await;
     let (user, _) = app.register_ok("user@alpha.test", "Alpha User", None).await;
     let (other_admin, _) = app.register_ok("owner@beta.test", "Beta Owner", Some("Beta")).await;
     (foreign, [None, Some(user), Some(other_admin), Some(platform)])
@@ -405,6 +417,7 @@ both_backends! {
                 .replace("{id}", r.id.as_deref().unwrap_or(&foreign.org_id))
                 .replace("{user_id}", &foreign.member_id)
                 .replace("{invitation_id}", &foreign.invitation_id)
+                .replace("{domain}", SPARE_DOMAIN)
                 .replace("{token}", "not-a-live-invitation-token");
             for (i, role) in ROLES.iter().enumerate() {
                 let mut req = match r.method {

@@ -31,8 +31,8 @@ both_backends! {
         assert!(chrono::DateTime::parse_from_rfc3339(created).is_ok() && created.ends_with('Z'), "{created}");
     }
 
-    async fn naming_an_existing_organization_joins_it_only_from_its_domain(app: TestApp) {
-        app.register_ok("ceo@partnercorp.com", "Pat", Some("Partner Corp")).await;
+    async fn naming_an_existing_organization_joins_it_only_from_its_verified_domain(app: TestApp) {
+        app.register_founder("ceo@partnercorp.com", "Pat", "Partner Corp").await;
         let (_, member) = app.register_ok("dev@partnercorp.com", "Dev", Some("partner corp")).await;
         assert_eq!(member["organization"], "Partner Corp");
         assert_eq!(member["role"], "user");
@@ -43,12 +43,12 @@ both_backends! {
         })).await;
         let problem = assert_problem(res, StatusCode::FORBIDDEN).await;
         let detail = problem["detail"].as_str().unwrap();
-        assert!(detail.contains("Partner Corp") && detail.contains("partnercorp.com"), "says why: {detail}");
+        assert!(detail.contains("Partner Corp") && detail.contains("invitation"), "says how to get in: {detail}");
         assert_eq!((app.user_count().await, app.audit_count().await), before, "nothing written");
     }
 
-    async fn no_organization_joins_the_one_owning_the_email_domain(app: TestApp) {
-        app.register_ok("ceo@partnercorp.com", "Pat", Some("Partner Corp")).await;
+    async fn no_organization_joins_the_one_that_verified_the_email_domain(app: TestApp) {
+        app.register_founder("ceo@partnercorp.com", "Pat", "Partner Corp").await;
         let (token, user) = app.register_ok("ops@partnercorp.com", "Ops", None).await;
         assert_eq!(user["organization"], "Partner Corp");
         assert_eq!(user["role"], "user");
@@ -64,8 +64,8 @@ both_backends! {
         assert_eq!(orgs[0]["domain"], "neogenesys.com", "NEOSC_DEFAULT_DOMAIN's default");
     }
 
-    async fn a_new_name_for_a_domain_that_already_has_an_organization_is_refused(app: TestApp) {
-        app.register_ok("ceo@partnercorp.com", "Pat", Some("Partner Corp")).await;
+    async fn a_new_name_for_a_domain_another_organization_verified_is_refused(app: TestApp) {
+        app.register_founder("ceo@partnercorp.com", "Pat", "Partner Corp").await;
         let before = app.user_count().await;
         let res = app.register(json!({
             "email": "rogue@partnercorp.com", "password": PASSWORD, "name": "Rogue", "organization": "Partner Corp Two"
@@ -95,7 +95,7 @@ both_backends! {
     }
 
     async fn counts_equal_the_real_rows_after_registrations(app: TestApp) {
-        app.register_ok("a@partnercorp.com", "A", Some("Partner Corp")).await;
+        app.register_founder("a@partnercorp.com", "A", "Partner Corp").await;
         for i in 0..4 {
             app.register_ok(&format!("p{i}@partnercorp.com"), "P", None).await;
         }

@@ -353,6 +353,9 @@ with_provider! {
         // Carol's SSO sign-in creates the Acme Zitadel organization...
         let carol = json!({ "sub": "zitadel-carol", "email": "carol@acme-zitadel.test" });
         assert!(session_of(&sign_in(&app, &op, Plan { claims: carol, ..Plan::default() }).await).is_some());
+        // ...whose domain an operator vouches for (the provider's word does not
+        // count without NEOSC_OIDC_TRUST_IDP_DOMAINS)...
+        app.vouch_domain("Acme Zitadel", "acme-zitadel.test").await;
         // ...which alice then joins with a password, by her email's domain.
         let (alice_session, local) = app.register_ok("alice@acme-zitadel.test", "Alice Local", None).await;
         assert_eq!(local["organization"], "Acme Zitadel");

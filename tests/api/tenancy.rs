@@ -31,8 +31,10 @@ both_backends! {
 
         let dup = app.post_json("/api/organizations", &admin, json!({ "name": "initech", "domain": "other.com" })).await;
         assert_problem(dup, StatusCode::CONFLICT).await;
-        let dup = app.post_json("/api/organizations", &admin, json!({ "name": "Other", "domain": "INITECH.com" })).await;
-        assert_problem(dup, StatusCode::CONFLICT).await;
+        // A domain is only a claim until verified: a second organization may
+        // claim it too (see domains.rs for who wins).
+        let claim = app.post_json("/api/organizations", &admin, json!({ "name": "Other", "domain": "INITECH.com" })).await;
+        assert_eq!(claim.status(), StatusCode::CREATED);
         let free = app.post_json("/api/organizations", &admin, json!({ "name": "Freebie", "domain": "gmail.com" })).await;
         assert_eq!(assert_problem(free, StatusCode::BAD_REQUEST).await["field"], "domain");
         let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
@@ -61,7 +63,11 @@ both_backends! {
 
     async fn operators_create_organizations_from_the_command_line(app: TestApp) {
         let run = |args: &[&str]| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_neosc")).args(args).env("DATABASE_URL", &app.database_url).output().unwrap()
+            std::process::Command::new(env!("CARGO_BIN_EXE_neosc")).args(args)
+                .env("DATABASE_URL", &app.database_url)
+                .env("NEOSC_ALLOW_RESERVED_DOMAINS", "1")
+                .output()
+                .unwrap()
         };
         let out = run(&["org", "create", "--name", "Umbrella", "--domain", "umbrella.test", "--seat-limit", "3", "--require-mfa"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -72,6 +78,17 @@ both_backends! {
         let detail: Value = app.get(&format!("/api/organizations/{id}")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
         assert_eq!((detail["seat_limit"].as_i64(), detail["require_mfa"].as_bool()), (Some(3), Some(true)));
         assert!(actions_of(&app, id).await.iter().any(|(a, d)| a == "create_organization" && d["source"] == "operator_cli"));
+        // The operator vouches for the domain: it is verified, and places people.
+        let out = run(&["org", "verify-domain", "--org", "umbrella", "--domain", "umbrella.test"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("umbrella.test is verified for Umbrella"));
+        // (Umbrella requires MFA, so the new member's sign-in waits for enrolment.)
+        app.register_ok("staff@umbrella.test", "Staff", None).await;
+        let detail: Value = app.get(&format!("/api/organizations/{id}")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+        assert_eq!(detail["users_count"], 1, "{detail}");
+        assert!(actions_of(&app, id).await.iter().any(|(a, d)| a == "verify_domain" && d["method"] == "operator"));
+        let unknown = run(&["org", "verify-domain", "--org", "no-such-org", "--domain", "umbrella.test"]);
+        assert!(!unknown.status.success());
         let refused = run(&["org", "create", "--name", "Webmail", "--domain", "gmail.com"]);
         assert!(!refused.status.success());
         assert!(String::from_utf8_lossy(&refused.stderr).contains("public email provider"));
@@ -251,6 +268,7 @@ both_backends! {
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let res = app.post_json("/api/organizations", &admin, json!({ "name": "Tiny", "domain": "tiny.test", "seat_limit": 10 })).await;
         let org: Value = res.json().await.unwrap();
+        app.vouch_domain(org["id"].as_str().unwrap(), "tiny.test").await;
         // Fifty registrations wait for their links (they take no seat yet),
         // then all fifty links are used at once: the seat is taken there.
         let mut links = Vec::new();

@@ -23,7 +23,7 @@ async fn pending_rows(app: &TestApp) -> i64 {
 
 both_backends! {
     async fn registration_mails_a_link_that_makes_the_account_in_the_right_organization(app: TestApp) {
-        let (boss, _) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
         let users_before = app.user_count().await;
 
         let res = app.register(json!({ "email": "Dev@Acme.test", "password": PASSWORD, "name": "Dev <b>" })).await;
@@ -72,8 +72,8 @@ both_backends! {
     }
 
     async fn join_any_tenant_by_typing_an_email_needs_the_mailbox(app: TestApp) {
-        // Acme owns acme.test, with room for two.
-        let (boss, _) = app.register_ok("boss@acme.test", "Boss", Some("Acme")).await;
+        // Acme verified acme.test, with room for two.
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
         let acme = org_named(&app, &boss, "Acme").await;
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let id = acme["id"].as_str().unwrap();

@@ -106,6 +106,9 @@ pub async fn verify(
 ) -> ServiceResult<OrganizationDomain> {
     let domain = normalize(raw);
     let org = managed_org(state, principal, org_id, "verify_domain", meta).await?;
+    // Claims from before a rule changed (or a reserved name in an
+    // installation that stopped allowing them) are never proven.
+    super::domains::ensure_placeable(&state.config.domains, &domain, "domain")?;
     let claim = state.store.conn().await?.org_domain(org.id, &domain).await?.ok_or_else(|| not_listed(&domain))?;
     if claim.status == DomainStatus::Verified {
         return Ok(view(&claim, &org));
