@@ -136,6 +136,10 @@ pub struct OidcConfig {
     pub signing_algs: Vec<String>,
     /// The name on the sign-in button.
     pub display_name: String,
+    /// `NEOSC_OIDC_FALLBACK_ORG`: the organization for tokens that name
+    /// none, when the requested scopes do not include the resource owner.
+    /// Unset: such tokens are refused (`missing_org_claim`).
+    pub fallback_org: Option<String>,
 }
 
 pub const DEFAULT_OIDC_SCOPES: &str = "openid profile email urn:zitadel:iam:user:resourceowner urn:zitadel:iam:org:project:roles";
@@ -204,6 +208,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_OIDC_DISPLAY_NAME", "Zitadel", "the SSO button says \"Sign in with ...\""),
     ("NEOSC_SMTP_URL", "-", "smtp://host:port (plain, loopback/tests), smtp+starttls://user:pass@host:587 or smtps://user:pass@host:465; unset: mail is only logged"),
     ("NEOSC_MAIL_FROM", "NeoSC <no-reply@<default domain>>", "sender of verification and invitation mail"),
+    ("NEOSC_OIDC_FALLBACK_ORG", "-", "organization for ID tokens that name none (only without the resourceowner scope); unset: refused"),
     ("NEOSC_DNS_SERVER", "system resolver", "ip:port of the nameserver asked for _neosc-challenge TXT records"),
     ("NEOSC_DNS_TIMEOUT_MS", "5000", "how long a domain verification waits for DNS"),
     ("NEOSC_ALLOW_RESERVED_DOMAINS", "0", "1 accepts .test/.example/.invalid/.localhost addresses and domains (tests only)"),
@@ -379,6 +384,7 @@ fn oidc_from_lookup(get: &impl Fn(&str) -> Option<String>, public_url: Option<&s
             .unwrap_or_default(),
         signing_algs,
         display_name: get("NEOSC_OIDC_DISPLAY_NAME").unwrap_or_else(|| "Zitadel".into()),
+        fallback_org: get("NEOSC_OIDC_FALLBACK_ORG").map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
     }))
 }
 

@@ -89,6 +89,7 @@ fn table(f: &Foreign) -> Vec<Row> {
             J(json!({ "id_token": "e30.e30.x", "profile": { "org": "Foreign Corp" }, "roles": ["admin"] })),
             [404, 404, 404, 404],
         ),
+        row("POST", "/api/auth/sso/nonce", N, [404, 404, 404, 404]),
         row("POST", "/auth/sso/start", form(&[("return_to", "/organizations")]), [303, 303, 303, 303]),
         row("GET", "/auth/callback", N, [303, 303, 303, 303]),
         row("POST", "/api/fn/sso_provider", form(&[]), [200, 200, 200, 200]),

@@ -223,30 +223,54 @@ with_provider! {
         assert_eq!(failure_reasons(&app).await, Vec::<String>::new());
     }
 
-    async fn tokens_without_an_org_claim_land_in_zitadel_sso_and_project_roles_count(op: TestOp, app: TestApp) {
-        let claims = json!({
+    async fn missing_org_claim_is_refused_when_the_resource_owner_was_asked_for(op: TestOp, app: TestApp) {
+        // The signing-in user dropped the resourceowner scope from the
+        // authorize URL: the token names no resource owner. It must not
+        // choose its tenant (nor land in a shared one).
+        let no_owner = json!({
             "urn:zitadel:iam:user:resourceowner:id": null,
             "urn:zitadel:iam:user:resourceowner:name": null,
             "urn:zitadel:iam:user:resourceowner:primary_domain": null,
-            "urn:zitadel:iam:org:project:roles": null,
-            "urn:zitadel:iam:org:project:4711:roles": { "admin": {} },
         });
-        let res = sign_in(&app, &op, Plan { claims, ..Plan::default() }).await;
-        let me = me_with_cookie(&app, &session_of(&res).expect("signed in")).await;
-        assert_eq!(me["organization"], "Zitadel SSO");
-        assert_eq!(me["role"], "org_admin");
+        let res = sign_in(&app, &op, Plan { claims: no_owner.clone(), ..Plan::default() }).await;
+        assert_refused(&res, "no resource owner");
+        assert_eq!(failure_reasons(&app).await.last().unwrap(), "missing_org_claim");
+        // Nor may a weaker org claim stand in for it.
+        let mut other = no_owner;
+        other["urn:zitadel:iam:org:id"] = json!("333");
+        let res = sign_in(&app, &op, Plan { claims: other, ..Plan::default() }).await;
+        assert_refused(&res, "only urn:zitadel:iam:org:id");
+        assert_eq!(failure_reasons(&app).await.last().unwrap(), "missing_org_claim");
+        assert!(app.store.conn().await.unwrap().org_by_external_id("333").await.unwrap().is_none());
+        assert!(app.store.conn().await.unwrap().org_by_name("Zitadel SSO").await.unwrap().is_none(), "no shared tenant");
+    }
 
-        // `urn:zitadel:iam:org:id` comes next, then `org`.
-        let claims = json!({
-            "sub": "zitadel-dave", "email": "dave@gamma.test",
-            "urn:zitadel:iam:user:resourceowner:id": null, "urn:zitadel:iam:user:resourceowner:name": null,
-            "urn:zitadel:iam:user:resourceowner:primary_domain": null,
-            "urn:zitadel:iam:org:id": "333", "org": "Ignored Name",
-        });
-        let res = sign_in(&app, &op, Plan { claims, ..Plan::default() }).await;
-        let me = me_with_cookie(&app, &session_of(&res).expect("signed in")).await;
-        let org = app.store.conn().await.unwrap().org_by_external_id("333").await.unwrap().unwrap();
-        assert_eq!(me["organization_id"], format!("org-{}", org.id));
+    async fn a_removed_member_returning_under_a_new_email_is_refused(op: TestOp, app: TestApp) {
+        let alice = sign_in(&app, &op, Plan::default()).await;
+        let me = me_with_cookie(&app, &session_of(&alice).expect("alice signed in")).await;
+        let org_id = me["organization_id"].as_str().unwrap().to_owned();
+        let bob = json!({ "sub": "zitadel-bob", "email": "bob@acme-zitadel.test", "urn:zitadel:iam:org:project:roles": null });
+        let res = sign_in(&app, &op, Plan { claims: bob, ..Plan::default() }).await;
+        let bob_me = me_with_cookie(&app, &session_of(&res).expect("bob signed in")).await;
+        let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let res = app.delete(&format!("/api/organizations/{org_id}/members/{}", bob_me["id"].as_str().unwrap())).bearer_auth(&admin).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        // Bob changes his email at the provider: same (issuer, sub), new address.
+        let renamed = json!({ "sub": "zitadel-bob", "email": "robert@acme-zitadel.test", "urn:zitadel:iam:org:project:roles": null });
+        let res = sign_in(&app, &op, Plan { claims: renamed.clone(), ..Plan::default() }).await;
+        assert_refused(&res, "removed member under a new email");
+        assert_eq!(location(&res), "/login?sso_error=removed");
+        assert_eq!(failure_reasons(&app).await.last().unwrap(), "removed_member");
+        // A new invitation (to the new address) is the way back.
+        let inv: Value = app
+            .post_json(&format!("/api/organizations/{org_id}/invitations"), &admin, json!({ "email": "robert@acme-zitadel.test", "role": "user" }))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let token = inv["link"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+        let res = app.post(&format!("/api/invitations/{token}/accept")).json(&json!({ "name": "Robert", "password": PASSWORD })).send().await.unwrap();
+        assert!(res.status().is_success(), "{}", res.status());
     }
 
     async fn rp_conformance_cases_are_refused_with_an_audit_event_and_no_session(op: TestOp, app: TestApp) {
@@ -450,7 +474,15 @@ with_provider! {
     }
 
     async fn api_clients_exchange_a_verified_id_token_and_nothing_else(op: TestOp, app: TestApp) {
-        let id_token = op.id_token(Plan::default(), "client-nonce");
+        // The client asks NeoSC for a nonce and puts it in its own flow.
+        let res = app.post("/api/auth/sso/nonce").send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let nonce = res.json::<Value>().await.unwrap()["nonce"].as_str().unwrap().to_owned();
+        // A token with a nonce NeoSC did not issue is refused.
+        let foreign = op.id_token(Plan::default(), "client-nonce");
+        assert_problem(app.post("/api/auth/sso").json(&json!({ "id_token": foreign })).send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+        assert_eq!(failure_reasons(&app).await.last().unwrap(), "api_nonce_invalid");
+        let id_token = op.id_token(Plan::default(), &nonce);
         // Whatever profile or roles the body claims is ignored.
         let body = json!({ "id_token": id_token, "profile": { "org": "Partner Corp", "email": "root@neosc.test" }, "roles": ["platform_admin"] });
         let res = app.post("/api/auth/sso").json(&body).send().await.unwrap();
@@ -463,9 +495,12 @@ with_provider! {
         let token = out["token"].as_str().unwrap();
         assert_eq!(app.me(token).await.status(), StatusCode::OK);
 
-        // Each ID token works once.
+        // Each ID token and each nonce works once.
         let res = app.post("/api/auth/sso").json(&json!({ "id_token": id_token })).send().await.unwrap();
         assert_problem(res, StatusCode::UNAUTHORIZED).await;
+        let again = op.id_token(Plan { claims: json!({ "sub": "zitadel-alice-2" }), ..Plan::default() }, &nonce);
+        assert_problem(app.post("/api/auth/sso").json(&json!({ "id_token": again })).send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+        assert_eq!(failure_reasons(&app).await.last().unwrap(), "api_nonce_invalid");
         // Audience must be our client id; old tokens and forged ones fail.
         let now = chrono::Utc::now().timestamp();
         for (plan, reason) in [
@@ -497,11 +532,75 @@ with_provider! {
         assert_eq!(q["post_logout_redirect_uri"], format!("{PUBLIC_URL}/login"));
         assert!(q["id_token_hint"].split('.').count() == 3);
         assert_eq!(app.get("/api/auth/me").header("cookie", &cookie).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        // Replayed callback ID token: the one in the logout URL buys no new
+        // session through the API exchange (it was recorded as used, and its
+        // nonce is the browser flow's, not one issued to an API client).
+        let res = app.post("/api/auth/sso").json(&json!({ "id_token": q["id_token_hint"] })).send().await.unwrap();
+        assert_problem(res, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(failure_reasons(&app).await.last().unwrap(), "api_nonce_invalid");
+        let nonce: Value = app.post("/api/auth/sso/nonce").send().await.unwrap().json().await.unwrap();
+        assert!(nonce["nonce"].as_str().is_some_and(|n| n.len() >= 32));
 
         // The login page offers SSO and its policy lets the form go there.
         let page = app.get("/login").send().await.unwrap();
         let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
         assert!(csp.contains(&format!("form-action 'self' {}", op.issuer)), "{csp}");
+    }
+}
+
+/// Scopes without the resource owner: tokens may name no organization.
+const NO_OWNER_SCOPES: (&str, &str) = ("NEOSC_OIDC_SCOPES", "openid profile email urn:zitadel:iam:org:project:roles");
+
+mod fallback_tenant {
+    use super::*;
+
+    const NO_ORG: &str = r#"{
+        "urn:zitadel:iam:user:resourceowner:id": null,
+        "urn:zitadel:iam:user:resourceowner:name": null,
+        "urn:zitadel:iam:user:resourceowner:primary_domain": null,
+        "urn:zitadel:iam:org:project:roles": null,
+        "urn:zitadel:iam:org:project:4711:roles": { "admin": {} }
+    }"#;
+
+    async fn case(backend: Backend) {
+        // Without NEOSC_OIDC_FALLBACK_ORG there is no shared tenant.
+        let op = TestOp::start().await;
+        let Some(app) = op.spawn_app(backend, &[NO_OWNER_SCOPES]).await else { return };
+        let claims: Value = serde_json::from_str(NO_ORG).unwrap();
+        let res = sign_in(&app, &op, Plan { claims: claims.clone(), ..Plan::default() }).await;
+        assert_refused(&res, "no organization and no fallback");
+        assert_eq!(failure_reasons(&app).await.last().unwrap(), "missing_org_claim");
+
+        // Named by the operator, it takes such tokens; a role granted in no
+        // organization counts for nothing there.
+        let op = TestOp::start().await;
+        let app = op.spawn_app(backend, &[NO_OWNER_SCOPES, ("NEOSC_OIDC_FALLBACK_ORG", "Zitadel SSO")]).await.unwrap();
+        let res = sign_in(&app, &op, Plan { claims, ..Plan::default() }).await;
+        let me = me_with_cookie(&app, &session_of(&res).expect("signed in")).await;
+        assert_eq!(me["organization"], "Zitadel SSO");
+        assert_eq!(me["role"], "user", "a grant that names no organization gives nothing");
+
+        // `urn:zitadel:iam:org:id` comes next, then `org`.
+        let claims = json!({
+            "sub": "zitadel-dave", "email": "dave@gamma.test",
+            "urn:zitadel:iam:user:resourceowner:id": null, "urn:zitadel:iam:user:resourceowner:name": null,
+            "urn:zitadel:iam:user:resourceowner:primary_domain": null,
+            "urn:zitadel:iam:org:id": "333", "org": "Ignored Name",
+        });
+        let res = sign_in(&app, &op, Plan { claims, ..Plan::default() }).await;
+        let me = me_with_cookie(&app, &session_of(&res).expect("signed in")).await;
+        let org = app.store.conn().await.unwrap().org_by_external_id("333").await.unwrap().unwrap();
+        assert_eq!(me["organization_id"], format!("org-{}", org.id));
+    }
+
+    #[test]
+    fn sqlite() {
+        crate::helpers::runtime().block_on(case(Backend::Sqlite))
+    }
+
+    #[test]
+    fn postgres() {
+        crate::helpers::runtime().block_on(case(Backend::Postgres))
     }
 }
 

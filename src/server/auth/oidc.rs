@@ -151,6 +151,11 @@ pub struct VerifiedLogin {
     pub email_verified: bool,
     pub name: Option<String>,
     pub org: Option<OrgClaim>,
+    /// The token names the user's resource owner
+    /// (`urn:zitadel:iam:user:resourceowner:id`), not only a fallback claim.
+    pub resource_owner_claimed: bool,
+    /// The token's `nonce`, for the API exchange's check.
+    pub nonce: Option<String>,
     pub roles: Vec<RoleGrant>,
     pub amr: Vec<String>,
     pub expires_at: DateTime<Utc>,
@@ -552,10 +557,16 @@ fn string_claim(extra: &Map<String, Value>, key: &str) -> Option<String> {
     extra.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// The claim Zitadel fills when the `urn:zitadel:iam:user:resourceowner`
+/// scope was asked for.
+pub const RESOURCE_OWNER_ID: &str = "urn:zitadel:iam:user:resourceowner:id";
+/// That scope.
+pub const RESOURCE_OWNER_SCOPE: &str = "urn:zitadel:iam:user:resourceowner";
+
 /// Organization, in the product's order: the user's resource owner, then
 /// the token's organization, then a plain `org` claim.
 fn org_claim(extra: &Map<String, Value>) -> Option<OrgClaim> {
-    if let Some(id) = string_claim(extra, "urn:zitadel:iam:user:resourceowner:id") {
+    if let Some(id) = string_claim(extra, RESOURCE_OWNER_ID) {
         return Some(OrgClaim {
             external_id: id,
             name: string_claim(extra, "urn:zitadel:iam:user:resourceowner:name"),
@@ -604,6 +615,8 @@ fn login_from_claims(issuer: &str, claims: &ZitadelIdTokenClaims, raw: String) -
             .map(|n| n.as_str().to_owned())
             .or_else(|| claims.preferred_username().map(|u| u.as_str().to_owned())),
         org: org_claim(extra),
+        resource_owner_claimed: string_claim(extra, RESOURCE_OWNER_ID).is_some(),
+        nonce: claims.nonce().map(|n| n.secret().clone()),
         roles: role_grants(extra),
         amr: claims.auth_method_refs().map(|v| v.iter().map(|m| m.as_str().to_owned()).collect()).unwrap_or_default(),
         expires_at: claims.expiration(),

@@ -84,6 +84,77 @@ impl Db {
         .map(|r| r.rows_affected()))?;
         Ok(done == 1)
     }
+
+    /// Stores a nonce issued to an API client; expired ones go at the
+    /// same time, so unauthenticated callers cannot grow the table beyond
+    /// what they ask for within one nonce's lifetime.
+    pub async fn insert_api_nonce(&mut self, nonce_hash: &[u8], now: DateTime<Utc>, expires_at: DateTime<Utc>) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query("DELETE FROM oidc_api_nonces WHERE expires_at <= $1")
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        on_conn!(self, |c| sqlx::query("INSERT INTO oidc_api_nonces (nonce_hash, expires_at) VALUES ($1, $2)")
+            .bind(nonce_hash)
+            .bind(expires_at)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Uses a nonce: true once, if it was issued and has not expired.
+    pub async fn take_api_nonce(&mut self, nonce_hash: &[u8], now: DateTime<Utc>) -> DbResult<bool> {
+        let taken = on_conn!(self, |c| sqlx::query("DELETE FROM oidc_api_nonces WHERE nonce_hash = $1 AND expires_at > $2")
+            .bind(nonce_hash)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(taken == 1)
+    }
+
+    /// Keeps the removed member's identities (before their row and, with it,
+    /// their `user_identities` go).
+    pub async fn mark_identities_removed(&mut self, org_id: Uuid, user_id: Uuid, email: &str, now: DateTime<Utc>) -> DbResult<u64> {
+        Ok(on_conn!(self, |c| sqlx::query(
+            "INSERT INTO removed_identities (organization_id, issuer, subject, email, removed_at) \
+             SELECT $1, issuer, subject, $3, $4 FROM user_identities WHERE user_id = $2 \
+             ON CONFLICT (organization_id, issuer, subject) DO UPDATE SET email = $3, removed_at = $4"
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .bind(email)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+
+    pub async fn identity_was_removed(&mut self, org_id: Uuid, issuer: &str, subject: &str) -> DbResult<bool> {
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM removed_identities WHERE organization_id = $1 AND issuer = $2 AND subject = $3"
+        )
+        .bind(org_id)
+        .bind(issuer)
+        .bind(subject)
+        .fetch_one(c)
+        .await)?
+            > 0)
+    }
+
+    /// An invited account took the identity back: the tombstone has done
+    /// its work.
+    pub async fn clear_removed_identity(&mut self, org_id: Uuid, issuer: &str, subject: &str) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query("DELETE FROM removed_identities WHERE organization_id = $1 AND issuer = $2 AND subject = $3")
+            .bind(org_id)
+            .bind(issuer)
+            .bind(subject)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
 }
 
 impl Db {

@@ -56,6 +56,7 @@ pub(crate) fn api() -> Api {
         .routes(routes!(auth::me))
         .routes(routes!(auth::mfa_step))
         .routes(routes!(sso::exchange))
+        .routes(routes!(sso::nonce))
         .routes(routes!(sso::start))
         .routes(routes!(sso::callback))
         .routes(routes!(account::change_password))

@@ -107,6 +107,31 @@ pub async fn callback(
     res
 }
 
+/// A nonce for the client's own authorization request.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ApiNonce {
+    /// Put it in the authorization request's `nonce`; the ID token carries it back.
+    pub nonce: String,
+    /// Exchange the ID token before then.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Get a nonce for an SSO sign-in (API clients)
+///
+/// Before its own authorization code flow at the provider, an API client asks for a nonce and puts it in
+/// the authorization request. `POST /api/auth/sso` accepts only ID tokens carrying a nonce from here,
+/// each once, within 10 minutes. 404 when SSO is not configured.
+#[utoipa::path(post, path = "/api/auth/sso/nonce", tag = "auth", operation_id = "ssoNonce",
+    security(()),
+    responses(
+        (status = 201, description = "A fresh nonce, good once for 10 minutes", body = ApiNonce),
+        Forbidden, NotFound,
+    ))]
+pub async fn nonce(State(state): State<AppState>) -> Result<(axum::http::StatusCode, axum::Json<ApiNonce>), ServiceError> {
+    let (nonce, expires_at) = sso::issue_api_nonce(&state).await?;
+    Ok((axum::http::StatusCode::CREATED, axum::Json(ApiNonce { nonce, expires_at })))
+}
+
 /// An ID token from the client's own authorization code flow with PKCE
 /// at the same provider (audience: NeoSC's client id). Any other field,
 /// such as a `profile` or `roles`, is ignored: only the signed token counts.
@@ -120,7 +145,8 @@ pub struct SsoRequest {
 /// Sign in with an ID token from the SSO provider
 ///
 /// For API clients that ran their own authorization code flow with PKCE at the same provider for NeoSC's
-/// client id. The token is verified (signature, issuer, audience, at most 10 minutes old) and works once;
+/// client id, with a nonce from `POST /api/auth/sso/nonce` in its authorization request. The token is
+/// verified (signature, issuer, audience, at most 10 minutes old, that nonce) and works once;
 /// organization and role come from its claims only. 401 when it fails verification, is stale or was
 /// used; 403 when policy refuses (MFA required, account linking refused, disabled, suspended); 404 when
 /// SSO is not configured; 409 when the seat limit is reached; 503 when the provider cannot be reached.

@@ -53,6 +53,8 @@ pub async fn remove(state: &AppState, principal: &Principal, org_id: Uuid, user_
     }
     admins::ensure_one_remains(&mut db, &org, &user, Change::Remove).await?;
     let now = state.clock.now();
+    // Identities first: deleting the user deletes them.
+    let identities = db.mark_identities_removed(org.id, user.id, &user.email, now).await?;
     db.delete_user(user.id).await?;
     db.mark_removed(org.id, &user.email, now).await?;
     audit::record(
@@ -64,7 +66,7 @@ pub async fn remove(state: &AppState, principal: &Principal, org_id: Uuid, user_
             actor: Some(principal.user.id),
             action: action::REMOVE_USER_FROM_ORG,
             target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
-            details: json!({ "email": user.email, "role": user.role }),
+            details: json!({ "email": user.email, "role": user.role, "sso_identities_kept_out": identities }),
         },
     )
     .await?;

@@ -14,7 +14,7 @@ use super::auth::{insert_member, open_session_with, SignedIn};
 use super::orgs::{create_org, org_target};
 use crate::model::{Email, OrgName, OrgStatus, Role, SsoRefusal, UserId, UserStatus};
 use crate::server::auth::credentials::RequestMeta;
-use crate::server::auth::oidc::{OidcError, OidcProvider, VerifiedLogin};
+use crate::server::auth::oidc::{OidcError, OidcProvider, VerifiedLogin, RESOURCE_OWNER_SCOPE};
 use crate::server::auth::token::{hash_token, random_token};
 use crate::server::db::{Db, NewOidcFlow, NewUser, OrgRecord, SessionKind, SessionStage, UserRecord};
 use crate::server::error::{ServiceError, ServiceResult};
@@ -27,7 +27,6 @@ const API_TOKEN_MAX_AGE: ChronoDuration = ChronoDuration::minutes(10);
 /// The `external_id` of the organization for tokens that name none. No
 /// Zitadel org id contains a colon.
 pub const FALLBACK_EXTERNAL_ID: &str = "sso:default";
-pub const FALLBACK_ORG_NAME: &str = "Zitadel SSO";
 
 /// The redirect to the provider, and the cookie that binds the flow to
 /// this browser.
@@ -159,6 +158,16 @@ pub async fn callback(
         Ok(l) => l,
         Err(e) => return Err(refuse(state, meta, Refusal::from(e)).await),
     };
+    // Recorded as used, so the same token can never be exchanged again
+    // (`POST /api/auth/sso`), even after it travelled in a logout URL.
+    {
+        let mut db = state.store.begin().await?;
+        let fresh = db.claim_id_token(&hash_token(login.raw_id_token.trim()), login.expires_at).await?;
+        db.commit().await?;
+        if !fresh {
+            return Err(refuse(state, meta, Refusal::code("id_token_replayed", "this ID token was already used for a session")).await);
+        }
+    }
     let signed_in = sign_in(state, login, SessionKind::Browser, "oidc_code_flow", meta).await?;
     Ok(SsoSignedIn { signed_in, return_to: flow.return_to })
 }
@@ -178,14 +187,49 @@ async fn exchange_id_token(state: &AppState, id_token: &str, meta: &RequestMeta)
         Err(e) => return Err(refuse(state, meta, Refusal::from(e)).await),
     };
     {
+        let now = state.clock.now();
         let mut db = state.store.begin().await?;
-        let fresh = db.claim_id_token(&hash_token(login.raw_id_token.trim()), login.expires_at).await?;
+        // The token must carry a nonce NeoSC issued to an API client, used
+        // once: a token minted for anything else (a browser's sign-in,
+        // another relying party's flow) is not accepted here.
+        let issued = match login.nonce.as_deref() {
+            Some(n) => db.take_api_nonce(&hash_token(n), now).await?,
+            None => false,
+        };
+        let fresh = issued && db.claim_id_token(&hash_token(login.raw_id_token.trim()), login.expires_at).await?;
         db.commit().await?;
+        if !issued {
+            return Err(refuse(
+                state,
+                meta,
+                Refusal::code("api_nonce_invalid", "the ID token's nonce is not one NeoSC issued (POST /api/auth/sso/nonce), or was used"),
+            )
+            .await);
+        }
         if !fresh {
             return Err(refuse(state, meta, Refusal::code("id_token_replayed", "this ID token was already exchanged for a session")).await);
         }
     }
     sign_in(state, login, SessionKind::Api, "id_token", meta).await
+}
+
+/// How long an API client's nonce may wait for its ID token.
+pub const API_NONCE_TTL: chrono::Duration = chrono::Duration::minutes(10);
+
+/// A nonce for an API client's own authorization request: it puts it in
+/// the request, the provider puts it in the ID token, and
+/// `POST /api/auth/sso` accepts the token once because of it.
+pub async fn issue_api_nonce(state: &AppState) -> ServiceResult<(String, chrono::DateTime<chrono::Utc>)> {
+    if state.oidc.is_none() {
+        return Err(ServiceError::NotFound("Single sign-on is not configured.".into()));
+    }
+    let nonce = random_token();
+    let now = state.clock.now();
+    let expires_at = now + API_NONCE_TTL;
+    let mut db = state.store.begin().await?;
+    db.insert_api_nonce(&hash_token(&nonce), now, expires_at).await?;
+    db.commit().await?;
+    Ok((nonce, expires_at))
 }
 
 /// Where signing out should send the browser after our session ended: the
@@ -241,6 +285,7 @@ fn public_refusal(code: &str) -> SsoRefusal {
         "organization_changed" => SsoRefusal::OrgChanged,
         "seat_limit_or_conflict" => SsoRefusal::SeatLimit,
         "removed_member" => SsoRefusal::Removed,
+        "missing_org_claim" => SsoRefusal::Denied,
         "organization_suspended" => SsoRefusal::Suspended,
         "user_disabled" => SsoRefusal::Disabled,
         _ => SsoRefusal::Failed,
@@ -397,9 +442,30 @@ async fn sign_in_tx(
 /// The organization the token names, created on first sight.
 async fn resolve_org(state: &AppState, db: &mut Db, login: &VerifiedLogin, meta: &RequestMeta) -> Result<OrgRecord, Refusal> {
     let now = state.clock.now();
-    let (external_id, name, primary_domain) = match &login.org {
-        Some(o) => (o.external_id.clone(), o.name.clone(), o.primary_domain.clone()),
-        None => (FALLBACK_EXTERNAL_ID.to_owned(), Some(FALLBACK_ORG_NAME.to_owned()), None),
+    let config = state.oidc.as_ref().map(|o| o.config());
+    // Asked for the resource owner: a token without it was obtained some
+    // other way (the scope dropped from the authorize URL) and must not
+    // choose its own tenant.
+    let wants_owner = config.is_some_and(|c| c.scopes.iter().any(|s| s == RESOURCE_OWNER_SCOPE));
+    let missing = || {
+        Refusal::policy(
+            "missing_org_claim",
+            ServiceError::Forbidden(
+                "Your identity provider did not say which organization you belong to. Sign in again from this page; if \
+                 it persists, ask an admin."
+                    .into(),
+            ),
+            None,
+        )
+    };
+    if wants_owner && !login.resource_owner_claimed {
+        return Err(missing());
+    }
+    let (external_id, name, primary_domain) = match (&login.org, config.and_then(|c| c.fallback_org.clone())) {
+        (Some(o), _) => (o.external_id.clone(), o.name.clone(), o.primary_domain.clone()),
+        // The shared tenant exists only where the operator named it.
+        (None, Some(fallback)) => (FALLBACK_EXTERNAL_ID.to_owned(), Some(fallback), None),
+        (None, None) => return Err(missing()),
     };
     if external_id.len() > 200 || external_id.chars().any(char::is_control) {
         return Err(Refusal::code("invalid_org_claim", "the organization id claim is not a plausible id"));
@@ -560,6 +626,7 @@ async fn resolve_user(
             ));
         }
         db.insert_identity(&login.issuer, &login.subject, existing.id, Some(email.as_str()), now).await?;
+        db.clear_removed_identity(org.id, &login.issuer, &login.subject).await?;
         // From now on the identity provider speaks for this account: whatever
         // was signed in before (sessions, API tokens) ends, and the owner is
         // told by mail.
@@ -582,7 +649,10 @@ async fn resolve_user(
         return Ok((existing, true));
     }
 
-    if db.was_removed(org.id, email.as_str()).await? {
+    // A removed member stays out under any address the provider now sends:
+    // their (issuer, sub) was kept at removal. An account made by a new
+    // invitation is linked above instead, which is the way back in.
+    if db.was_removed(org.id, email.as_str()).await? || db.identity_was_removed(org.id, &login.issuer, &login.subject).await? {
         return Err(Refusal::policy(
             "removed_member",
             ServiceError::Forbidden("This address was removed from its organization. Ask one of its admins for a new invitation.".into()),
@@ -651,7 +721,9 @@ fn mapped_role(state: &AppState, login: &VerifiedLogin, org: &OrgRecord) -> Role
     login
         .roles
         .iter()
-        .filter(|g| g.org_ids.is_empty() || external == FALLBACK_EXTERNAL_ID || g.org_ids.iter().any(|id| id == external))
+        // Only grants made in this organization: a role granted elsewhere
+        // (another Zitadel organization, or none named) gives nothing here.
+        .filter(|g| g.org_ids.iter().any(|id| id == external))
         .filter_map(|g| oidc.config().role_map.iter().find(|(key, _)| key == &g.key).map(|(_, role)| *role))
         .max_by_key(|r| rank(*r))
         .unwrap_or(Role::User)
