@@ -131,6 +131,15 @@ pub struct WorkspaceSize {
     pub storage_gib: i64,
 }
 
+/// The largest size any template may offer: 64 vCPU, 256 GiB of memory,
+/// 4 TiB of storage, beyond any one container host we expect. The API
+/// refuses larger sizes before a template is even read; its schema states
+/// the same numbers (literals there, held equal by a test).
+pub const LARGEST_SIZE: WorkspaceSize = WorkspaceSize { vcpu: 64_000, memory_mib: 256 * 1024, storage_gib: 4096 };
+
+/// Below this the kernel's memory limit kills the container's init.
+pub const MIN_MEMORY_MIB: i64 = 6;
+
 impl WorkspaceSize {
     /// "1.5 vCPU · 2 GiB RAM · 10 GiB disk".
     pub fn describe(&self) -> String {
