@@ -426,28 +426,46 @@ async fn change_intent(
     Ok(view(&after))
 }
 
+/// A workspace an admin holds suspended starts only once resumed.
+fn ensure_not_suspended(ws: &WorkspaceRecord) -> ServiceResult<()> {
+    match &ws.suspended_reason {
+        Some(why) => Err(ServiceError::Conflict(format!("The workspace is suspended by an admin ({why}); an admin must resume it first."))),
+        None => Ok(()),
+    }
+}
+
+/// What a start and a restart both ask for: desired running (the change
+/// that reserves its vCPU and memory), `shown` until the reconciler
+/// reports, and auto-stop after the organization's hours counted from now.
+async fn start_intent<'a>(
+    state: &AppState,
+    db: &mut Db,
+    ws: &WorkspaceRecord,
+    shown: (WorkspaceStatus, &'a str),
+    intent_reason: &'a str,
+) -> ServiceResult<Intent<'a>> {
+    let (status, status_reason) = shown;
+    Ok(Intent {
+        desired_state: DesiredState::Running,
+        status,
+        status_reason,
+        suspended_reason: None,
+        intent_reason,
+        autostop_at: autostop_at(state, db, ws.organization_id).await?,
+        now: state.clock.now(),
+    })
+}
+
 pub async fn start(state: &AppState, principal: &Principal, id: Uuid, meta: &RequestMeta) -> ServiceResult<Workspace> {
     ensure_engine_answers(state).await?;
     let (mut db, ws) = begin_workspace(state, principal, id, "start_workspace", meta).await?;
-    if let Some(why) = &ws.suspended_reason {
-        return Err(ServiceError::Conflict(format!("The workspace is suspended by an admin ({why}); an admin must resume it first.")));
-    }
+    ensure_not_suspended(&ws)?;
     if ws.desired_state == DesiredState::Running {
         return Ok(view(&ws));
     }
     let wanted = if ws.engine_ref.is_some() { WorkspaceStatus::Starting } else { WorkspaceStatus::Provisioning };
-    let (status, reason) = pending_status(state, wanted);
     let intent_reason = format!("started by {}", principal.user.email);
-    let autostop = autostop_at(state, &mut db, ws.organization_id).await?;
-    let intent = Intent {
-        desired_state: DesiredState::Running,
-        status,
-        status_reason: reason,
-        suspended_reason: None,
-        intent_reason: &intent_reason,
-        autostop_at: autostop,
-        now: state.clock.now(),
-    };
+    let intent = start_intent(state, &mut db, &ws, pending_status(state, wanted), &intent_reason).await?;
     let details = json!({ "vcpu": ws.vcpu_millicores, "memory_mib": ws.memory_mib });
     change_intent(state, principal, meta, db, ws, intent, action::START_WORKSPACE, details).await
 }
@@ -478,24 +496,13 @@ pub async fn stop(state: &AppState, principal: &Principal, id: Uuid, meta: &Requ
 pub async fn restart(state: &AppState, principal: &Principal, id: Uuid, meta: &RequestMeta) -> ServiceResult<Workspace> {
     ensure_engine_answers(state).await?;
     let (mut db, ws) = begin_workspace(state, principal, id, "restart_workspace", meta).await?;
-    if let Some(why) = &ws.suspended_reason {
-        return Err(ServiceError::Conflict(format!("The workspace is suspended by an admin ({why}); an admin must resume it first.")));
-    }
-    let (status, reason) = match state.engine {
+    ensure_not_suspended(&ws)?;
+    let shown = match state.engine {
         Some(_) => (WorkspaceStatus::Stopping, ""),
         None => (WorkspaceStatus::Pending, NO_ENGINE),
     };
     let intent_reason = format!("restarted by {}", principal.user.email);
-    let autostop = autostop_at(state, &mut db, ws.organization_id).await?;
-    let intent = Intent {
-        desired_state: DesiredState::Running,
-        status,
-        status_reason: reason,
-        suspended_reason: None,
-        intent_reason: &intent_reason,
-        autostop_at: autostop,
-        now: state.clock.now(),
-    };
+    let intent = start_intent(state, &mut db, &ws, shown, &intent_reason).await?;
     let details = json!({ "vcpu": ws.vcpu_millicores, "memory_mib": ws.memory_mib, "restart": true });
     change_intent(state, principal, meta, db, ws, intent, action::START_WORKSPACE, details).await
 }
