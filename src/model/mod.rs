@@ -38,9 +38,9 @@ pub use sso::SsoRefusal;
 pub use units::parse_vcpu;
 pub use user::{stage_path, Role, User, UserStatus};
 pub use workspace::{
-    check_workspace_name, format_mib, format_vcpu, DesiredState, NewTemplateRequest, NewWorkspaceRequest, OrganizationUsage, QuotaRefusal,
-    QuotaUse, Quotas, TemplateRef, Workspace, WorkspaceChanges, WorkspaceDetail, WorkspaceEvent, WorkspaceOwner, WorkspaceSize,
-    WorkspaceStatus, WorkspaceTemplate,
+    check_workspace_name, format_mib, format_vcpu, DesiredState, NewTemplateRequest, NewWorkspaceRequest, OrganizationUsage, QuotaNeed,
+    QuotaRefusal, QuotaUse, Quotas, TemplateRef, Workspace, WorkspaceChanges, WorkspaceDetail, WorkspaceEvent, WorkspaceOwner,
+    WorkspaceSize, WorkspaceStatus, WorkspaceTemplate, LARGEST_SIZE, MIN_MEMORY_MIB,
 };
 
 /// A field that failed validation, with a message written for the person who

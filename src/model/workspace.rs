@@ -122,7 +122,7 @@ impl WorkspaceStatus {
 }
 
 /// A size: thousandths of a CPU, MiB of memory, GiB of home storage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkspaceSize {
     /// Thousandths of a CPU (1000 = one vCPU).
@@ -130,6 +130,15 @@ pub struct WorkspaceSize {
     pub memory_mib: i64,
     pub storage_gib: i64,
 }
+
+/// The largest size any template may offer: 64 vCPU, 256 GiB of memory,
+/// 4 TiB of storage, beyond any one container host we expect. The API
+/// refuses larger sizes before a template is even read; its schema states
+/// the same numbers (literals there, held equal by a test).
+pub const LARGEST_SIZE: WorkspaceSize = WorkspaceSize { vcpu: 64_000, memory_mib: 256 * 1024, storage_gib: 4096 };
+
+/// Below this the kernel's memory limit kills the container's init.
+pub const MIN_MEMORY_MIB: i64 = 6;
 
 impl WorkspaceSize {
     /// "1.5 vCPU · 2 GiB RAM · 10 GiB disk".
@@ -347,32 +356,56 @@ impl std::fmt::Display for QuotaRefusal {
     }
 }
 
+/// One quota by its API name, what is used of it, and what one workspace
+/// needs of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaNeed {
+    pub quota: &'static str,
+    pub usage: QuotaUse,
+    pub needs: i64,
+    /// Reserved by starting (running, vCPU, memory); the others are taken
+    /// by allocating, whether it starts or not.
+    pub on_start: bool,
+}
+
+impl QuotaNeed {
+    fn refusal(&self) -> Option<QuotaRefusal> {
+        (!self.usage.fits(self.needs)).then(|| QuotaRefusal {
+            quota: self.quota.into(),
+            used: self.usage.used,
+            requested: self.needs,
+            limit: self.usage.limit.unwrap_or(i64::MAX),
+        })
+    }
+}
+
 impl OrganizationUsage {
+    /// Every quota with what a workspace of `size` needs of it, in the
+    /// order a refusal names the first one passed: the one list the create
+    /// dialog's warning and the server's 409 numbers are both read from.
+    pub fn needs(&self, size: &WorkspaceSize) -> [QuotaNeed; 6] {
+        let need = |quota, usage, needs, on_start| QuotaNeed { quota, usage, needs, on_start };
+        [
+            need("max_workspaces", self.workspaces, 1, false),
+            need("max_storage_gib", self.storage_gib, size.storage_gib, false),
+            need("max_workspaces_per_user", self.workspaces_per_user, 1, false),
+            need("max_running", self.running, 1, true),
+            need("max_vcpu", self.vcpu, size.vcpu, true),
+            need("max_memory_mib", self.memory_mib, size.memory_mib, true),
+        ]
+    }
+
     /// The first quota that allocating (and, when `start`, starting) a
     /// workspace of `size` for an owner who has `owner_count` would pass.
     pub fn refusal(&self, size: &WorkspaceSize, start: bool, owner_count: Option<i64>) -> Option<QuotaRefusal> {
         let per_user = QuotaUse { used: owner_count.unwrap_or(self.workspaces_per_user.used), ..self.workspaces_per_user };
-        let mut checks = vec![("max_workspaces", self.workspaces, 1), ("max_storage_gib", self.storage_gib, size.storage_gib)];
-        checks.push(("max_workspaces_per_user", per_user, 1));
-        if start {
-            checks.push(("max_running", self.running, 1));
-            checks.push(("max_vcpu", self.vcpu, size.vcpu));
-            checks.push(("max_memory_mib", self.memory_mib, size.memory_mib));
-        }
-        checks.into_iter().find(|(_, q, more)| !q.fits(*more)).map(|(name, q, more)| QuotaRefusal {
-            quota: name.into(),
-            used: q.used,
-            requested: more,
-            limit: q.limit.unwrap_or(i64::MAX),
-        })
+        let usage = Self { workspaces_per_user: per_user, ..*self };
+        usage.needs(size).iter().filter(|n| start || !n.on_start).find_map(QuotaNeed::refusal)
     }
 
     /// The quotas starting a stopped workspace of `size` would pass.
     pub fn start_refusal(&self, size: &WorkspaceSize) -> Option<QuotaRefusal> {
-        [("max_running", self.running, 1), ("max_vcpu", self.vcpu, size.vcpu), ("max_memory_mib", self.memory_mib, size.memory_mib)]
-            .into_iter()
-            .find(|(_, q, more)| !q.fits(*more))
-            .map(|(name, q, more)| QuotaRefusal { quota: name.into(), used: q.used, requested: more, limit: q.limit.unwrap_or(i64::MAX) })
+        self.needs(size).iter().filter(|n| n.on_start).find_map(QuotaNeed::refusal)
     }
 }
 
@@ -488,6 +521,8 @@ mod tests {
         assert_eq!(r.to_string(), "Quota exceeded: the organization allows 4 vCPU of running workspaces; 3 in use, this needs 2 more.");
         assert!(usage.refusal(&size, false, None).is_none(), "a stopped workspace reserves no vCPU");
         assert_eq!(usage.refusal(&size, false, Some(3)).unwrap().quota, "max_workspaces_per_user");
+        assert_eq!(usage.start_refusal(&size), Some(r), "starting passes the same quota, whatever the allocation ones say");
+        assert!(usage.start_refusal(&WorkspaceSize { vcpu: 1000, ..size }).is_none());
     }
 
     #[test]

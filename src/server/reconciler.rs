@@ -14,6 +14,7 @@
 //! Besides, it stops workspaces whose auto-stop time came and removes
 //! containers of ours that belong to no live workspace (found by label).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -257,13 +258,23 @@ impl Reconciler {
     async fn autostop(&self) -> ServiceResult<()> {
         let now = self.state.clock.now();
         let due = self.state.store.conn().await?.workspaces_due_for_autostop(now, 100).await?;
+        // The hours only word the reason; an organization's workspaces
+        // started together come due together, so read them once per
+        // organization rather than once per workspace.
+        let mut hours_of: HashMap<Uuid, Option<i64>> = HashMap::new();
         for (id, org_id) in due {
             let mut db = self.state.store.begin().await?;
             let Some(ws) = db.workspace_of_org_for_update(org_id, id).await? else { continue };
             if ws.desired_state != DesiredState::Running || ws.autostop_at.is_none_or(|at| at > now) {
                 continue;
             }
-            let hours = db.org_by_id(org_id).await?.and_then(|o| o.autostop_after_hours);
+            let hours = match hours_of.get(&org_id) {
+                Some(hours) => *hours,
+                None => {
+                    let hours = db.org_by_id(org_id).await?.and_then(|o| o.autostop_after_hours);
+                    *hours_of.entry(org_id).or_insert(hours)
+                }
+            };
             let reason = match hours {
                 Some(h) => format!("stopped: auto-stop after {h} h"),
                 None => "stopped: auto-stop".to_owned(),

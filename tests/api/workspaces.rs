@@ -6,8 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use neosc::model::WorkspaceStatus;
 use neosc::server::clock::Clock;
-use neosc::server::engine::{Observed, WorkspaceEngine};
+use neosc::server::engine::{Observed, WorkspaceEngine, LABEL_WORKSPACE};
 use neosc::server::reconciler::{Pace, Reconciler};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -15,6 +16,8 @@ use uuid::Uuid;
 
 use crate::engine::{engine, IMAGE};
 use crate::helpers::*;
+use crate::instance::Instance;
+use crate::start_gate::StartGate;
 
 /// A real engine and a reconciler that looks often.
 pub const DOCKER: &[(&str, &str)] = &[("NEOSC_WORKSPACE_ENGINE", "docker"), ("NEOSC_RECONCILE_INTERVAL_MS", "100")];
@@ -492,6 +495,93 @@ both_backends! {
         app.delete(&format!("/api/workspaces/{id}")).bearer_auth(&w.admin).send().await.unwrap();
         other.pass(false).await.unwrap();
         assert_eq!(docker.observe(uuid_of(&id)).await.unwrap(), Observed::Missing);
+    }
+}
+
+/// The containers carrying the label `neosc.workspace=<id>`, stopped and
+/// never-started ones too, whichever installation made them.
+async fn containers_labelled(id: &str) -> Vec<String> {
+    let docker = bollard::Docker::connect_with_local_defaults().unwrap().negotiate_version().await.unwrap();
+    let filters = std::collections::HashMap::from([("label".to_owned(), vec![format!("{LABEL_WORKSPACE}={id}")])]);
+    let options = bollard::query_parameters::ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+    docker.list_containers(Some(options)).await.unwrap().into_iter().filter_map(|c| c.id).collect()
+}
+
+both_backends! {
+    env = DOCKER_BY_HAND;
+
+    async fn a_neosc_process_killed_mid_provisioning_is_finished_by_another_with_one_container_each(app: TestApp) {
+        let Some(docker) = engine().await else { return };
+        let w = world(&app, IDLE).await;
+        // Three sizes, so that each container's limits can only be its own.
+        let sizes = [(250, 32), (500, 64), (750, 96)];
+        let mut ids = Vec::new();
+        for (i, (vcpu, memory_mib)) in sizes.iter().enumerate() {
+            let body = json!({ "name": format!("crash {i}"), "template_id": w.template_id, "vcpu": vcpu, "memory_mib": memory_mib });
+            let (status, ws) = create(&app, &w.admin, body).await;
+            assert_eq!((status, ws["status"].as_str()), (StatusCode::CREATED, Some("provisioning")), "{ws}");
+            ids.push(ws["id"].as_str().unwrap().to_owned());
+        }
+
+        // The first `neosc serve` on this database reaches the engine through
+        // a gate that holds every container start: it claims the three,
+        // makes their containers and waits on starting them. That is the
+        // middle of provisioning, and there it dies by SIGKILL.
+        let gate = StartGate::open();
+        let host = gate.host();
+        let first_env = [("NEOSC_DOCKER_HOST", host.as_str()), ("NEOSC_RECONCILE_INTERVAL_MS", "100"), ("NEOSC_RECONCILE_LEASE_SECS", "5")];
+        let mut first = Instance::start("first", &app.database_url, &first_env).await;
+        gate.until_held(ids.len()).await;
+        let pid = first.pid();
+        first.kill();
+        eprintln!("killed the first instance (pid {pid}) with SIGKILL while it was starting {} containers", ids.len());
+
+        // What it left: every workspace provisioning and leased to the dead
+        // instance, every container made and never started.
+        let mut made = Vec::new();
+        let mut lease_ends = Vec::new();
+        for id in &ids {
+            let row = app.store.conn().await.unwrap().workspace_by_id(uuid_of(id)).await.unwrap().unwrap();
+            assert_eq!(row.status, WorkspaceStatus::Provisioning, "{id}");
+            assert!(row.lease_owner.is_some(), "{id} is still leased to the dead instance");
+            lease_ends.push(row.lease_until.expect("a lease has an end"));
+            assert_eq!(docker.observe(uuid_of(id)).await.unwrap(), Observed::Created, "{id}: made, not started");
+            let found = containers_labelled(id).await;
+            assert_eq!(found.len(), 1, "{id}: {found:?}");
+            made.push(found[0].clone());
+        }
+        eprintln!("left behind: {} workspaces provisioning, containers created and not started: {made:?}", ids.len());
+
+        // A second instance, straight on the engine, finishes the job once
+        // the dead one's lease runs out.
+        let second = Instance::start("second", &app.database_url, &[("NEOSC_RECONCILE_INTERVAL_MS", "100")]).await;
+        for (i, id) in ids.iter().enumerate() {
+            let ws = until(&app, &w.admin, id, false, status_is("running")).await;
+            let found = containers_labelled(id).await;
+            assert_eq!(found, vec![made[i].clone()], "{id}: exactly one container, the one the first instance made");
+            assert_eq!(ws["engine_ref"].as_str(), Some(made[i].as_str()));
+            assert_eq!(docker.observe(uuid_of(id)).await.unwrap(), Observed::Running);
+            let limits = docker.limits(uuid_of(id)).await.unwrap().expect("the container's limits");
+            let (vcpu, memory_mib) = sizes[i];
+            assert_eq!((limits.nano_cpus, limits.memory_bytes), (vcpu * 1_000_000, memory_mib * 1024 * 1024), "{id}");
+            // Only once the lease had run out did anyone touch it again.
+            let step = ws["events"].as_array().unwrap().iter().find(|e| e["to_status"] == "running").expect("a step to running");
+            assert_eq!((step["from_status"].as_str(), &step["actor"]), (Some("provisioning"), &Value::Null), "{step}");
+            let at: chrono::DateTime<chrono::Utc> = serde_json::from_value(step["occurred_at"].clone()).unwrap();
+            assert!(at > lease_ends[i], "{id} was finished at {at}, before the dead instance's lease ended at {}", lease_ends[i]);
+            eprintln!("{id}: running, one container {}, {} nano CPUs, {} bytes", &made[i][..12], limits.nano_cpus, limits.memory_bytes);
+        }
+
+        // The second instance also takes them away again.
+        for id in &ids {
+            let res = app.delete(&format!("/api/workspaces/{id}")).bearer_auth(&w.admin).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        for id in &ids {
+            until(&app, &w.admin, id, false, status_is("deleted")).await;
+            assert!(containers_labelled(id).await.is_empty(), "{id}: its container is gone");
+        }
+        drop(second);
     }
 }
 

@@ -13,7 +13,7 @@ use super::schema::{CommandArgument, Int, OrganizationId, TemplateId, UserId, Wo
 use super::{ApiJson, ApiPath, ApiQuery, Authenticated, Meta};
 use crate::model::{
     NewTemplateRequest, NewWorkspaceRequest, OrgId, OrganizationUsage, Quotas, TemplateId as TemplateKey, UserId as UserKey, Workspace,
-    WorkspaceChanges, WorkspaceDetail, WorkspaceStatus, WorkspaceTemplate,
+    WorkspaceChanges, WorkspaceDetail, WorkspaceStatus, WorkspaceTemplate, LARGEST_SIZE,
 };
 use crate::server::error::ServiceError;
 use crate::server::service::workspaces::{self, ListFilter, QuotaChanges, MAX_PAGE};
@@ -22,11 +22,6 @@ use crate::server::state::AppState;
 
 const WS_ID: &str = "The workspace's id";
 const ORG_ID: &str = "The organization's id";
-
-/// Largest sizes any template may offer (the services say the same).
-const MAX_VCPU: i64 = 64_000;
-const MAX_MEMORY_MIB: i64 = 262_144;
-const MAX_STORAGE_GIB: i64 = 4096;
 
 fn invalid(field: &'static str, message: &str) -> ServiceError {
     ServiceError::Validation { field: Some(field), message: message.into() }
@@ -148,9 +143,9 @@ pub async fn create(
             Some(raw) => Some(OrgId::parse(raw).ok_or_else(|| invalid("organization_id", "Not an organization id (org-<uuid>)."))?),
             None => None,
         },
-        vcpu: size_field("vcpu", body.vcpu, MAX_VCPU)?,
-        memory_mib: size_field("memory_mib", body.memory_mib, MAX_MEMORY_MIB)?,
-        storage_gib: size_field("storage_gib", body.storage_gib, MAX_STORAGE_GIB)?,
+        vcpu: size_field("vcpu", body.vcpu, LARGEST_SIZE.vcpu)?,
+        memory_mib: size_field("memory_mib", body.memory_mib, LARGEST_SIZE.memory_mib)?,
+        storage_gib: size_field("storage_gib", body.storage_gib, LARGEST_SIZE.storage_gib)?,
         start: body.start,
     };
     let ws = workspaces::create(&state, &principal, &req, &meta).await?;
@@ -210,9 +205,9 @@ pub async fn update(
 ) -> Result<axum::Json<Workspace>, ServiceError> {
     let changes = WorkspaceChanges {
         name: body.name,
-        vcpu: size_field("vcpu", body.vcpu, MAX_VCPU)?,
-        memory_mib: size_field("memory_mib", body.memory_mib, MAX_MEMORY_MIB)?,
-        storage_gib: size_field("storage_gib", body.storage_gib, MAX_STORAGE_GIB)?,
+        vcpu: size_field("vcpu", body.vcpu, LARGEST_SIZE.vcpu)?,
+        memory_mib: size_field("memory_mib", body.memory_mib, LARGEST_SIZE.memory_mib)?,
+        storage_gib: size_field("storage_gib", body.storage_gib, LARGEST_SIZE.storage_gib)?,
     };
     Ok(axum::Json(workspaces::update(&state, &principal, workspace_id(&id)?, &changes, &meta).await?))
 }
@@ -519,8 +514,31 @@ mod tests {
 
     #[test]
     fn out_of_range_sizes_name_their_field() {
-        assert!(matches!(size_field("vcpu", Some(Int(0)), MAX_VCPU), Err(ServiceError::Validation { field: Some("vcpu"), .. })));
-        assert_eq!(size_field("vcpu", Some(Int(500)), MAX_VCPU).unwrap(), Some(500));
-        assert_eq!(size_field("vcpu", None, MAX_VCPU).unwrap(), None);
+        assert!(matches!(size_field("vcpu", Some(Int(0)), LARGEST_SIZE.vcpu), Err(ServiceError::Validation { field: Some("vcpu"), .. })));
+        assert_eq!(size_field("vcpu", Some(Int(500)), LARGEST_SIZE.vcpu).unwrap(), Some(500));
+        assert_eq!(size_field("vcpu", None, LARGEST_SIZE.vcpu).unwrap(), None);
+    }
+
+    /// utoipa takes only literals for bounds, so the schema repeats the
+    /// numbers of `LARGEST_SIZE`; this holds the two equal.
+    #[test]
+    fn the_documented_size_bounds_are_the_enforced_ones() {
+        let doc = serde_json::to_value(crate::server::rest::document()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let largest = [("vcpu", LARGEST_SIZE.vcpu), ("memory_mib", LARGEST_SIZE.memory_mib), ("storage_gib", LARGEST_SIZE.storage_gib)];
+        let bodies: [(&str, &[&str]); 3] =
+            [("CreateWorkspaceBody", &[""]), ("UpdateWorkspaceBody", &[""]), ("CreateTemplateBody", &["default_", "max_"])];
+        for (body, prefixes) in bodies {
+            for prefix in prefixes {
+                for (field, max) in largest {
+                    let property = &schemas[body]["properties"][format!("{prefix}{field}")];
+                    assert_eq!(property["maximum"].as_f64(), Some(max as f64), "{body}.{prefix}{field}: {property}");
+                }
+            }
+        }
+        for field in ["default_memory_mib", "max_memory_mib"] {
+            let property = &schemas["CreateTemplateBody"]["properties"][field];
+            assert_eq!(property["minimum"].as_f64(), Some(crate::model::MIN_MEMORY_MIB as f64), "{field}: {property}");
+        }
     }
 }

@@ -6,20 +6,12 @@ use uuid::Uuid;
 
 use super::audit::{self, action, Event, Target};
 use super::Principal;
-use crate::model::{NewTemplateRequest, Role, TemplateId, ValidationError, WorkspaceSize, WorkspaceTemplate};
+use crate::model::{NewTemplateRequest, Role, TemplateId, ValidationError, WorkspaceSize, WorkspaceTemplate, LARGEST_SIZE, MIN_MEMORY_MIB};
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::db::{Constraint, TemplateRecord};
 use crate::server::engine::EngineError;
 use crate::server::error::{ServiceError, ServiceResult};
 use crate::server::state::AppState;
-
-/// Sizes a template may offer at most: 64 vCPU, 256 GiB of memory, 4 TiB
-/// of storage — beyond any one container host we expect.
-const MAX_VCPU: i64 = 64_000;
-const MAX_MEMORY_MIB: i64 = 256 * 1024;
-const MAX_STORAGE_GIB: i64 = 4096;
-/// Below this the kernel's memory limit kills the container's init.
-const MIN_MEMORY_MIB: i64 = 6;
 
 pub fn view(r: &TemplateRecord) -> WorkspaceTemplate {
     WorkspaceTemplate {
@@ -61,9 +53,9 @@ fn check(req: &NewTemplateRequest) -> Result<(String, String), ValidationError> 
         }
     }
     let bounds = [
-        ("max_vcpu", req.max_vcpu, 1, MAX_VCPU),
-        ("max_memory_mib", req.max_memory_mib, MIN_MEMORY_MIB, MAX_MEMORY_MIB),
-        ("max_storage_gib", req.max_storage_gib, 1, MAX_STORAGE_GIB),
+        ("max_vcpu", req.max_vcpu, 1, LARGEST_SIZE.vcpu),
+        ("max_memory_mib", req.max_memory_mib, MIN_MEMORY_MIB, LARGEST_SIZE.memory_mib),
+        ("max_storage_gib", req.max_storage_gib, 1, LARGEST_SIZE.storage_gib),
         ("default_vcpu", req.default_vcpu, 1, req.max_vcpu),
         ("default_memory_mib", req.default_memory_mib, MIN_MEMORY_MIB, req.max_memory_mib),
         ("default_storage_gib", req.default_storage_gib, 1, req.max_storage_gib),

@@ -18,8 +18,8 @@ use super::audit::{self, action, Event, Target};
 use super::orgs::{deny_cross_org, visible_org};
 use super::Principal;
 use crate::model::{
-    check_workspace_name, DesiredState, NewWorkspaceRequest, OrgId, OrganizationUsage, Page, QuotaRefusal, QuotaUse, Quotas, Role,
-    TemplateId, TemplateRef, UserId, Workspace, WorkspaceChanges, WorkspaceDetail, WorkspaceEvent, WorkspaceId, WorkspaceOwner,
+    check_workspace_name, DesiredState, NewWorkspaceRequest, OrgId, OrganizationUsage, Page, QuotaNeed, QuotaRefusal, QuotaUse, Quotas,
+    Role, TemplateId, TemplateRef, UserId, Workspace, WorkspaceChanges, WorkspaceDetail, WorkspaceEvent, WorkspaceId, WorkspaceOwner,
     WorkspaceSize, WorkspaceStatus,
 };
 use crate::server::auth::credentials::RequestMeta;
@@ -177,18 +177,34 @@ fn pending_status(state: &AppState, wanted: WorkspaceStatus) -> (WorkspaceStatus
     }
 }
 
+/// The quota a quota CHECK of the database guards, by its API name: the one
+/// table from constraints to quotas. None for any other constraint.
+fn guarded_quota(e: &DbError) -> Option<&'static str> {
+    Some(match e.constraint()? {
+        Constraint::QuotaWorkspaces => "max_workspaces",
+        Constraint::QuotaRunning => "max_running",
+        Constraint::QuotaVcpu => "max_vcpu",
+        Constraint::QuotaMemory => "max_memory_mib",
+        Constraint::QuotaStorage => "max_storage_gib",
+        Constraint::QuotaWorkspacesPerUser => "max_workspaces_per_user",
+        _ => return None,
+    })
+}
+
+/// `name`'s line of the organization's quotas with what `size` needs of it
+/// (`owned`: the owner's count, for the per-user quota).
+fn quota_need(q: &QuotaRecord, owned: i64, size: &WorkspaceSize, name: &str) -> ServiceResult<QuotaNeed> {
+    usage_of(q, owned).needs(size).into_iter().find(|n| n.quota == name).ok_or_else(|| ServiceError::bug("a quota with no line"))
+}
+
 /// Turns a quota constraint's refusal into the 409 with the numbers, read
 /// after the refused transaction rolled back.
 async fn quota_refusal(state: &AppState, e: DbError, org_id: Uuid, size: &WorkspaceSize, owner: Option<Uuid>) -> ServiceError {
-    let name = match e.constraint() {
-        Some(Constraint::QuotaWorkspaces) => "max_workspaces",
-        Some(Constraint::QuotaRunning) => "max_running",
-        Some(Constraint::QuotaVcpu) => "max_vcpu",
-        Some(Constraint::QuotaMemory) => "max_memory_mib",
-        Some(Constraint::QuotaStorage) => "max_storage_gib",
-        Some(Constraint::QuotaWorkspacesPerUser) => "max_workspaces_per_user",
-        Some(Constraint::WorkspaceName) => return ServiceError::Conflict("This organization already has a workspace of that name.".into()),
-        _ => return e.into(),
+    let Some(name) = guarded_quota(&e) else {
+        return match e.constraint() {
+            Some(Constraint::WorkspaceName) => ServiceError::Conflict("This organization already has a workspace of that name.".into()),
+            _ => e.into(),
+        };
     };
     let numbers = async {
         let mut db = state.store.conn().await?;
@@ -197,20 +213,15 @@ async fn quota_refusal(state: &AppState, e: DbError, org_id: Uuid, size: &Worksp
             Some(o) => db.workspaces_owned(o).await?,
             None => 0,
         };
-        Ok::<_, ServiceError>((q, owned))
+        quota_need(&q, owned, size, name)
     };
     match numbers.await {
-        Ok((q, owned)) => {
-            let (used, limit, requested) = match name {
-                "max_workspaces" => (q.workspaces_used, q.max_workspaces, 1),
-                "max_running" => (q.running_used, q.max_running, 1),
-                "max_vcpu" => (q.vcpu_used, q.max_vcpu, size.vcpu),
-                "max_memory_mib" => (q.memory_mib_used, q.max_memory_mib, size.memory_mib),
-                "max_storage_gib" => (q.storage_gib_used, q.max_storage_gib, size.storage_gib),
-                _ => (owned, q.max_workspaces_per_user, 1),
-            };
-            ServiceError::QuotaExceeded(QuotaRefusal { quota: name.into(), used, requested, limit: limit.unwrap_or(used) })
-        }
+        Ok(n) => ServiceError::QuotaExceeded(QuotaRefusal {
+            quota: name.into(),
+            used: n.usage.used,
+            requested: n.needs,
+            limit: n.usage.limit.unwrap_or(n.usage.used),
+        }),
         Err(e) => e,
     }
 }
@@ -415,28 +426,46 @@ async fn change_intent(
     Ok(view(&after))
 }
 
+/// A workspace an admin holds suspended starts only once resumed.
+fn ensure_not_suspended(ws: &WorkspaceRecord) -> ServiceResult<()> {
+    match &ws.suspended_reason {
+        Some(why) => Err(ServiceError::Conflict(format!("The workspace is suspended by an admin ({why}); an admin must resume it first."))),
+        None => Ok(()),
+    }
+}
+
+/// What a start and a restart both ask for: desired running (the change
+/// that reserves its vCPU and memory), `shown` until the reconciler
+/// reports, and auto-stop after the organization's hours counted from now.
+async fn start_intent<'a>(
+    state: &AppState,
+    db: &mut Db,
+    ws: &WorkspaceRecord,
+    shown: (WorkspaceStatus, &'a str),
+    intent_reason: &'a str,
+) -> ServiceResult<Intent<'a>> {
+    let (status, status_reason) = shown;
+    Ok(Intent {
+        desired_state: DesiredState::Running,
+        status,
+        status_reason,
+        suspended_reason: None,
+        intent_reason,
+        autostop_at: autostop_at(state, db, ws.organization_id).await?,
+        now: state.clock.now(),
+    })
+}
+
 pub async fn start(state: &AppState, principal: &Principal, id: Uuid, meta: &RequestMeta) -> ServiceResult<Workspace> {
     ensure_engine_answers(state).await?;
     let (mut db, ws) = begin_workspace(state, principal, id, "start_workspace", meta).await?;
-    if let Some(why) = &ws.suspended_reason {
-        return Err(ServiceError::Conflict(format!("The workspace is suspended by an admin ({why}); an admin must resume it first.")));
-    }
+    ensure_not_suspended(&ws)?;
     if ws.desired_state == DesiredState::Running {
         return Ok(view(&ws));
     }
     let wanted = if ws.engine_ref.is_some() { WorkspaceStatus::Starting } else { WorkspaceStatus::Provisioning };
-    let (status, reason) = pending_status(state, wanted);
     let intent_reason = format!("started by {}", principal.user.email);
-    let autostop = autostop_at(state, &mut db, ws.organization_id).await?;
-    let intent = Intent {
-        desired_state: DesiredState::Running,
-        status,
-        status_reason: reason,
-        suspended_reason: None,
-        intent_reason: &intent_reason,
-        autostop_at: autostop,
-        now: state.clock.now(),
-    };
+    let intent = start_intent(state, &mut db, &ws, pending_status(state, wanted), &intent_reason).await?;
     let details = json!({ "vcpu": ws.vcpu_millicores, "memory_mib": ws.memory_mib });
     change_intent(state, principal, meta, db, ws, intent, action::START_WORKSPACE, details).await
 }
@@ -467,24 +496,13 @@ pub async fn stop(state: &AppState, principal: &Principal, id: Uuid, meta: &Requ
 pub async fn restart(state: &AppState, principal: &Principal, id: Uuid, meta: &RequestMeta) -> ServiceResult<Workspace> {
     ensure_engine_answers(state).await?;
     let (mut db, ws) = begin_workspace(state, principal, id, "restart_workspace", meta).await?;
-    if let Some(why) = &ws.suspended_reason {
-        return Err(ServiceError::Conflict(format!("The workspace is suspended by an admin ({why}); an admin must resume it first.")));
-    }
-    let (status, reason) = match state.engine {
+    ensure_not_suspended(&ws)?;
+    let shown = match state.engine {
         Some(_) => (WorkspaceStatus::Stopping, ""),
         None => (WorkspaceStatus::Pending, NO_ENGINE),
     };
     let intent_reason = format!("restarted by {}", principal.user.email);
-    let autostop = autostop_at(state, &mut db, ws.organization_id).await?;
-    let intent = Intent {
-        desired_state: DesiredState::Running,
-        status,
-        status_reason: reason,
-        suspended_reason: None,
-        intent_reason: &intent_reason,
-        autostop_at: autostop,
-        now: state.clock.now(),
-    };
+    let intent = start_intent(state, &mut db, &ws, shown, &intent_reason).await?;
     let details = json!({ "vcpu": ws.vcpu_millicores, "memory_mib": ws.memory_mib, "restart": true });
     change_intent(state, principal, meta, db, ws, intent, action::START_WORKSPACE, details).await
 }
@@ -726,14 +744,11 @@ pub async fn set_quotas(
         Ok(Some(after)) => after,
         Ok(None) => return Err(ServiceError::bug("organization without a quota row")),
         Err(e) => {
-            let (name, used) = match e.constraint() {
-                Some(Constraint::QuotaWorkspaces) => ("max_workspaces", before.workspaces_used),
-                Some(Constraint::QuotaRunning) => ("max_running", before.running_used),
-                Some(Constraint::QuotaVcpu) => ("max_vcpu", before.vcpu_used),
-                Some(Constraint::QuotaMemory) => ("max_memory_mib", before.memory_mib_used),
-                Some(Constraint::QuotaStorage) => ("max_storage_gib", before.storage_gib_used),
-                _ => return Err(e.into()),
-            };
+            // One of the organization-wide CHECKs (the per-user quota is
+            // raised only when an owner gets a workspace, never here); the
+            // size is irrelevant, only what is used counts.
+            let Some(name) = guarded_quota(&e) else { return Err(e.into()) };
+            let used = quota_need(&before, 0, &WorkspaceSize::default(), name)?.usage.used;
             return Err(ServiceError::Conflict(format!(
                 "{name} cannot be below what “{}” uses now ({used}); stop or delete workspaces first.",
                 org.name
