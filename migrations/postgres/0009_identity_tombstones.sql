@@ -23,3 +23,19 @@ CREATE TABLE oidc_api_nonces (
     expires_at      TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX oidc_api_nonces_expires_idx ON oidc_api_nonces (expires_at);
+
+-- A link that confirms an existing account's address (an account made from
+-- an invitation link the admin saw, or one from before verified email). It
+-- works only for the signed-in account it was made for: the mailbox's owner
+-- and the account's password must be the same person. One live link per
+-- account; asking again replaces it.
+CREATE TABLE email_confirmations (
+    user_id         UUID        PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    -- The address it confirms: a link for an address the account no longer
+    -- has confirms nothing.
+    email           TEXT        NOT NULL,
+    token_hash      BYTEA       NOT NULL,
+    expires_at      TIMESTAMPTZ NOT NULL,
+    last_sent_at    TIMESTAMPTZ NOT NULL,
+    CONSTRAINT email_confirmations_token_key UNIQUE (token_hash)
+);

@@ -15,3 +15,12 @@ CREATE TABLE oidc_api_nonces (
     expires_at      TEXT    NOT NULL
 );
 CREATE INDEX oidc_api_nonces_expires_idx ON oidc_api_nonces (expires_at);
+
+CREATE TABLE email_confirmations (
+    user_id         BLOB    PRIMARY KEY NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    email           TEXT    NOT NULL,
+    token_hash      BLOB    NOT NULL,
+    expires_at      TEXT    NOT NULL,
+    last_sent_at    TEXT    NOT NULL,
+    CONSTRAINT email_confirmations_token_key UNIQUE (token_hash)
+);

@@ -107,6 +107,9 @@ fn table(f: &Foreign) -> Vec<Row> {
         row_id("GET", "/api/account/tokens/{id}", &f.token_id, N, [401, 404, 404, 404]),
         row_id("DELETE", "/api/account/tokens/{id}", &f.token_id, N, [401, 404, 404, 404]),
         row("GET", "/api/account/mfa", N, [401, 200, 200, 200]),
+        // Every caller here confirmed their address at registration.
+        row("POST", "/api/account/email/confirmation", N, [401, 409, 409, 409]),
+        row("POST", "/api/account/email/confirm", J(json!({ "token": "not-a-live-confirmation-token" })), [401, 404, 404, 404]),
         row("POST", "/api/account/mfa/totp/setup", N, [401, 200, 200, 200]),
         row("POST", "/api/account/mfa/totp/confirm", J(json!({ "code": "000000" })), [401, 400, 400, 400]),
         row("POST", "/api/account/mfa/disable", J(json!({ "code": "000000" })), [401, 409, 409, 409]),

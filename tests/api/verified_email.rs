@@ -219,3 +219,67 @@ both_backends! {
         assert_eq!(pending_rows(&app).await, 0, "the operator's account replaces the pending registration");
     }
 }
+
+both_backends! {
+    async fn invitation_squatting_leaves_an_account_the_address_never_vouches_for(app: TestApp) {
+        // The admin invites ceo@victim.test and uses the link they were shown.
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
+        let id = org_named(&app, &boss, "Acme").await["id"].as_str().unwrap().to_owned();
+        let res = app.post_json(&format!("/api/organizations/{id}/invitations"), &boss, json!({ "email": "ceo@victim.test", "role": "user" })).await;
+        let inv: Value = res.json().await.unwrap();
+        let token = inv["link"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+        app.mail.take("ceo@victim.test").await;
+        let res = app.post(&format!("/api/invitations/{token}/accept")).json(&json!({ "name": "Not the CEO", "password": PASSWORD })).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let squatter: Value = res.json().await.unwrap();
+        let squatter = squatter["token"].as_str().unwrap().to_owned();
+        assert_eq!(verified_at(&app, "ceo@victim.test").await, None);
+
+        // The confirmation goes to the real mailbox, which the admin cannot read...
+        let mail = app.mail.take("ceo@victim.test").await;
+        let link = mail.link_token("confirm-email").expect("a /confirm-email/ link");
+        // ...and the real owner, who can, has no session of that account.
+        let (owner_elsewhere, _) = app.register_ok("ceo@other-victim.test", "Someone", None).await;
+        let res = app.post_json("/api/account/email/confirm", &owner_elsewhere, json!({ "token": link })).await;
+        assert_problem(res, StatusCode::NOT_FOUND).await;
+        // A guessed token does nothing for the admin either.
+        let res = app.post_json("/api/account/email/confirm", &squatter, json!({ "token": "guessed" })).await;
+        assert_problem(res, StatusCode::NOT_FOUND).await;
+        assert_eq!(verified_at(&app, "ceo@victim.test").await, None, "the squatter's account never vouches for the address");
+        // Asking again is throttled, then replaces the link.
+        let res = app.post("/api/account/email/confirmation").bearer_auth(&squatter).send().await.unwrap();
+        assert_problem(res, StatusCode::TOO_MANY_REQUESTS).await;
+        app.clock.advance(Duration::seconds(61));
+        let res = app.post("/api/account/email/confirmation").bearer_auth(&squatter).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        let newer = app.mail.take("ceo@victim.test").await.link_token("confirm-email").unwrap();
+        assert_ne!(newer, link);
+        let res = app.post_json("/api/account/email/confirm", &squatter, json!({ "token": link })).await;
+        assert_problem(res, StatusCode::NOT_FOUND).await;
+    }
+
+    async fn an_invited_account_confirms_its_address_by_mail(app: TestApp) {
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
+        let id = org_named(&app, &boss, "Acme").await["id"].as_str().unwrap().to_owned();
+        let inv: Value = app
+            .post_json(&format!("/api/organizations/{id}/invitations"), &boss, json!({ "email": "dev@partner.test", "role": "user" }))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let token = inv["link"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+        app.mail.take("dev@partner.test").await;
+        let res = app.post(&format!("/api/invitations/{token}/accept")).json(&json!({ "name": "Dev", "password": PASSWORD })).send().await.unwrap();
+        let dev: Value = res.json().await.unwrap();
+        let dev = dev["token"].as_str().unwrap().to_owned();
+        let link = app.mail.take("dev@partner.test").await.link_token("confirm-email").unwrap();
+        let res = app.post_json("/api/account/email/confirm", &dev, json!({ "token": link })).await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert!(verified_at(&app, "dev@partner.test").await.is_some());
+        // Used once; a confirmed address needs no more links.
+        assert_problem(app.post_json("/api/account/email/confirm", &dev, json!({ "token": link })).await, StatusCode::NOT_FOUND).await;
+        assert_problem(app.post("/api/account/email/confirmation").bearer_auth(&dev).send().await.unwrap(), StatusCode::CONFLICT).await;
+        let events = app.store.conn().await.unwrap().audit_events_with_action("confirm_email", 10).await.unwrap();
+        assert_eq!(events.len(), 1);
+    }
+}

@@ -17,6 +17,7 @@ mod api_tokens;
 mod audit;
 mod constraint;
 mod domains;
+mod email_confirmations;
 mod invitations;
 mod mfa;
 mod orgs;

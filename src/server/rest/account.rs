@@ -241,3 +241,56 @@ pub async fn mfa_disable(
     mfa::disable(&state, &principal, &req.code, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Whether the confirmation mail went out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfirmationSent {
+    /// False when the mail server refused or could not be reached (logged); ask again in a minute.
+    pub mail_sent: bool,
+}
+
+/// Send a link that confirms my email address
+///
+/// For an account whose address was never confirmed (made from an invitation link the admin saw, or before
+/// verified email): mails a link, valid 24 hours, that works only while signed in as this account. At most
+/// one a minute (429); 409 when the address is confirmed already.
+#[utoipa::path(post, path = "/api/account/email/confirmation", tag = "account", operation_id = "requestEmailConfirmation",
+    responses(
+        (status = 202, description = "Mailed", body = ConfirmationSent),
+        Unauthorized, Forbidden, Conflict, TooManyRequests,
+    ))]
+pub async fn request_email_confirmation(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Authenticated(principal): Authenticated,
+) -> Result<(StatusCode, axum::Json<ConfirmationSent>), ServiceError> {
+    let mail_sent = crate::server::service::email_confirmation::request(&state, &principal, &meta).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(ConfirmationSent { mail_sent })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmEmailRequest {
+    /// The token from the mailed link (`/confirm-email/<token>`).
+    #[schema(min_length = 1, max_length = 200)]
+    pub token: String,
+}
+
+/// Confirm my email address
+///
+/// With the token from the mailed link, signed in as the account it was made for. 404 when the link is not
+/// valid for this account (used, replaced, expired, another account's or another address's).
+#[utoipa::path(post, path = "/api/account/email/confirm", tag = "account", operation_id = "confirmEmail", request_body = ConfirmEmailRequest,
+    responses(
+        (status = 204, description = "Confirmed"),
+        BadRequest, Unauthorized, Forbidden, NotFound,
+    ))]
+pub async fn confirm_email(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Authenticated(principal): Authenticated,
+    ApiJson(req): ApiJson<ConfirmEmailRequest>,
+) -> Result<StatusCode, ServiceError> {
+    crate::server::service::email_confirmation::confirm(&state, &principal, &req.token, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -65,6 +65,8 @@ pub(crate) fn api() -> Api {
         .routes(routes!(account::tokens, account::create_token))
         .routes(routes!(account::token, account::revoke_token))
         .routes(routes!(account::mfa_status))
+        .routes(routes!(account::request_email_confirmation))
+        .routes(routes!(account::confirm_email))
         .routes(routes!(account::totp_setup))
         .routes(routes!(account::totp_confirm))
         .routes(routes!(account::mfa_disable))

@@ -61,6 +61,8 @@ pub mod action {
     /// A verification whose DNS lookup did not show the record.
     pub const VERIFY_DOMAIN_FAILED: &str = "verify_domain_failed";
     pub const REMOVE_DOMAIN: &str = "remove_domain";
+    pub const REQUEST_EMAIL_CONFIRMATION: &str = "request_email_confirmation";
+    pub const CONFIRM_EMAIL: &str = "confirm_email";
 }
 
 /// What an event is about.

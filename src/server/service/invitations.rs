@@ -279,5 +279,13 @@ pub async fn accept(
     let user = db.user_by_id(user_id).await?.ok_or_else(|| ServiceError::bug("the new member's row is missing"))?;
     let signed_in = open_session(state, &mut db, &user, next_stage(&user, false), kind, meta).await?;
     db.commit().await?;
+    if record.link_shown {
+        // The admin saw the link, so using it proved nothing about the
+        // mailbox: the address is confirmed by mail, signed in as this
+        // account. A failure to send is logged; the account page sends again.
+        if let Err(e) = super::email_confirmation::send(state, &user, meta).await {
+            tracing::warn!(error = %e.log_detail(), "the confirmation link of an invited account was not sent");
+        }
+    }
     Ok(signed_in)
 }

@@ -33,6 +33,36 @@ pub fn verify_registration(to: &str, name: &str, link: &str, valid_hours: i64) -
     Mail { to: to.to_owned(), subject, text, html }
 }
 
+/// A link that confirms the address of an existing account.
+pub fn confirm_address(to: &str, name: &str, link: &str, valid_hours: i64) -> Mail {
+    let subject = format!("Confirm the email address of your {PRODUCT} account");
+    let text = format!(
+        "Hello {name},\n\n\
+         to confirm that this address belongs to your {PRODUCT} account, sign in to it and open this link within \
+         {valid_hours} hours:\n\n{link}\n\n\
+         The link works only for the account it was made for. If you have no {PRODUCT} account, or did not ask for \
+         this, ignore this mail: someone may have used an invitation meant for you, and without this link their \
+         account never counts as yours.\n\n\
+         -- {PRODUCT}\n"
+    );
+    let html = page(
+        &subject,
+        &format!(
+            "<p>Hello {name},</p>\
+             <p>to confirm that this address belongs to your {PRODUCT} account, sign in to it and open this link within \
+             {valid_hours} hours:</p>\
+             <p><a href=\"{link}\">Confirm my email address</a></p>\
+             <p style=\"word-break:break-all\">{link}</p>\
+             <p>The link works only for the account it was made for. If you have no {PRODUCT} account, or did not ask \
+             for this, ignore this mail: someone may have used an invitation meant for you, and without this link \
+             their account never counts as yours.</p>",
+            name = escape(name),
+            link = escape(link),
+        ),
+    );
+    Mail { to: to.to_owned(), subject, text, html }
+}
+
 /// An invitation to join an organization.
 pub fn invitation(to: &str, organization: &str, link: &str, valid_days: i64) -> Mail {
     let subject = format!("You are invited to “{organization}” on {PRODUCT}");

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod domains;
+pub mod email_confirmation;
 pub mod invitations;
 pub mod mails;
 pub mod members;
