@@ -8,8 +8,8 @@ use leptos_router::{path, SsrMode};
 
 use crate::components::CurrentUserProvider;
 use crate::pages::{
-    paths, AccountPage, CheckInboxPage, InvitePage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrgDetailPage, OrganizationsPage,
-    PasswordRequiredPage, RegisterPage, VerifyEmailPage, WorkspaceDetailPage, WorkspacesPage,
+    paths, AccountPage, CheckInboxPage, ConfirmEmailPage, InvitePage, LoginPage, MfaRequiredPage, MfaStepPage, NotFound, OrgDetailPage,
+    OrganizationsPage, PasswordRequiredPage, RegisterPage, VerifyEmailPage, WorkspaceDetailPage, WorkspacesPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/invite/:token") view=InvitePage/>
                 <Route path=path!("/verify-email") view=CheckInboxPage/>
                 <Route path=path!("/verify-email/:token") view=VerifyEmailPage/>
+                <Route path=path!("/confirm-email/:token") view=ConfirmEmailPage/>
             </Routes>
             </CurrentUserProvider>
         </Router>

@@ -120,3 +120,20 @@ pub async fn revoke_token(id: Uuid) -> Result<(), AppError> {
     let (call, principal) = sfn::principal().await?;
     service::account::revoke_api_token(&call.state, &principal, id, &call.meta).await.map_err(sfn::fail)
 }
+
+/// Mails a link that confirms the signed-in account's address; answers
+/// whether the mail went out.
+#[server(prefix = "/api/fn", endpoint = "request_email_confirmation")]
+pub async fn request_email_confirmation() -> Result<bool, AppError> {
+    use crate::server::{service, sfn};
+    let (call, principal) = sfn::principal().await?;
+    service::email_confirmation::request(&call.state, &principal, &call.meta).await.map_err(sfn::fail)
+}
+
+/// Uses a confirmation link, signed in as the account it was made for.
+#[server(prefix = "/api/fn", endpoint = "confirm_email")]
+pub async fn confirm_email(token: String) -> Result<(), AppError> {
+    use crate::server::{service, sfn};
+    let (call, principal) = sfn::principal().await?;
+    service::email_confirmation::confirm(&call.state, &principal, &token, &call.meta).await.map_err(sfn::fail)
+}

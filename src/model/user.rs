@@ -84,6 +84,9 @@ pub struct User {
     pub mfa_enabled: bool,
     /// The account is linked to an identity at the SSO provider.
     pub sso_linked: bool,
+    /// Its owner proved they read the address (registration link, mailed
+    /// invitation, confirmation link, operator, or the provider's word).
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
 }
 

@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::paths;
-use crate::api::account::{get_mfa_status, list_sessions, list_tokens, CreateToken, DisableMfa, EndSession, RevokeToken};
+use crate::api::account::{
+    get_mfa_status, list_sessions, list_tokens, CreateToken, DisableMfa, EndSession, RequestEmailConfirmation, RevokeToken,
+};
 use crate::components::{
     field_error, submit_button, use_current_user, AsyncView, AuthCard, Badge, Button, Card, Column, ConsoleLayout, DataTable, ErrorBanner,
     PageHeader, PasswordChangeForm, Size, TextField, Tone, TotpEnrolment, Variant, CELL_ACTIONS,
@@ -45,13 +47,36 @@ fn Profile() -> impl IntoView {
                 {move || user.get().map(|u| view! {
                     <dl class="grid gap-x-8 gap-y-3 text-sm sm:grid-cols-[max-content_1fr]">
                         <dt class="text-muted-foreground">"Name"</dt><dd>{u.name}</dd>
-                        <dt class="text-muted-foreground">"Email"</dt><dd>{u.email}</dd>
+                        <dt class="text-muted-foreground">"Email"</dt>
+                        <dd>{u.email}{if u.email_verified { None } else { Some(view! { <ConfirmAddress/> }) }}</dd>
                         <dt class="text-muted-foreground">"Organization"</dt><dd>{u.organization}</dd>
                         <dt class="text-muted-foreground">"Role"</dt><dd>{u.role.label()}</dd>
                     </dl>
                 })}
             </Transition>
         </Card>
+    }
+}
+
+/// An address nobody confirmed counts for nothing that rests on it (SSO
+/// linking, domains): offer the mailed link.
+#[component]
+fn ConfirmAddress() -> impl IntoView {
+    let send = ServerAction::<RequestEmailConfirmation>::new();
+    let err = Signal::derive(move || send.value().get().and_then(Result::err));
+    let sent = move || matches!(send.value().get(), Some(Ok(true)));
+    view! {
+        <div class="mt-2 space-y-2">
+            <p class="text-muted-foreground">"Not confirmed: until you confirm it, this address does not link to single sign-on."</p>
+            <ErrorBanner error=err/>
+            <Show when=sent fallback=move || view! {
+                <ActionForm action=send>
+                    {submit_button("Send me a confirmation link", "Sending…", send.pending().into(), "")}
+                </ActionForm>
+            }>
+                <p role="status">"Sent. Open the link in the mail while signed in here."</p>
+            </Show>
+        </div>
     }
 }
 

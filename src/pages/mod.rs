@@ -17,5 +17,5 @@ pub use invite::InvitePage;
 pub use not_found::NotFound;
 pub use org_detail::OrgDetailPage;
 pub use organizations::OrganizationsPage;
-pub use verify::{CheckInboxPage, VerifyEmailPage};
+pub use verify::{CheckInboxPage, ConfirmEmailPage, VerifyEmailPage};
 pub use workspaces::{WorkspaceDetailPage, WorkspacesPage};

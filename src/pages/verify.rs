@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::paths;
+use crate::api::account::ConfirmEmail;
 use crate::api::auth::{ResendVerification, VerifyEmail};
 use crate::components::{field_error, submit_button, AuthCard, ErrorBanner, TextField};
 
@@ -68,6 +69,38 @@ pub fn VerifyEmailPage() -> impl IntoView {
             <p class="mt-6 text-center text-sm text-muted-foreground">
                 "Link expired? " <a href=paths::REGISTER class="link">"Register again"</a>
             </p>
+        </AuthCard>
+    }
+}
+
+/// The link that confirms an existing account's address. It works only
+/// while signed in as that account (see `service::email_confirmation`).
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.with(|p| p.get("token").unwrap_or_default());
+    let confirm = ServerAction::<ConfirmEmail>::new();
+    let err = Signal::derive(move || confirm.value().get().and_then(Result::err));
+    let done = move || matches!(confirm.value().get(), Some(Ok(())));
+    view! {
+        <Title text="Confirm your email address"/>
+        <AuthCard title="Confirm your email address" subtitle="Confirm that this address belongs to the account you are signed in with.">
+            <Show
+                when=done
+                fallback=move || view! {
+                    <ActionForm action=confirm attr:class="space-y-4">
+                        <input type="hidden" name="token" value=token()/>
+                        <ErrorBanner error=err/>
+                        {submit_button("Confirm my address", "Confirming…", confirm.pending().into(), "w-full")}
+                    </ActionForm>
+                    <p class="mt-6 text-center text-sm text-muted-foreground">
+                        "Not signed in? " <a href=paths::LOGIN class="link">"Sign in"</a> " to the account first, then open the link again."
+                    </p>
+                }
+            >
+                <p role="status" class="text-sm">"Your email address is confirmed."</p>
+                <p class="mt-6 text-center text-sm"><a href="/account" class="link">"Back to your account"</a></p>
+            </Show>
         </AuthCard>
     }
 }

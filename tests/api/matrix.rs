@@ -182,6 +182,8 @@ fn table(f: &Foreign) -> Vec<Row> {
         ),
         row("POST", "/api/fn/verify_email", form(&[("token", "not-a-live-confirmation-token")]), [404, 404, 404, 404]),
         row("POST", "/api/fn/resend_verification", form(&[("email", "nobody"), ("password", "not the password")]), [401, 401, 401, 401]),
+        row("POST", "/api/fn/request_email_confirmation", form(&[]), [401, 409, 409, 409]),
+        row("POST", "/api/fn/confirm_email", form(&[("token", "not-a-live-confirmation-token")]), [401, 404, 404, 404]),
         row("POST", "/api/fn/current_user", form(&[]), [200, 200, 200, 200]),
         row("POST", "/api/fn/list_organizations", form(&[("offset", "0")]), [401, 200, 200, 200]),
         row("POST", "/api/fn/complete_mfa", form(&[("code", "000000")]), [401, 403, 403, 403]),

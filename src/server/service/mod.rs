@@ -90,6 +90,7 @@ pub(crate) fn user_view(u: &UserRecord) -> User {
         role: u.role,
         mfa_enabled: u.mfa_enabled || u.sso_mfa,
         sso_linked: u.sso_linked,
+        email_verified: u.email_verified_at.is_some(),
         created_at: u.created_at,
     }
 }
