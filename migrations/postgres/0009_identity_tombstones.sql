@@ -39,3 +39,8 @@ CREATE TABLE email_confirmations (
     last_sent_at    TIMESTAMPTZ NOT NULL,
     CONSTRAINT email_confirmations_token_key UNIQUE (token_hash)
 );
+
+-- A sign-in flow started from the account page to link the signed-in
+-- account to a provider identity ("Link Zitadel account"): whose account.
+-- NULL: an ordinary sign-in.
+ALTER TABLE oidc_flows ADD COLUMN link_user_id UUID REFERENCES users (id) ON DELETE CASCADE;

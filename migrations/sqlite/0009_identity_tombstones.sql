@@ -24,3 +24,5 @@ CREATE TABLE email_confirmations (
     last_sent_at    TEXT    NOT NULL,
     CONSTRAINT email_confirmations_token_key UNIQUE (token_hash)
 );
+
+ALTER TABLE oidc_flows ADD COLUMN link_user_id BLOB REFERENCES users (id) ON DELETE CASCADE;

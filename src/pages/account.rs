@@ -9,6 +9,7 @@ use super::paths;
 use crate::api::account::{
     get_mfa_status, list_sessions, list_tokens, CreateToken, DisableMfa, EndSession, RequestEmailConfirmation, RevokeToken,
 };
+use crate::api::auth::sso_provider;
 use crate::components::{
     field_error, submit_button, use_current_user, AsyncView, AuthCard, Badge, Button, Card, Column, ConsoleLayout, DataTable, ErrorBanner,
     PageHeader, PasswordChangeForm, Size, TextField, Tone, TotpEnrolment, Variant, CELL_ACTIONS,
@@ -31,6 +32,7 @@ pub fn AccountPage() -> impl IntoView {
                     <PasswordChangeForm/>
                 </Card>
                 <TwoFactor/>
+                <SingleSignOn/>
                 <Sessions/>
                 <ApiTokens/>
             </div>
@@ -55,6 +57,36 @@ fn Profile() -> impl IntoView {
                 })}
             </Transition>
         </Card>
+    }
+}
+
+/// "Link Zitadel account": shown when SSO is configured and the account has
+/// no identity at the provider yet. A plain form, like the sign-in page's:
+/// the server answers with the redirect to the provider.
+#[component]
+fn SingleSignOn() -> impl IntoView {
+    let user = use_current_user();
+    let provider = Resource::new(|| (), |_| sso_provider());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let name = provider.get().and_then(Result::ok).flatten()?;
+                let linked = user.get()?.sso_linked;
+                Some(view! {
+                    <Card title="Single sign-on" subtitle=format!("Sign in with your {name} account instead of your password.")>
+                        {if linked {
+                            view! { <p class="text-sm">{format!("Linked to your {name} account.")}</p> }.into_any()
+                        } else {
+                            view! {
+                                <form method="post" action="/auth/sso/link">
+                                    <button type="submit" class="btn btn-md btn-secondary">{format!("Link {name} account")}</button>
+                                </form>
+                            }.into_any()
+                        }}
+                    </Card>
+                })
+            }}
+        </Suspense>
     }
 }
 

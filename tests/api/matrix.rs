@@ -91,6 +91,8 @@ fn table(f: &Foreign) -> Vec<Row> {
         ),
         row("POST", "/api/auth/sso/nonce", N, [404, 404, 404, 404]),
         row("POST", "/auth/sso/start", form(&[("return_to", "/organizations")]), [303, 303, 303, 303]),
+        // SSO is not configured here: back to the account page, signed in.
+        row("POST", "/auth/sso/link", form(&[]), [401, 303, 303, 303]),
         row("GET", "/auth/callback", N, [303, 303, 303, 303]),
         row("POST", "/api/fn/sso_provider", form(&[]), [200, 200, 200, 200]),
         row("POST", "/api/auth/mfa", J(json!({ "code": "000000" })), [401, 403, 403, 403]),

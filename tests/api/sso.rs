@@ -245,6 +245,60 @@ with_provider! {
         assert!(app.store.conn().await.unwrap().org_by_name("Zitadel SSO").await.unwrap().is_none(), "no shared tenant");
     }
 
+    async fn an_account_links_its_identity_from_the_account_page_where_automatic_linking_refuses(op: TestOp, app: TestApp) {
+        let carol = json!({ "sub": "zitadel-carol", "email": "carol@acme-zitadel.test" });
+        assert!(session_of(&sign_in(&app, &op, Plan { claims: carol, ..Plan::default() }).await).is_some());
+        app.vouch_domain("Acme Zitadel", "acme-zitadel.test").await;
+        let (_, local) = app.register_ok("alice@acme-zitadel.test", "Alice Local", None).await;
+        // The provider has not verified her address: no automatic link.
+        let unverified = json!({ "email_verified": false });
+        let res = sign_in(&app, &op, Plan { claims: unverified.clone(), ..Plan::default() }).await;
+        assert_eq!(location(&res), "/login?sso_error=account_exists");
+
+        // Signed in with her password, she links from the account page.
+        let res = app.post("/api/fn/login").form(&[("email", "alice@acme-zitadel.test"), ("password", PASSWORD)]).send().await.unwrap();
+        let session = session_of(&res).expect("password session");
+        assert_eq!(app.post("/auth/sso/link").send().await.unwrap().status(), StatusCode::UNAUTHORIZED, "signed in only");
+        let res = app.post("/auth/sso/link").header("cookie", &session).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let location_to = location(&res);
+        let flow_cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("neosc_oidc="))
+            .expect("flow cookie");
+        let state = reqwest::Url::parse(&location_to).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+        let flow = Flow { authorization_url: location_to, cookie: flow_cookie.split(';').next().unwrap().to_owned(), state };
+        op.plan(Plan { claims: unverified.clone(), ..Plan::default() });
+        let code = op.authorize(&flow.authorization_url);
+        let res = callback(&app, &flow, &[("code", &code), ("state", &flow.state)]).await;
+        assert_eq!(location(&res), "/account");
+        let me = me_with_cookie(&app, &session_of(&res).expect("signed in through the link")).await;
+        assert_eq!((me["id"].clone(), me["sso_linked"].clone()), (local["id"].clone(), json!(true)));
+        let links = events(&app, "link_sso_identity").await;
+        assert_eq!(links.last().unwrap()["source"], "account_page");
+        // From now on the provider signs her in directly.
+        let res = sign_in(&app, &op, Plan { claims: unverified, ..Plan::default() }).await;
+        assert_eq!(me_with_cookie(&app, &session_of(&res).expect("direct SSO")).await["id"], local["id"]);
+
+        // Another account cannot take the same identity.
+        app.register_ok("bob@acme-zitadel.test", "Bob", None).await;
+        let res = app.post("/api/fn/login").form(&[("email", "bob@acme-zitadel.test"), ("password", PASSWORD)]).send().await.unwrap();
+        let bob = session_of(&res).unwrap();
+        let res = app.post("/auth/sso/link").header("cookie", &bob).send().await.unwrap();
+        let location_to = location(&res);
+        let flow_cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).find(|c| c.starts_with("neosc_oidc=")).unwrap();
+        let state = reqwest::Url::parse(&location_to).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+        let flow = Flow { authorization_url: location_to, cookie: flow_cookie.split(';').next().unwrap().to_owned(), state };
+        op.plan(Plan::default());
+        let code = op.authorize(&flow.authorization_url);
+        let res = callback(&app, &flow, &[("code", &code), ("state", &flow.state)]).await;
+        assert_refused(&res, "identity of another account");
+        assert_eq!(failure_reasons(&app).await.last().unwrap(), "identity_taken");
+    }
+
     async fn a_removed_member_returning_under_a_new_email_is_refused(op: TestOp, app: TestApp) {
         let alice = sign_in(&app, &op, Plan::default()).await;
         let me = me_with_cookie(&app, &session_of(&alice).expect("alice signed in")).await;

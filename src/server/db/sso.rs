@@ -14,6 +14,9 @@ pub struct OidcFlowRecord {
     pub pkce_verifier: String,
     pub return_to: String,
     pub expires_at: DateTime<Utc>,
+    /// The account this flow links an identity to, when started from the
+    /// account page.
+    pub link_user_id: Option<Uuid>,
 }
 
 pub struct NewOidcFlow<'a> {
@@ -22,6 +25,7 @@ pub struct NewOidcFlow<'a> {
     pub nonce: &'a str,
     pub pkce_verifier: &'a str,
     pub return_to: &'a str,
+    pub link_user_id: Option<Uuid>,
     pub now: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -29,8 +33,8 @@ pub struct NewOidcFlow<'a> {
 impl Db {
     pub async fn insert_oidc_flow(&mut self, new: &NewOidcFlow<'_>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query(
-            "INSERT INTO oidc_flows (id_hash, state, nonce, pkce_verifier, return_to, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            "INSERT INTO oidc_flows (id_hash, state, nonce, pkce_verifier, return_to, created_at, expires_at, link_user_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         )
         .bind(new.id_hash)
         .bind(new.state)
@@ -39,6 +43,7 @@ impl Db {
         .bind(new.return_to)
         .bind(new.now)
         .bind(new.expires_at)
+        .bind(new.link_user_id)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -49,7 +54,7 @@ impl Db {
     /// with the same cookie cannot both use it.
     pub async fn take_oidc_flow(&mut self, id_hash: &[u8]) -> DbResult<Option<OidcFlowRecord>> {
         Ok(on_conn!(self, |c| sqlx::query_as::<_, OidcFlowRecord>(
-            "DELETE FROM oidc_flows WHERE id_hash = $1 RETURNING state, nonce, pkce_verifier, return_to, expires_at"
+            "DELETE FROM oidc_flows WHERE id_hash = $1 RETURNING state, nonce, pkce_verifier, return_to, expires_at, link_user_id"
         )
         .bind(id_hash)
         .fetch_optional(c)

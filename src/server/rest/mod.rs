@@ -58,6 +58,7 @@ pub(crate) fn api() -> Api {
         .routes(routes!(sso::exchange))
         .routes(routes!(sso::nonce))
         .routes(routes!(sso::start))
+        .routes(routes!(sso::link))
         .routes(routes!(sso::callback))
         .routes(routes!(account::change_password))
         .routes(routes!(account::sessions))

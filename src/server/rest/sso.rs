@@ -107,6 +107,30 @@ pub async fn callback(
     res
 }
 
+/// Link my account to the SSO provider (browser)
+///
+/// The account page's "Link Zitadel account" form, signed in: a sign-in at the provider whose identity is
+/// then linked to this account, when that identity is nobody else's and the provider places the person in
+/// this account's organization (else back to `/login?sso_error=…`). The way to link where automatic
+/// linking refuses (`account_exists`).
+#[utoipa::path(post, path = "/auth/sso/link", tag = "sso (browser)", operation_id = "linkSso",
+    responses(
+        (status = 303, description = "To the provider's authorization endpoint, with a flow cookie; or back to /account?sso_error=… when SSO is unavailable",
+            headers(("Location" = String, description = "Where the browser goes next"))),
+        Unauthorized, Forbidden,
+    ))]
+pub async fn link(State(state): State<AppState>, Meta(meta): Meta, super::Authenticated(principal): super::Authenticated) -> Response {
+    match sso::begin_link(&state, &principal, &meta).await {
+        Ok(start) => {
+            let mut res = Redirect::to(&start.redirect_to).into_response();
+            let max_age = sso::FLOW_TTL.num_seconds().unsigned_abs();
+            res.headers_mut().append(header::SET_COOKIE, flow_cookie(&state.config, &start.flow_cookie, max_age));
+            res
+        }
+        Err(e) => Redirect::to(&format!("/account?sso_error={}", e.refusal.code())).into_response(),
+    }
+}
+
 /// A nonce for the client's own authorization request.
 #[derive(Debug, serde::Serialize, ToSchema)]
 pub struct ApiNonce {

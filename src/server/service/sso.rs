@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::audit::{self, action, Event, Target};
 use super::auth::{insert_member, open_session_with, SignedIn};
 use super::orgs::{create_org, org_target};
+use super::Principal;
 use crate::model::{Email, OrgName, OrgStatus, Role, SsoRefusal, UserId, UserStatus};
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::oidc::{OidcError, OidcProvider, VerifiedLogin, RESOURCE_OWNER_SCOPE};
@@ -92,6 +93,20 @@ pub fn safe_return_to(raw: Option<&str>) -> String {
 /// Starts a browser sign-in: a flow record keyed by a fresh cookie value,
 /// and the provider's authorization URL.
 pub async fn begin(state: &AppState, return_to: Option<&str>, meta: &RequestMeta) -> Result<SsoStart, SsoRefused> {
+    start_flow(state, &safe_return_to(return_to), None, meta).await
+}
+
+/// "Link Zitadel account" on the account page: a sign-in at the provider
+/// whose identity is then linked to the signed-in account. The account's
+/// owner proved it with their password (and second factor) to be signed
+/// in; the provider proves the identity. Neither email needs to match or
+/// be verified: this is the way in where automatic linking refuses
+/// (`account_exists`).
+pub async fn begin_link(state: &AppState, principal: &Principal, meta: &RequestMeta) -> Result<SsoStart, SsoRefused> {
+    start_flow(state, "/account", Some(principal.user.id), meta).await
+}
+
+async fn start_flow(state: &AppState, return_to: &str, link_user_id: Option<Uuid>, meta: &RequestMeta) -> Result<SsoStart, SsoRefused> {
     let oidc = provider(state)?;
     let request = match oidc.authorization_request().await {
         Ok(r) => r,
@@ -105,7 +120,8 @@ pub async fn begin(state: &AppState, return_to: Option<&str>, meta: &RequestMeta
         state: &request.state,
         nonce: &request.nonce,
         pkce_verifier: &request.pkce_verifier,
-        return_to: &safe_return_to(return_to),
+        return_to,
+        link_user_id,
         now,
         expires_at: now + FLOW_TTL,
     })
@@ -168,8 +184,68 @@ pub async fn callback(
             return Err(refuse(state, meta, Refusal::code("id_token_replayed", "this ID token was already used for a session")).await);
         }
     }
+    if let Some(user_id) = flow.link_user_id {
+        if let Err(r) = link_to_account(state, user_id, &login, meta).await {
+            return Err(refuse(state, meta, r).await);
+        }
+    }
     let signed_in = sign_in(state, login, SessionKind::Browser, "oidc_code_flow", meta).await?;
     Ok(SsoSignedIn { signed_in, return_to: flow.return_to })
+}
+
+/// Links the identity to the account that started the flow from its
+/// account page, when the identity is nobody else's and the provider puts
+/// the person in that account's organization.
+async fn link_to_account(state: &AppState, user_id: Uuid, login: &VerifiedLogin, meta: &RequestMeta) -> Result<(), Refusal> {
+    let now = state.clock.now();
+    let mut db = state.store.begin().await?;
+    let user = db
+        .user_by_id_for_update(user_id)
+        .await?
+        .ok_or_else(|| Refusal::code("link_account_gone", "the account that started the link no longer exists"))?;
+    match db.user_id_by_identity(&login.issuer, &login.subject).await? {
+        Some(owner) if owner == user.id => return Ok(()),
+        Some(_) => {
+            return Err(Refusal::policy(
+                "identity_taken",
+                ServiceError::Conflict("This identity provider account is linked to another NeoSC account already.".into()),
+                Some(user.organization_id),
+            ))
+        }
+        None => {}
+    }
+    let org = match &login.org {
+        Some(o) => db.org_by_external_id(&o.external_id).await?,
+        None => None,
+    };
+    if org.map(|o| o.id) != Some(user.organization_id) {
+        return Err(Refusal::policy(
+            "link_refused_other_organization",
+            ServiceError::Forbidden(
+                "Your identity provider places you in another organization than this account's, so they cannot be linked. \
+                 Ask an admin."
+                    .into(),
+            ),
+            Some(user.organization_id),
+        ));
+    }
+    db.insert_identity(&login.issuer, &login.subject, user.id, login.email.as_deref(), now).await?;
+    db.clear_removed_identity(user.organization_id, &login.issuer, &login.subject).await?;
+    audit::record(
+        &mut db,
+        now,
+        meta,
+        Event {
+            org: Some(user.organization_id),
+            actor: Some(user.id),
+            action: action::LINK_SSO_IDENTITY,
+            target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
+            details: json!({ "issuer": login.issuer, "sub": login.subject, "email": login.email, "source": "account_page" }),
+        },
+    )
+    .await?;
+    db.commit().await?;
+    Ok(())
 }
 
 /// `POST /api/auth/sso`: an ID token the API client got with its own PKCE
@@ -286,6 +362,7 @@ fn public_refusal(code: &str) -> SsoRefusal {
         "seat_limit_or_conflict" => SsoRefusal::SeatLimit,
         "removed_member" => SsoRefusal::Removed,
         "missing_org_claim" => SsoRefusal::Denied,
+        "identity_taken" => SsoRefusal::AccountExists,
         "organization_suspended" => SsoRefusal::Suspended,
         "user_disabled" => SsoRefusal::Disabled,
         _ => SsoRefusal::Failed,
