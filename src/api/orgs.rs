@@ -125,11 +125,15 @@ pub async fn list_invitations(id: String) -> Result<Vec<Invitation>, AppError> {
     service::invitations::list(&call.state, &principal, org_uuid(&id)?, &call.meta).await.map_err(sfn::fail)
 }
 
+/// `show_link`: the form's checkbox (absent: unticked). Unticked, the link
+/// goes by mail only, which proves the invitee's mailbox; a shown link
+/// makes an account that confirms its address by mail later.
 #[server(prefix = "/api/fn", endpoint = "invite_member")]
-pub async fn invite_member(id: String, email: String, role: crate::model::Role) -> Result<Invitation, AppError> {
+pub async fn invite_member(id: String, email: String, role: crate::model::Role, show_link: Option<String>) -> Result<Invitation, AppError> {
     use crate::server::{service, sfn};
     let (call, principal) = sfn::principal().await?;
-    service::invitations::create(&call.state, &principal, org_uuid(&id)?, &email, role, true, &call.meta).await.map_err(sfn::fail)
+    let show = show_link.is_some();
+    service::invitations::create(&call.state, &principal, org_uuid(&id)?, &email, role, show, &call.meta).await.map_err(sfn::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "revoke_invitation")]

@@ -304,6 +304,10 @@ fn Invitations(org_id: String) -> impl IntoView {
                     <option value="org_admin">"Organization admin"</option>
                 </select>
             </div>
+            <label class="flex items-center gap-2 self-center text-sm">
+                <input type="checkbox" name="show_link" checked=true class="h-4 w-4 accent-cyan-400"/>
+                "Also show me the link to copy (the invitee then confirms their address by mail)"
+            </label>
             {submit_button("Invite", "Inviting…", invite.pending().into(), "")}
         </ActionForm>
         <ErrorBanner error=err/>
