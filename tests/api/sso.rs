@@ -658,6 +658,42 @@ mod fallback_tenant {
     }
 }
 
+mod idp_domains {
+    use super::*;
+
+    /// An organization the provider creates: its primary domain is a claim,
+    /// or verified on the provider's word when the operator says so.
+    async fn case(backend: Backend) {
+        let op = TestOp::start().await;
+        let Some(app) = op.spawn_app(backend, &[]).await else { return };
+        assert!(session_of(&sign_in(&app, &op, Plan::default()).await).is_some());
+        let org = app.store.conn().await.unwrap().org_by_external_id("111").await.unwrap().unwrap();
+        let claim = app.store.conn().await.unwrap().org_domain(org.id, "acme-zitadel.test").await.unwrap().unwrap();
+        assert_eq!((claim.status, claim.method), (neosc::model::DomainStatus::Unverified, None));
+        let (_, user) = app.register_ok("pat@acme-zitadel.test", "Pat", None).await;
+        assert_eq!(user["organization"], "Default Organization", "a claim places nobody");
+
+        let op = TestOp::start().await;
+        let app = op.spawn_app(backend, &[("NEOSC_OIDC_TRUST_IDP_DOMAINS", "1")]).await.unwrap();
+        assert!(session_of(&sign_in(&app, &op, Plan::default()).await).is_some());
+        let org = app.store.conn().await.unwrap().org_by_external_id("111").await.unwrap().unwrap();
+        let claim = app.store.conn().await.unwrap().org_domain(org.id, "acme-zitadel.test").await.unwrap().unwrap();
+        assert_eq!((claim.status, claim.method), (neosc::model::DomainStatus::Verified, Some(neosc::model::DomainMethod::Idp)));
+        let (_, user) = app.register_ok("pat@acme-zitadel.test", "Pat", None).await;
+        assert_eq!(user["organization"], "Acme Zitadel");
+    }
+
+    #[test]
+    fn sqlite() {
+        crate::helpers::runtime().block_on(case(Backend::Sqlite))
+    }
+
+    #[test]
+    fn postgres() {
+        crate::helpers::runtime().block_on(case(Backend::Postgres))
+    }
+}
+
 mod discovery {
     use super::*;
 
