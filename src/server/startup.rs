@@ -133,7 +133,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos::nonce::provide_nonce, shell))
         .layer(from_fn_with_state(state.clone(), web::page_guard))
         .layer(from_fn_with_state(state.clone(), web::origin_check))
-        .layer(from_fn(web::security_headers))
+        .layer(from_fn_with_state(state.clone(), web::security_headers))
         // Innermost first: the id is readable by the problem renderer, comes
         // back on the response, names the span of every log line, and is
         // made when the client sent none (or one not worth keeping).

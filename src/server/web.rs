@@ -120,9 +120,21 @@ pub fn set_page_csp() {
     }
 }
 
-pub async fn security_headers(req: Request<Body>, next: Next) -> Response {
+pub async fn security_headers(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    // API answers and sign-in redirects carry tokens, TOTP secrets, recovery
+    // codes and invitation links: no cache (the browser's, a proxy's) may
+    // keep one. Pages and assets decide their own caching.
+    let private = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/auth/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if private {
+        h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    }
+    // Behind https, browsers must never try plain http again (and a
+    // downgrade by a network attacker fails).
+    if state.config.https() {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -150,3 +150,29 @@ both_backends! {
         assert_eq!(res.status(), StatusCode::OK, "same-origin requests pass");
     }
 }
+
+both_backends! {
+    async fn answers_that_carry_secrets_are_never_cached(app: TestApp) {
+        let res = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(res.headers()["cache-control"], "no-store", "a session token");
+        let token = res.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+        let res = app.post("/api/account/mfa/totp/setup").bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.headers()["cache-control"], "no-store", "a TOTP secret");
+        let res = app.post("/api/fn/login").form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)]).send().await.unwrap();
+        assert_eq!(res.headers()["cache-control"], "no-store", "a server function");
+        // Plain http: no HSTS (it would be ignored, and wrong for a dev box).
+        assert!(app.get("/healthz").send().await.unwrap().headers().get("strict-transport-security").is_none());
+    }
+}
+
+const HTTPS: &[(&str, &str)] = &[("NEOSC_PUBLIC_URL", "https://console.neosc.test")];
+
+both_backends! {
+    env = HTTPS;
+    async fn behind_https_browsers_are_told_to_stay_on_https(app: TestApp) {
+        for path in ["/healthz", "/login", "/api/openapi.json"] {
+            let res = app.get(path).send().await.unwrap();
+            assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains", "{path}");
+        }
+    }
+}
