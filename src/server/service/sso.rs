@@ -83,7 +83,16 @@ impl From<crate::server::db::DbError> for SsoRefused {
 /// absolute URL, `//evil`) is an open redirect and becomes the default.
 pub fn safe_return_to(raw: Option<&str>) -> String {
     match raw {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.starts_with("/auth/") && p.len() < 512 => {
+        // Control characters (a CR/LF in a header, a tab browsers drop to
+        // turn `/\t/evil` into `//evil`) never make a place to return to.
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.starts_with("/auth/")
+                && p.len() < 512
+                && !p.chars().any(char::is_control) =>
+        {
             p.to_owned()
         }
         _ => "/organizations".to_owned(),
@@ -850,7 +859,9 @@ mod tests {
     #[test]
     fn only_local_paths_are_returned_to() {
         assert_eq!(safe_return_to(Some("/organizations/org-1")), "/organizations/org-1");
-        for bad in ["https://evil.test/", "//evil.test", "/\\evil.test", "evil", "/auth/callback"] {
+        for bad in
+            ["https://evil.test/", "//evil.test", "/\\evil.test", "evil", "/auth/callback", "/\t/evil.test", "/ok\r\nSet-Cookie: x=1"]
+        {
             assert_eq!(safe_return_to(Some(bad)), "/organizations", "{bad}");
         }
         assert_eq!(safe_return_to(None), "/organizations");
