@@ -323,6 +323,46 @@ both_backends! {
         assert_problem(app.me(&again).await, StatusCode::UNAUTHORIZED).await;
     }
 
+    async fn api_tokens_die_with_every_remediation(app: TestApp) {
+        let (boss, _) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
+        let (worker, worker_user) = app.register_ok("worker@acme.test", "Worker", None).await;
+        let worker_id = worker_user["id"].as_str().unwrap().to_owned();
+        let make_token = |session: String| {
+            let app = &app;
+            async move {
+                let res = app.post_json("/api/account/tokens", &session, json!({ "name": "stolen?" })).await;
+                assert_eq!(res.status(), StatusCode::CREATED);
+                res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+            }
+        };
+        // The owner changes their password: their tokens go.
+        let token = make_token(worker.clone()).await;
+        let res = app
+            .post_json("/api/account/password", &worker, json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" }))
+            .await;
+        assert!(res.status().is_success(), "{}", res.status());
+        assert_problem(app.me(&token).await, StatusCode::UNAUTHORIZED).await;
+        // An admin signs them out everywhere: tokens included.
+        let session = app.login_ok("worker@acme.test", "a brand new passphrase").await;
+        let token = make_token(session).await;
+        let res = app.delete(&format!("/api/users/{worker_id}/sessions")).bearer_auth(&boss).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_problem(app.me(&token).await, StatusCode::UNAUTHORIZED).await;
+        // Disabled, then enabled again: nothing made before comes back.
+        let session = app.login_ok("worker@acme.test", "a brand new passphrase").await;
+        let token = make_token(session).await;
+        for action in ["disable", "enable"] {
+            let res = app.post(&format!("/api/users/{worker_id}/{action}")).bearer_auth(&boss).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        }
+        assert_problem(app.me(&token).await, StatusCode::UNAUTHORIZED).await;
+        // The operator resets the password.
+        let session = app.login_ok("worker@acme.test", "a brand new passphrase").await;
+        let token = make_token(session).await;
+        neosc::server::service::operator::reset_password(&app.state, "worker@acme.test").await.unwrap();
+        assert_problem(app.me(&token).await, StatusCode::UNAUTHORIZED).await;
+    }
+
     async fn the_last_platform_admin_stays(app: TestApp) {
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let me: Value = app.me(&admin).await.json().await.unwrap();

@@ -67,6 +67,10 @@ pub async fn change_password(
     }
     db.set_password_hash(user.id, &hash, false, now).await?;
     let ended = db.delete_sessions_of_user(user.id, principal.session_id()).await?;
+    // A password change is what someone does after a suspected theft: the
+    // API tokens a thief could have made go too (a client that needs one
+    // makes a new one).
+    let tokens_revoked = db.delete_api_tokens_of_user(user.id).await?;
     audit::record(
         &mut db,
         now,
@@ -76,7 +80,7 @@ pub async fn change_password(
             actor: Some(user.id),
             action: action::CHANGE_PASSWORD,
             target: None,
-            details: json!({ "other_sessions_ended": ended }),
+            details: json!({ "other_sessions_ended": ended, "api_tokens_revoked": tokens_revoked }),
         },
     )
     .await?;

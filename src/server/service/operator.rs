@@ -86,6 +86,7 @@ pub async fn reset_password(state: &AppState, email: &str) -> ServiceResult<Stri
         db.user_by_email(email.as_str()).await?.ok_or_else(|| ServiceError::NotFound(format!("No account has the email {email}.")))?;
     db.set_password_hash(user.id, &hash, true, now).await?;
     let ended = db.delete_sessions_of_user(user.id, None).await?;
+    let tokens_revoked = db.delete_api_tokens_of_user(user.id).await?;
     audit::record(
         &mut db,
         now,
@@ -95,7 +96,7 @@ pub async fn reset_password(state: &AppState, email: &str) -> ServiceResult<Stri
             actor: None,
             action: action::RESET_PASSWORD,
             target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
-            details: json!({ "source": "operator_cli", "sessions_ended": ended }),
+            details: json!({ "source": "operator_cli", "sessions_ended": ended, "api_tokens_revoked": tokens_revoked }),
         },
     )
     .await?;

@@ -96,7 +96,10 @@ pub async fn set_disabled(state: &AppState, principal: &Principal, target: Uuid,
     }
     let now = state.clock.now();
     db.set_user_status(user.id, if disabled { UserStatus::Disabled } else { UserStatus::Active }, now).await?;
+    // Disabling ends every way in, API tokens included: enabling again must
+    // not bring back credentials made before (or by whoever caused it).
     let ended = if disabled { db.delete_sessions_of_user(user.id, None).await? } else { 0 };
+    let tokens_revoked = if disabled { db.delete_api_tokens_of_user(user.id).await? } else { 0 };
     audit::record(
         &mut db,
         now,
@@ -106,7 +109,7 @@ pub async fn set_disabled(state: &AppState, principal: &Principal, target: Uuid,
             actor: Some(principal.user.id),
             action: if disabled { action::DISABLE_USER } else { action::ENABLE_USER },
             target: Some(user_target(user.id)),
-            details: json!({ "sessions_ended": ended }),
+            details: json!({ "sessions_ended": ended, "api_tokens_revoked": tokens_revoked }),
         },
     )
     .await?;
@@ -118,7 +121,9 @@ pub async fn set_disabled(state: &AppState, principal: &Principal, target: Uuid,
 pub async fn end_sessions(state: &AppState, principal: &Principal, target: Uuid, meta: &RequestMeta) -> ServiceResult<u64> {
     let (mut db, _, user) = begin_managed(state, principal, target, meta).await?;
     let now = state.clock.now();
+    // "Sign out everywhere" means every credential, API tokens included.
     let ended = db.delete_sessions_of_user(user.id, None).await?;
+    let tokens_revoked = db.delete_api_tokens_of_user(user.id).await?;
     audit::record(
         &mut db,
         now,
@@ -128,7 +133,7 @@ pub async fn end_sessions(state: &AppState, principal: &Principal, target: Uuid,
             actor: Some(principal.user.id),
             action: action::END_USER_SESSIONS,
             target: Some(user_target(user.id)),
-            details: json!({ "sessions_ended": ended }),
+            details: json!({ "sessions_ended": ended, "api_tokens_revoked": tokens_revoked }),
         },
     )
     .await?;
