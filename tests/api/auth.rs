@@ -103,7 +103,7 @@ both_backends! {
         app.store.conn().await.unwrap().set_org_require_mfa(org.0, true, chrono::Utc::now()).await.unwrap();
         let cookie = format!("neosc_session={token}");
         let res = app.get("/organizations").header("cookie", &cookie).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK, "a full session from before the policy stays full until the next sign-in");
+        assert_eq!(res.headers()["location"], "/account/mfa", "a live session from before the policy owes enrolment at once");
 
         let step: Value = app.login("steps@neogenesys.com", PASSWORD).await.json().await.unwrap();
         let partial = format!("neosc_session={}", step["token"].as_str().unwrap());

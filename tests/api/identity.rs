@@ -363,6 +363,24 @@ both_backends! {
         assert_problem(app.me(&token).await, StatusCode::UNAUTHORIZED).await;
     }
 
+    async fn a_newly_required_second_factor_applies_to_live_sessions_and_tokens(app: TestApp) {
+        let (boss, boss_user) = app.register_founder("boss@acme.test", "Boss", "Acme").await;
+        let (worker, _) = app.register_ok("worker@acme.test", "Worker", None).await;
+        let token: Value = app.post_json("/api/account/tokens", &worker, json!({ "name": "ci" })).await.json().await.unwrap();
+        let token = token["token"].as_str().unwrap().to_owned();
+        let org = boss_user["organization_id"].as_str().unwrap();
+        let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let res = app.patch_json(&format!("/api/organizations/{org}"), &admin, json!({ "require_mfa": true })).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        // Neither the live session (up to 12 h) nor the token (forever)
+        // outlives the rule: both owe enrolment now.
+        for credential in [&worker, &token, &boss] {
+            let res = app.get("/api/organizations").bearer_auth(credential).send().await.unwrap();
+            let problem = assert_problem(res, StatusCode::FORBIDDEN).await;
+            assert!(problem["detail"].as_str().unwrap().contains("two-factor"), "{problem}");
+        }
+    }
+
     async fn the_last_platform_admin_stays(app: TestApp) {
         let admin = app.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let me: Value = app.me(&admin).await.json().await.unwrap();

@@ -392,7 +392,25 @@ pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> Se
         }
         return Err(ServiceError::unauthenticated());
     }
+    let stage = owed_step(&user, stage);
     Ok(Principal { credential, stage, role: user.role, user })
+}
+
+/// What the account owes now, whatever the credential was granted with: a
+/// password an operator reset, or a second factor the organization began
+/// to require after the session or API token was made. Checked at every
+/// request, so neither a live session nor a token outlives the rule.
+fn owed_step(user: &UserRecord, granted: SessionStage) -> SessionStage {
+    if granted != SessionStage::Full {
+        return granted;
+    }
+    if user.must_change_password {
+        SessionStage::PasswordChangeRequired
+    } else if user.organization_require_mfa && !(user.mfa_enabled || user.sso_mfa) {
+        SessionStage::EnrolRequired
+    } else {
+        SessionStage::Full
+    }
 }
 
 /// The caller as the API shows them.
