@@ -49,7 +49,7 @@ admin_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
 
 DATABASE_URL="${CONTRACT_DATABASE_URL:-sqlite://$work/contract.db}" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     NEOSC_ADMIN_EMAIL=$admin_email NEOSC_ADMIN_PASSWORD=$admin_password RUST_LOG=${RUST_LOG:-warn} \
-    NEOSC_WORKSPACE_ENGINE=none \
+    NEOSC_WORKSPACE_ENGINE=none NEOSC_ALLOW_RESERVED_DOMAINS=1 \
     "$BIN" serve >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 150); do

@@ -76,12 +76,3 @@ impl OrganizationDomain {
         format!("{CHALLENGE_PREFIX}{token}")
     }
 }
-
-/// `POST /api/organizations/{id}/domains`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct NewDomainRequest {
-    /// e.g. `example.com`; lower-cased, a leading `@` or trailing dot dropped.
-    pub domain: String,
-}

@@ -25,7 +25,7 @@ mod user;
 mod workspace;
 
 pub use account::{ApiTokenView, CreatedApiToken, MfaStatus, SessionView, TotpSetupView};
-pub use domain::{DomainMethod, DomainStatus, NewDomainRequest, OrganizationDomain, CHALLENGE_LABEL, CHALLENGE_PREFIX};
+pub use domain::{DomainMethod, DomainStatus, OrganizationDomain, CHALLENGE_LABEL, CHALLENGE_PREFIX};
 pub use email::Email;
 pub use error::{AppError, ErrorKind};
 pub use ids::{OrgId, TemplateId, UserId, WorkspaceId};

@@ -9,12 +9,21 @@ use axum::response::{IntoResponse, Response};
 use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable};
 use super::schema::{Domain, OrganizationId};
 use super::{ApiJson, ApiPath, Authenticated, Meta};
-use crate::model::{NewDomainRequest, OrganizationDomain};
+use crate::model::OrganizationDomain;
 use crate::server::error::ServiceError;
 use crate::server::service::{org_domains, org_id};
 use crate::server::state::AppState;
 
 const ORG_ID: &str = "The organization's id";
+
+/// `POST /api/organizations/{id}/domains`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDomainRequest {
+    /// Lower-cased; a leading `@` or trailing dot is dropped.
+    #[schema(value_type = Domain)]
+    pub domain: String,
+}
 const DOMAIN: &str = "One of the organization's domains";
 
 /// List an organization's domains

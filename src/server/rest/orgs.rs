@@ -158,9 +158,10 @@ pub async fn detail(
 
 /// Update an organization
 ///
-/// Partial: only the fields sent change. Org admins change their organization's name, domain and "require
-/// MFA"; platform admins also the seat limit (403 for others). 409 when the name or domain is taken, or
-/// the seat limit is below the members.
+/// Partial: only the fields sent change. Org admins change their organization's name, primary domain,
+/// "require MFA", workspace settings and auto-join; platform admins also the seat limit (403 for others).
+/// 409 when the name is taken, the new primary domain is not one the organization verified, or the seat
+/// limit is below the members.
 #[utoipa::path(patch, path = "/api/organizations/{id}", tag = "organizations", operation_id = "updateOrganization", request_body = UpdateOrgRequest,
     params(("id" = OrganizationId, Path, description = ORG_ID)),
     responses(

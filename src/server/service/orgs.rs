@@ -223,16 +223,13 @@ pub(crate) async fn create_org(
 async fn verified_primary(db: &mut Db, org: &OrgRecord, domain: &str) -> ServiceResult<String> {
     match db.org_domain(org.id, domain).await? {
         Some(d) if d.status == crate::model::DomainStatus::Verified => Ok(d.domain),
-        Some(_) => Err(ServiceError::Validation {
-            field: Some("domain"),
-            message: format!("Verify {domain} under Domains first: the primary domain must be one the organization proved it controls."),
-        }),
-        None => Err(ServiceError::Validation {
-            field: Some("domain"),
-            message: format!(
-                "{domain} is not one of the organization's domains. Add it under Domains and verify it, then make it primary."
-            ),
-        }),
+        // 409: a well-formed domain, refused for the state it is in.
+        Some(_) => Err(ServiceError::Conflict(format!(
+            "Verify {domain} under Domains first: the primary domain must be one the organization proved it controls."
+        ))),
+        None => Err(ServiceError::Conflict(format!(
+            "{domain} is not one of the organization's domains. Add it under Domains and verify it, then make it primary."
+        ))),
     }
 }
 
