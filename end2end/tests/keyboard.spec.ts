@@ -217,6 +217,11 @@ test('keyboard only: sign in, open an organization, switch tabs, change a role, 
   await expectFocus(page, inviteRole);
   await page.keyboard.press('ArrowDown');
   await expect(inviteRole).toHaveValue('org_admin');
+  // Then the switch for showing the link (ticked: the link is shown below).
+  await page.keyboard.press('Tab');
+  const showLink = page.getByRole('checkbox', { name: /^Also show me the link to copy/ });
+  await expectFocus(page, showLink);
+  await expect(showLink).toBeChecked();
   await page.keyboard.press('Tab');
   const invite = page.getByRole('button', { name: 'Invite', exact: true });
   await expectFocus(page, invite);
