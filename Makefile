@@ -19,6 +19,8 @@ DEMO ?=
 SITE_ADDR ?= 127.0.0.1:3000
 ORGS ?= 10000
 USERS ?= 1000000
+# Extra arguments for `npx playwright test` in `make e2e`, e.g. E2E_ARGS=tests/domains.spec.ts
+E2E_ARGS ?=
 
 .PHONY: help tools build run test lint engine test-rust e2e bench migrate clean
 
@@ -84,18 +86,21 @@ test-rust: engine
 engine:
 	scripts/workspace-engine.sh
 
-# A fresh SQLite file and four free ports for every run: NeoSC, the test
-# OpenID Provider (end2end/oidc/provider.mjs), and the SMTP sink
+# A fresh SQLite file and six free ports for every run: NeoSC, the test
+# OpenID Provider (end2end/oidc/provider.mjs), the SMTP sink
 # (end2end/smtp/sink.mjs: SMTP in, and HTTP where the tests read what
-# arrived). The four sockets are bound at once, so the ports differ.
-# Playwright starts all three, waits for them, and stops them when done.
+# arrived), and the DNS server (end2end/dns/server.mjs: DNS over UDP, which
+# NeoSC asks for the TXT records that prove a domain, and HTTP where the
+# tests publish them). The six sockets are bound at once (the DNS one as
+# UDP), so the ports differ. Playwright starts all four, waits for them,
+# and stops them when done.
 e2e: tools
-	@read -r port oidc_port smtp_port smtp_http_port < <(python3 -c 'import socket; ss=[socket.socket() for _ in range(4)]; [s.bind(("127.0.0.1", 0)) for s in ss]; print(*[s.getsockname()[1] for s in ss])'); \
+	@read -r port oidc_port smtp_port smtp_http_port dns_port dns_http_port < <(python3 -c 'import socket; ss=[socket.socket() for _ in range(5)] + [socket.socket(socket.AF_INET, socket.SOCK_DGRAM)]; [s.bind(("127.0.0.1", 0)) for s in ss]; p=[s.getsockname()[1] for s in ss]; print(*p[:4], p[5], p[4])'); \
 	dir=$$(mktemp -d); \
-	echo "e2e: server on 127.0.0.1:$$port, OpenID Provider on 127.0.0.1:$$oidc_port, SMTP sink on 127.0.0.1:$$smtp_port (mail read at :$$smtp_http_port), database $$dir/e2e.db"; \
+	echo "e2e: server on 127.0.0.1:$$port, OpenID Provider on 127.0.0.1:$$oidc_port, SMTP sink on 127.0.0.1:$$smtp_port (mail read at :$$smtp_http_port), DNS server on udp 127.0.0.1:$$dns_port (records published at :$$dns_http_port), database $$dir/e2e.db"; \
 	status=0; \
 	(cd end2end && NEOSC_E2E_PORT=$$port NEOSC_E2E_OIDC_PORT=$$oidc_port NEOSC_E2E_SMTP_PORT=$$smtp_port NEOSC_E2E_SMTP_HTTP_PORT=$$smtp_http_port \
-		NEOSC_E2E_DB="$$dir/e2e.db" npx playwright test) || status=$$?; \
+		NEOSC_E2E_DNS_PORT=$$dns_port NEOSC_E2E_DNS_HTTP_PORT=$$dns_http_port NEOSC_E2E_DB="$$dir/e2e.db" npx playwright test $(E2E_ARGS)) || status=$$?; \
 	rm -rf "$$dir"; exit $$status
 
 # The OpenAPI document is the contract (scripts/api-contract.sh): redocly

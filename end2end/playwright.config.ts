@@ -12,6 +12,11 @@ export const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
 const smtpPort = Number(process.env.NEOSC_E2E_SMTP_PORT ?? 3325);
 const smtpHttpPort = Number(process.env.NEOSC_E2E_SMTP_HTTP_PORT ?? 3326);
 export const mailboxUrl = `http://127.0.0.1:${smtpHttpPort}`;
+// The DNS server (dns/server.mjs) NeoSC asks for TXT records, and where
+// tests publish them.
+const dnsPort = Number(process.env.NEOSC_E2E_DNS_PORT ?? 3353);
+const dnsHttpPort = Number(process.env.NEOSC_E2E_DNS_HTTP_PORT ?? 3354);
+export const dnsControlUrl = `http://127.0.0.1:${dnsHttpPort}`;
 const db = process.env.NEOSC_E2E_DB ?? path.join(os.tmpdir(), `neosc-e2e-${Date.now()}.db`);
 export const adminEmail = 'e2e-admin@neosc.test';
 export const adminPassword = 'e2e-platform-admin-password';
@@ -58,6 +63,20 @@ export default defineConfig({
       },
     },
     {
+      command: 'node dns/server.mjs',
+      cwd: '.',
+      url: `${dnsControlUrl}/healthz`,
+      reuseExistingServer: false,
+      timeout: 20_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+      env: {
+        DNS_PORT: String(dnsPort),
+        DNS_HTTP_PORT: String(dnsHttpPort),
+      },
+    },
+    {
       command: 'node oidc/provider.mjs',
       cwd: '.',
       url: `${oidcIssuer}/.well-known/openid-configuration`,
@@ -97,6 +116,10 @@ export default defineConfig({
         // through the link it received.
         NEOSC_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
         NEOSC_MAIL_FROM: 'NeoSC <no-reply@neosc.test>',
+        // Domains are proven against the DNS server above, and the tests'
+        // domains are reserved names (*.test) that only this allows.
+        NEOSC_DNS_SERVER: `127.0.0.1:${dnsPort}`,
+        NEOSC_ALLOW_RESERVED_DOMAINS: '1',
       },
     },
   ],

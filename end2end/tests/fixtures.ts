@@ -1,7 +1,7 @@
 import { test as base, expect, APIRequestContext, Browser, BrowserContext, Page, ConsoleMessage, TestInfo } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import type { Result as AxeViolation } from 'axe-core';
-import { mailboxUrl } from '../playwright.config';
+import { mailboxUrl, dnsControlUrl } from '../playwright.config';
 
 // ---------------------------------------------------------------------------
 // Accessibility: axe-core on every view a test visits, in every state it
@@ -309,4 +309,57 @@ export async function registerViaApi(
   const verified = await request.post('/api/auth/verify-email', { data: { token } });
   expect(verified.status(), await verified.text()).toBe(200);
   return verified.json();
+}
+
+// ---------------------------------------------------------------------------
+// DNS: NeoSC proves domains by asking the DNS server `make e2e` started
+// (dns/server.mjs) for TXT records; tests publish and withdraw them there.
+// ---------------------------------------------------------------------------
+
+/** Publishes TXT `values` at `name` (replacing what it had) at the test DNS server. */
+export async function publishTxt(name: string, ...values: string[]) {
+  const res = await fetch(`${dnsControlUrl}/txt/${encodeURIComponent(name)}`, { method: 'PUT', body: JSON.stringify(values) });
+  expect(res.status, `publish TXT ${name}: ${await res.text()}`).toBe(200);
+}
+
+/** Withdraws every TXT record at `name`: it is NXDOMAIN again. */
+export async function withdrawTxt(name: string) {
+  const res = await fetch(`${dnsControlUrl}/txt/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  expect(res.status).toBe(200);
+}
+
+/**
+ * Proves `domain` for the caller's organization through the API, as an
+ * admin would: reads its TXT record, publishes it at the test DNS server,
+ * verifies. `token` is the admin's session (`registerViaApi`'s answer);
+ * without it, `request` must carry the session cookie (`page.request`).
+ * For tests about what happens once a domain is verified, not about
+ * verifying it (domains.spec.ts).
+ */
+export async function verifyDomainViaApi(request: APIRequestContext, domain: string, token?: string) {
+  const headers = token ? { authorization: `Bearer ${token}` } : undefined;
+  const me = await request.get('/api/auth/me', { headers });
+  expect(me.status(), await me.text()).toBe(200);
+  const orgId = (await me.json()).organization_id as string;
+  const list = await request.get(`/api/organizations/${orgId}/domains`, { headers });
+  expect(list.status(), await list.text()).toBe(200);
+  const record = ((await list.json()) as { domain: string; txt_name: string; txt_value: string }[]).find((d) => d.domain === domain);
+  expect(record, `${domain} is one of the organization's domains`).toBeTruthy();
+  await publishTxt(record!.txt_name, record!.txt_value);
+  const verified = await request.post(`/api/organizations/${orgId}/domains/${domain}/verify`, { headers });
+  expect(verified.status(), await verified.text()).toBe(200);
+  expect((await verified.json()).status).toBe('verified');
+}
+
+/**
+ * Registers the founder of a new organization through the API and proves
+ * its email domain, so colleagues who register at that domain join it.
+ */
+export async function registerFounderViaApi(
+  request: APIRequestContext,
+  data: { email: string; password?: string; name: string; organization: string },
+): Promise<{ token: string; stage: string }> {
+  const signedIn = await registerViaApi(request, data);
+  await verifyDomainViaApi(request, data.email.split('@')[1], signedIn.token);
+  return signedIn;
 }

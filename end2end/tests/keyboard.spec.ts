@@ -1,5 +1,5 @@
 import { Locator, Page } from '@playwright/test';
-import { test, expect, unique, hydrated, checkA11y, registerViaApi, PASSWORD } from './fixtures';
+import { test, expect, unique, hydrated, checkA11y, registerViaApi, registerFounderViaApi, PASSWORD } from './fixtures';
 import { adminEmail, adminPassword } from '../playwright.config';
 
 // The main flows by keyboard alone: no click, no fill, no selectOption; only
@@ -128,7 +128,7 @@ async function expectSelectedTab(page: Page, name: string, all: string[]) {
   await expect(panel(page, name)).toBeVisible();
 }
 
-const TABS = ['Overview', 'Members', 'Invitations', 'Workspaces', 'Settings'];
+const TABS = ['Overview', 'Members', 'Invitations', 'Workspaces', 'Domains', 'Settings'];
 
 test('keyboard only: sign in, open an organization, switch tabs, change a role, invite a member', async ({
   page,
@@ -143,12 +143,9 @@ test('keyboard only: sign in, open an organization, switch tabs, change a role, 
   const org = `Keys ${slug}`;
   const admin = `kate@${domain}`;
   const member = `milo@${domain}`;
-  for (const data of [
-    { email: admin, password: PASSWORD, name: 'Kate Keys', organization: org },
-    { email: member, password: PASSWORD, name: 'Milo Member' },
-  ]) {
-    await registerViaApi(request, data);
-  }
+  // Only a verified domain places people: the admin proves it first.
+  await registerFounderViaApi(request, { email: admin, password: PASSWORD, name: 'Kate Keys', organization: org });
+  await registerViaApi(request, { email: member, password: PASSWORD, name: 'Milo Member' });
 
   // 1. Sign in, 2. open the organization.
   await signInByKeyboard(page, admin, PASSWORD);
@@ -220,6 +217,11 @@ test('keyboard only: sign in, open an organization, switch tabs, change a role, 
   await expectFocus(page, inviteRole);
   await page.keyboard.press('ArrowDown');
   await expect(inviteRole).toHaveValue('org_admin');
+  // Then the switch for showing the link (ticked: the link is shown below).
+  await page.keyboard.press('Tab');
+  const showLink = page.getByRole('checkbox', { name: /^Also show me the link to copy/ });
+  await expectFocus(page, showLink);
+  await expect(showLink).toBeChecked();
   await page.keyboard.press('Tab');
   const invite = page.getByRole('button', { name: 'Invite', exact: true });
   await expectFocus(page, invite);

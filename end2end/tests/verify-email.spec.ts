@@ -1,4 +1,4 @@
-import { test, expect, unique, hydrated, checkA11y, submitRegistration, mailsTo, verificationLink, registerViaForm, PASSWORD } from './fixtures';
+import { test, expect, unique, hydrated, checkA11y, submitRegistration, mailsTo, verificationLink, registerViaForm, verifyDomainViaApi, PASSWORD } from './fixtures';
 
 // Issue 10, section 1: registration proves the mailbox. The mail goes over
 // SMTP to the sink `make e2e` started (smtp/sink.mjs); nothing here is
@@ -71,10 +71,16 @@ test('register → the mail arrives at the SMTP server → the link lands on /or
   await checkA11y(page, 'used link: error shown');
 });
 
-test('a registrant without an organization is placed, when confirming, in the organization of their email domain', async ({ page, browser }) => {
+test('a registrant without an organization is placed, when confirming, in the organization of their verified email domain', async ({
+  page,
+  browser,
+}) => {
   const slug = unique('place');
   const org = `Place ${slug}`;
   await registerViaForm(page, { name: 'Paula Owner', email: `paula@${slug}.test`, organization: org });
+  // Only a verified domain places people: the founder proves it (through
+  // the API here; domains.spec.ts does it on the page).
+  await verifyDomainViaApi(page.request, `${slug}.test`);
 
   const other = await browser.newContext();
   const second = await other.newPage();

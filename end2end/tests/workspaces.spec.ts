@@ -1,5 +1,5 @@
 import { APIRequestContext, Page } from '@playwright/test';
-import { test, expect, unique, hydrated, checkA11y, PASSWORD, registerViaApi } from './fixtures';
+import { test, expect, unique, hydrated, checkA11y, PASSWORD, registerViaApi, verifyDomainViaApi } from './fixtures';
 import { adminEmail, adminPassword } from '../playwright.config';
 
 // Workspaces are real containers on the Docker Engine the server is started
@@ -42,6 +42,8 @@ test('an org admin allocates a workspace to a member; it runs, counts against th
   const adminMail = `wanda@${domain}`;
   const memberMail = `milo@${domain}`;
   const admin = await register(request, { email: adminMail, name: 'Wanda Admin', organization: `Workspaces ${slug}` });
+  // Only a verified domain places people: the admin proves it, then the member registers.
+  await verifyDomainViaApi(request, adminMail.split('@')[1], admin.token);
   await register(request, { email: memberMail, name: 'Milo Member' });
   const orgId = admin.user.organization_id;
 

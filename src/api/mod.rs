@@ -4,5 +4,6 @@
 
 pub mod account;
 pub mod auth;
+pub mod domains;
 pub mod orgs;
 pub mod workspaces;

@@ -18,6 +18,7 @@ mod workspace_status;
 pub use async_view::{loading, AsyncView, LoadError};
 pub use current_user::{use_current_user, CurrentUser, CurrentUserProvider};
 pub use dialog::Dialog;
+pub use focus::focus_id;
 pub use form::{field_error, ErrorBanner, TextField};
 pub use icons::{Icon, IconKind};
 pub use security::{PasswordChangeForm, TotpEnrolment};

@@ -5,6 +5,7 @@ mod auth;
 mod invite;
 mod not_found;
 mod org_detail;
+mod org_domains;
 mod organizations;
 pub mod paths;
 mod status;

@@ -1,4 +1,5 @@
-//! One organization: overview, members, invitations and settings.
+//! One organization: overview, members, invitations, workspaces, domains
+//! and settings.
 //! Admins of the organization (and platform admins) see every tab; other
 //! members see the overview.
 
@@ -6,6 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use super::org_domains::OrgDomains;
 use super::paths;
 use super::status::{member_disabled, org_suspended};
 use super::workspaces::{QuotaForm, UsagePanel, WorkspaceTable};
@@ -26,6 +28,7 @@ enum Tab {
     Invitations,
     Settings,
     Workspaces,
+    Domains,
 }
 
 impl TabKey for Tab {
@@ -36,6 +39,7 @@ impl TabKey for Tab {
             Tab::Invitations => "Invitations",
             Tab::Settings => "Settings",
             Tab::Workspaces => "Workspaces",
+            Tab::Domains => "Domains",
         }
     }
 }
@@ -74,7 +78,7 @@ fn OrgView(org: OrganizationDetail, tab: RwSignal<Tab>, reload: RwSignal<u32>) -
             let tabs = if role == Role::User {
                 vec![Tab::Overview, Tab::Workspaces]
             } else {
-                vec![Tab::Overview, Tab::Members, Tab::Invitations, Tab::Workspaces, Tab::Settings]
+                vec![Tab::Overview, Tab::Members, Tab::Invitations, Tab::Workspaces, Tab::Domains, Tab::Settings]
             };
             let org_id = org.with_value(|o| o.organization.id.to_string());
             view! {
@@ -84,6 +88,7 @@ fn OrgView(org: OrganizationDetail, tab: RwSignal<Tab>, reload: RwSignal<u32>) -
                     Tab::Invitations => view! { <Invitations org_id=org_id.clone()/> }.into_any(),
                     Tab::Settings => view! { <Settings org=org.get_value() platform=role == Role::PlatformAdmin reload/> }.into_any(),
                     Tab::Workspaces => view! { <OrgWorkspaces org_id=org_id.clone() platform=role == Role::PlatformAdmin/> }.into_any(),
+                    Tab::Domains => view! { <OrgDomains org_id=org_id.clone()/> }.into_any(),
                 }/>
             }
         }}

@@ -241,6 +241,13 @@ fn table(f: &Foreign) -> Vec<Row> {
             form(&[("id", f.org_id.as_str()), ("invitation_id", f.invitation2_id.as_str())]),
             [401, 404, 404, 200],
         ),
+        // A domain of the foreign organization's that only this turn adds:
+        // the platform admin's check is a real lookup nobody answered
+        // (NXDOMAIN, 422), then the domain is removed again.
+        row("POST", "/api/fn/list_domains", form(&[("id", f.org_id.as_str())]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/add_domain", form(&[("id", f.org_id.as_str()), ("domain", FN_DOMAIN)]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/verify_domain", form(&[("id", f.org_id.as_str()), ("domain", FN_DOMAIN)]), [401, 404, 404, 422]),
+        row("POST", "/api/fn/remove_domain", form(&[("id", f.org_id.as_str()), ("domain", FN_DOMAIN)]), [401, 404, 404, 200]),
         row("POST", "/api/fn/preview_invitation", form(&[("token", "not-a-live-invitation-token")]), [404, 404, 404, 404]),
         row(
             "POST",
@@ -313,6 +320,9 @@ fn served_routes() -> BTreeSet<String> {
     }
     routes
 }
+
+/// The domain the server functions' rows add, verify and remove.
+const FN_DOMAIN: &str = "matrix-fn.test";
 
 /// The foreign organization's unverified extra domain (see the rows).
 const SPARE_DOMAIN: &str = "spare.foreign.test";
