@@ -97,7 +97,7 @@ pub async fn list_tokens() -> Result<Vec<ApiTokenView>, AppError> {
     Ok(list.iter().map(ApiTokenView::from).collect())
 }
 
-/// `expires_in_days` comes from a form: empty means no expiry.
+/// `expires_in_days` comes from a form: empty means the default (90 days).
 #[server(prefix = "/api/fn", endpoint = "create_token")]
 pub async fn create_token(name: String, expires_in_days: String) -> Result<CreatedApiToken, AppError> {
     use crate::server::error::ServiceError;

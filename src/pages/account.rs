@@ -208,9 +208,8 @@ fn ApiTokens() -> impl IntoView {
                     <label for="token-expiry" class="block text-sm font-medium">"Expires"</label>
                     <select id="token-expiry" name="expires_in_days" class="select">
                         <option value="30">"in 30 days"</option>
-                        <option value="90">"in 90 days"</option>
+                        <option value="90" selected=true>"in 90 days"</option>
                         <option value="365">"in a year"</option>
-                        <option value="">"never"</option>
                     </select>
                 </div>
                 {submit_button("Create token", "Creating…", create.pending().into(), "")}

@@ -3,6 +3,7 @@
 
 use chrono::Duration;
 use neosc::server::auth::totp;
+use neosc::server::clock::Clock as _;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -187,10 +188,14 @@ both_backends! {
         assert_problem(app.me(&token).await, StatusCode::UNAUTHORIZED).await;
 
         let session = app.login_ok("bot@neogenesys.com", PASSWORD).await;
-        let res = app.post_json("/api/account/tokens", &session, json!({ "name": "no expiry" })).await;
+        // Without a lifetime a token lives 90 days, not for ever.
+        let res = app.post_json("/api/account/tokens", &session, json!({ "name": "default lifetime" })).await;
         let created: Value = res.json().await.unwrap();
         let token = created["token"].as_str().unwrap().to_owned();
         assert_eq!(app.me(&token).await.status(), StatusCode::OK);
+        let expires = chrono::DateTime::parse_from_rfc3339(created["expires_at"].as_str().expect("an expiry")).unwrap();
+        let days = (expires.with_timezone(&chrono::Utc) - app.clock.now()).num_days();
+        assert!((89..=90).contains(&days), "{days} days");
         let res = app.delete(&format!("/api/account/tokens/{}", created["id"].as_str().unwrap())).bearer_auth(&session).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         assert_problem(app.me(&token).await, StatusCode::UNAUTHORIZED).await;

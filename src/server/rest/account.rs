@@ -35,8 +35,8 @@ pub struct ChangePasswordRequest {
 pub struct CreateTokenRequest {
     #[schema(value_type = TokenName)]
     pub name: String,
-    /// Days until the token stops working (1–366); omitted or `null`, it
-    /// does not expire.
+    /// Days until the token stops working (1–366); omitted or `null`: 90.
+    /// No token lives for ever.
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 366)]
     pub expires_in_days: Option<Int>,
 }

@@ -144,6 +144,9 @@ pub struct NewApiToken {
 }
 
 pub const MAX_TOKEN_DAYS: i64 = 366;
+/// A token made without a lifetime lives this long: none lives for ever,
+/// so a forgotten or stolen one dies on its own.
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
 
 pub async fn create_api_token(
     state: &AppState,
@@ -160,13 +163,12 @@ pub async fn create_api_token(
         return Err(ServiceError::Validation { field: Some("name"), message: "Give the token a name of 1 to 100 characters.".into() });
     }
     let now = state.clock.now();
-    let expires_at: Option<DateTime<Utc>> = match expires_in_days {
-        None => None,
-        Some(d) if (1..=MAX_TOKEN_DAYS).contains(&d) => Some(now + Duration::days(d)),
-        Some(_) => {
+    let expires_at: Option<DateTime<Utc>> = match expires_in_days.unwrap_or(DEFAULT_TOKEN_DAYS) {
+        d if (1..=MAX_TOKEN_DAYS).contains(&d) => Some(now + Duration::days(d)),
+        _ => {
             return Err(ServiceError::Validation {
                 field: Some("expires_in_days"),
-                message: format!("Expiry must be between 1 and {MAX_TOKEN_DAYS} days, or none."),
+                message: format!("Expiry must be between 1 and {MAX_TOKEN_DAYS} days (default {DEFAULT_TOKEN_DAYS})."),
             })
         }
     };
