@@ -57,6 +57,11 @@ struct Flow {
 async fn start(app: &TestApp) -> Flow {
     let res = app.post("/auth/sso/start").form(&[("return_to", "/organizations")]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    flow_of(&res)
+}
+
+/// The flow a 303 to the provider started: where it goes, and its cookie.
+fn flow_of(res: &Response) -> Flow {
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     let cookie = res
         .headers()
@@ -261,16 +266,7 @@ with_provider! {
         assert_eq!(app.post("/auth/sso/link").send().await.unwrap().status(), StatusCode::UNAUTHORIZED, "signed in only");
         let res = app.post("/auth/sso/link").header("cookie", &session).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        let location_to = location(&res);
-        let flow_cookie = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .find(|c| c.starts_with("neosc_oidc="))
-            .expect("flow cookie");
-        let state = reqwest::Url::parse(&location_to).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-        let flow = Flow { authorization_url: location_to, cookie: flow_cookie.split(';').next().unwrap().to_owned(), state };
+        let flow = flow_of(&res);
         op.plan(Plan { claims: unverified.clone(), ..Plan::default() });
         let code = op.authorize(&flow.authorization_url);
         let res = callback(&app, &flow, &[("code", &code), ("state", &flow.state)]).await;
@@ -288,10 +284,7 @@ with_provider! {
         let res = app.post("/api/fn/login").form(&[("email", "bob@acme-zitadel.test"), ("password", PASSWORD)]).send().await.unwrap();
         let bob = session_of(&res).unwrap();
         let res = app.post("/auth/sso/link").header("cookie", &bob).send().await.unwrap();
-        let location_to = location(&res);
-        let flow_cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).find(|c| c.starts_with("neosc_oidc=")).unwrap();
-        let state = reqwest::Url::parse(&location_to).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-        let flow = Flow { authorization_url: location_to, cookie: flow_cookie.split(';').next().unwrap().to_owned(), state };
+        let flow = flow_of(&res);
         op.plan(Plan::default());
         let code = op.authorize(&flow.authorization_url);
         let res = callback(&app, &flow, &[("code", &code), ("state", &flow.state)]).await;
