@@ -22,7 +22,7 @@ USERS ?= 1000000
 # Extra arguments for `npx playwright test` in `make e2e`, e.g. E2E_ARGS=tests/domains.spec.ts
 E2E_ARGS ?=
 
-.PHONY: help tools build run test lint engine test-rust e2e bench migrate clean
+.PHONY: help tools build run test lint engine postgres test-rust e2e bench migrate clean
 
 help:
 	@echo "make run     build and serve http://$(SITE_ADDR) on SQLite (DEMO=1 loads demo data)"
@@ -78,8 +78,13 @@ lint: tools
 # server); with CI=true an unreachable PostgreSQL fails instead of skipping.
 # The Docker driver's tests run against the real engine: with CI=true an
 # engine that does not answer fails them.
-test-rust: engine
+test-rust: engine postgres
 	cargo test --features ssr
+
+# A PostgreSQL server for the suites, started (or installed) when missing
+# (scripts/postgres.sh says how).
+postgres:
+	scripts/postgres.sh
 
 # A Docker Engine on the local socket and the workspace image, made when
 # missing (scripts/workspace-engine.sh says how).
@@ -125,7 +130,7 @@ api-contract: node_modules/.installed .venv/.installed
 # CONCURRENCY, BACKENDS, PAGE). LEPTOS_OUTPUT_NAME is set as cargo-leptos
 # sets it (Leptos compiles it in), so the two builds do not invalidate each
 # other's compiled Leptos crates.
-bench: engine
+bench: engine postgres
 	LEPTOS_OUTPUT_NAME=neosc cargo build --release --features ssr --bin neosc --bin neosc-bench
 	ORGS='$(ORGS)' USERS='$(USERS)' scripts/bench.sh
 	scripts/bench-workspaces.sh

@@ -74,6 +74,22 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     }
 }
 
+/// Confirms the password again, for the changes that need a sign-in from
+/// the last minutes; the browser's session is replaced by one signed in now.
+#[server(prefix = "/api/fn", endpoint = "reauthenticate")]
+pub async fn reauthenticate(password: String) -> Result<(), AppError> {
+    use crate::server::db::SessionKind;
+    use crate::server::{service, sfn};
+
+    let (call, principal) = sfn::principal().await?;
+    let next =
+        service::reauth::reauthenticate(&call.state, &principal, &password, SessionKind::Browser, &call.meta).await.map_err(sfn::fail)?;
+    // The new cookie only: the person stays on the page they were on and
+    // repeats what asked for the confirmation.
+    sfn::set_cookie(crate::server::auth::credentials::session_cookie(&call.state.config, &next.token, next.max_age_secs));
+    Ok(())
+}
+
 #[server(prefix = "/api/fn", endpoint = "list_sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
     use crate::server::{service, sfn};

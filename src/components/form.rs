@@ -60,7 +60,9 @@ pub fn TextField(
 pub fn ErrorBanner(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
         error.get().filter(|e| e.field.is_none()).map(|e| {
-            view! { <div role="alert" class="alert-error">{e.message}</div> }
+            // A change that needs a fresh sign-in offers it right here.
+            let reauth = (e.kind == crate::model::ErrorKind::ReauthRequired).then(|| view! { <super::ReauthForm/> });
+            view! { <div role="alert" class="alert-error">{e.message}{reauth}</div> }
         })
     }
 }

@@ -73,10 +73,10 @@ pub fn TotpEnrolment(#[prop(optional, into)] continue_href: Option<String>) -> i
                 }
                 .into_any(),
                 other => {
-                    let err = other.and_then(Result::err).map(|e| e.message);
+                    let err = other.and_then(Result::err);
                     view! {
                         <div class="space-y-3">
-                            {err.map(|m| view! { <p role="alert" class="text-sm text-destructive">{m}</p> })}
+                            <ErrorBanner error=Signal::stored(err)/>
                             <Button busy=begin.pending() on_click=Callback::new(move |_| { begin.dispatch(BeginTotp {}); })>
                                 "Set up authenticator app"
                             </Button>

@@ -16,6 +16,11 @@ pub enum ErrorKind {
     /// Understood, but the world does not match (a DNS record that is not
     /// there yet): 422.
     Unprocessable,
+    /// Allowed, but only with a sign-in proven in the last few minutes
+    /// (creating an API token, changing the second factor, linking an
+    /// identity): 403 with its own problem `type`; confirm the password
+    /// (`POST /api/auth/reauthenticate`) or sign in with SSO again.
+    ReauthRequired,
     TooManyRequests,
     Unavailable,
     Internal,

@@ -16,10 +16,12 @@ pub enum SsoRefusal {
     Removed,
     Suspended,
     Disabled,
+    /// Linking an identity needs a sign-in from the last minutes.
+    ReauthRequired,
     Failed,
 }
 
-const ALL: [SsoRefusal; 12] = [
+const ALL: [SsoRefusal; 13] = [
     SsoRefusal::Unavailable,
     SsoRefusal::NotConfigured,
     SsoRefusal::Expired,
@@ -31,6 +33,7 @@ const ALL: [SsoRefusal; 12] = [
     SsoRefusal::Removed,
     SsoRefusal::Suspended,
     SsoRefusal::Disabled,
+    SsoRefusal::ReauthRequired,
     SsoRefusal::Failed,
 ];
 
@@ -48,6 +51,7 @@ impl SsoRefusal {
             SsoRefusal::Removed => "removed",
             SsoRefusal::Suspended => "suspended",
             SsoRefusal::Disabled => "disabled",
+            SsoRefusal::ReauthRequired => "reauth_required",
             SsoRefusal::Failed => "failed",
         }
     }
@@ -80,6 +84,10 @@ impl SsoRefusal {
             SsoRefusal::Removed => "This address was removed from its organization. Ask one of its admins for a new invitation.",
             SsoRefusal::Suspended => "Your organization is suspended.",
             SsoRefusal::Disabled => "This account is disabled. Contact your organization's admin.",
+            SsoRefusal::ReauthRequired => {
+                "For your security, linking an identity needs a sign-in from the last 5 minutes. Confirm your password \
+                 (or sign in again) and link it then."
+            }
             SsoRefusal::Failed => "Single sign-on failed: the identity provider's answer could not be verified.",
         }
     }

@@ -12,9 +12,9 @@ use crate::api::account::{
 use crate::api::auth::sso_provider;
 use crate::components::{
     field_error, submit_button, use_current_user, AsyncView, AuthCard, Badge, Button, Card, Column, ConsoleLayout, DataTable, ErrorBanner,
-    PageHeader, PasswordChangeForm, Size, TextField, Tone, TotpEnrolment, Variant, CELL_ACTIONS,
+    PageHeader, PasswordChangeForm, ReauthForm, Size, TextField, Tone, TotpEnrolment, Variant, CELL_ACTIONS,
 };
-use crate::model::{ApiTokenView, MfaStatus, SessionView};
+use crate::model::{ApiTokenView, MfaStatus, SessionView, SsoRefusal};
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -67,6 +67,15 @@ fn Profile() -> impl IntoView {
 fn SingleSignOn() -> impl IntoView {
     let user = use_current_user();
     let provider = Resource::new(|| (), |_| sso_provider());
+    // A refused link comes back here as `?sso_error=…`.
+    let query = leptos_router::hooks::use_query_map();
+    let refused = move || {
+        query.read().get("sso_error").map(|code| {
+            let refusal = SsoRefusal::from_code(&code);
+            let reauth = (refusal == SsoRefusal::ReauthRequired).then(|| view! { <ReauthForm/> });
+            view! { <div role="alert" class="alert-error mb-3">{refusal.message()}{reauth}</div> }
+        })
+    };
     view! {
         <Suspense fallback=|| ()>
             {move || {
@@ -74,6 +83,7 @@ fn SingleSignOn() -> impl IntoView {
                 let linked = user.get()?.sso_linked;
                 Some(view! {
                     <Card title="Single sign-on" subtitle=format!("Sign in with your {name} account instead of your password.")>
+                        {refused}
                         {if linked {
                             view! { <p class="text-sm">{format!("Linked to your {name} account.")}</p> }.into_any()
                         } else {

@@ -26,6 +26,9 @@ pub struct Config {
     pub argon2: Argon2Params,
     /// How long a login may wait for a free hashing slot before it gets 503.
     pub hash_queue_timeout: Duration,
+    /// `NEOSC_API_TOKEN_MAX_DAYS`: the longest lifetime a personal API token
+    /// may be given (none lives for ever).
+    pub api_token_max_days: i64,
     /// Zitadel (OpenID Connect) single sign-on, when configured.
     pub oidc: Option<OidcConfig>,
     /// Where workspaces run.
@@ -189,6 +192,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_DEMO", "0", "1 loads the demo organizations of the product spec"),
     ("NEOSC_SESSION_TTL_MINUTES", "720", "absolute session lifetime"),
     ("NEOSC_SESSION_IDLE_MINUTES", "30", "a session unused this long ends"),
+    ("NEOSC_API_TOKEN_MAX_DAYS", "365", "longest lifetime of a personal API token (1-3650; the default lifetime is 90 days, capped by this)"),
     ("NEOSC_PASSWORD_MIN_LENGTH", "12", "minimum password length (8-128)"),
     ("NEOSC_ARGON2_M_KIB", "19456", "argon2id memory cost (KiB); older hashes are upgraded at sign-in"),
     ("NEOSC_ARGON2_T", "2", "argon2id iterations"),
@@ -255,6 +259,10 @@ impl Config {
         if !(8..=128).contains(&min_chars) {
             return Err(ConfigError { name: "NEOSC_PASSWORD_MIN_LENGTH", message: "must be between 8 and 128".into() });
         }
+        let api_token_max_days = parse_num(&get, "NEOSC_API_TOKEN_MAX_DAYS")?.unwrap_or(365) as i64;
+        if !(1..=3650).contains(&api_token_max_days) {
+            return Err(ConfigError { name: "NEOSC_API_TOKEN_MAX_DAYS", message: "must be between 1 and 3650".into() });
+        }
         let defaults = Argon2Params::default();
         let oidc = oidc_from_lookup(&get, public_url.as_deref())?;
         let mail = mail_from_lookup(&get, &default_domain)?;
@@ -274,6 +282,7 @@ impl Config {
                 p: parse_num(&get, "NEOSC_ARGON2_P")?.map_or(defaults.p, |v| v as u32),
             },
             hash_queue_timeout: Duration::from_secs(5),
+            api_token_max_days,
             oidc,
             engine: match get("NEOSC_WORKSPACE_ENGINE").as_deref().map(str::trim) {
                 None | Some("" | "auto") => EngineChoice::Auto,

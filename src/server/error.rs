@@ -21,6 +21,10 @@ pub enum ServiceError {
     /// sign-in page sends the browser to "check your inbox".
     #[error("{0}")]
     EmailUnverified(String),
+    /// A 403 of its own kind: the change needs a sign-in proven in the
+    /// last minutes (see `service::reauth`).
+    #[error("{0}")]
+    ReauthRequired(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -70,6 +74,7 @@ impl ServiceError {
             ServiceError::Validation { .. } => ErrorKind::Validation,
             ServiceError::Unauthorized(_) => ErrorKind::Unauthorized,
             ServiceError::Forbidden(_) | ServiceError::EmailUnverified(_) => ErrorKind::Forbidden,
+            ServiceError::ReauthRequired(_) => ErrorKind::ReauthRequired,
             ServiceError::NotFound(_) => ErrorKind::NotFound,
             ServiceError::Conflict(_) | ServiceError::QuotaExceeded(_) => ErrorKind::Conflict,
             ServiceError::Unprocessable(_) => ErrorKind::Unprocessable,
@@ -133,7 +138,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::Validation => StatusCode::BAD_REQUEST,
         ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
-        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::Forbidden | ErrorKind::ReauthRequired => StatusCode::FORBIDDEN,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
@@ -149,6 +154,7 @@ pub fn problem_type(kind: ErrorKind) -> &'static str {
         ErrorKind::Validation => "https://neosc.dev/problems/validation",
         ErrorKind::Unauthorized => "https://neosc.dev/problems/unauthorized",
         ErrorKind::Forbidden => "https://neosc.dev/problems/forbidden",
+        ErrorKind::ReauthRequired => "https://neosc.dev/problems/reauthentication-required",
         ErrorKind::NotFound => "https://neosc.dev/problems/not-found",
         ErrorKind::Conflict => "https://neosc.dev/problems/conflict",
         ErrorKind::Unprocessable => "https://neosc.dev/problems/unprocessable",

@@ -16,6 +16,7 @@ mod oidc_op;
 mod organizations;
 mod platform;
 mod quotas;
+mod reauth;
 mod request_id;
 mod rules;
 mod smtp_sink;

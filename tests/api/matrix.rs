@@ -76,6 +76,8 @@ fn table(f: &Foreign) -> Vec<Row> {
             [409, 409, 409, 409],
         ),
         row("POST", "/api/auth/login", J(json!({ "email": "member@foreign.test", "password": "not the password" })), [401, 401, 401, 401]),
+        // An empty password is refused before it could count as a failure.
+        row("POST", "/api/auth/reauthenticate", J(json!({ "password": "" })), [401, 400, 400, 400]),
         // Email confirmation is public too: the link or the password is the credential.
         row("POST", "/api/auth/verify-email", J(json!({ "token": "not-a-live-confirmation-token" })), [404, 404, 404, 404]),
         // Not an address: refused before any password work, so the row
@@ -199,6 +201,7 @@ fn table(f: &Foreign) -> Vec<Row> {
             form(&[("current_password", "wrong wrong wrong"), ("new_password", "whatever it is now")]),
             [401, 400, 400, 400],
         ),
+        row("POST", "/api/fn/reauthenticate", form(&[("password", "")]), [401, 400, 400, 400]),
         row("POST", "/api/fn/list_sessions", form(&[]), [401, 200, 200, 200]),
         row("POST", "/api/fn/end_session", form(&[("id", f.session_id.as_str())]), [401, 404, 404, 404]),
         row("POST", "/api/fn/list_tokens", form(&[]), [401, 200, 200, 200]),

@@ -292,6 +292,42 @@ with_provider! {
         assert_eq!(failure_reasons(&app).await.last().unwrap(), "identity_taken");
     }
 
+    async fn sso_reauth_makes_the_provider_ask_again_and_a_stale_session_links_nothing(op: TestOp, app: TestApp) {
+        let res = sign_in(&app, &op, Plan::default()).await;
+        let sso_session = session_of(&res).expect("signed in");
+        // "Sign in again" asks the provider to prove the person anew; a plain start does not.
+        let plain = flow_of(&app.post("/auth/sso/start").form(&[("return_to", "/account")]).send().await.unwrap());
+        assert!(!plain.authorization_url.contains("prompt="), "{}", plain.authorization_url);
+        let res = app.post("/auth/sso/start").form(&[("return_to", "/account"), ("reauth", "1")]).send().await.unwrap();
+        let fresh = flow_of(&res);
+        assert!(fresh.authorization_url.contains("prompt=login"), "{}", fresh.authorization_url);
+        op.plan(Plan::default());
+        let code = op.authorize(&fresh.authorization_url);
+        let res = app
+            .get("/auth/callback")
+            .query(&[("code", code.as_str()), ("state", fresh.state.as_str())])
+            .header("cookie", format!("{}; {sso_session}", fresh.cookie))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&res), "/account");
+        let renewed = session_of(&res).expect("a new session, signed in now");
+        let res = app.post("/api/account/tokens").header("cookie", &renewed).json(&json!({ "name": "after sso" })).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let res = app.get("/api/auth/me").header("cookie", &sso_session).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the session the browser came with ended");
+
+        app.vouch_domain("Acme Zitadel", "acme-zitadel.test").await;
+        app.register_ok("dora@acme-zitadel.test", "Dora", None).await;
+        let res = app.post("/api/fn/login").form(&[("email", "dora@acme-zitadel.test"), ("password", PASSWORD)]).send().await.unwrap();
+        let session = session_of(&res).expect("password session");
+        // Six minutes later the session is still good, but not for linking.
+        app.clock.advance(chrono::Duration::minutes(6));
+        let res = app.post("/auth/sso/link").header("cookie", &session).send().await.unwrap();
+        assert_eq!(location(&res), "/account?sso_error=reauth_required");
+        assert_eq!(me_with_cookie(&app, &session).await["email"], "dora@acme-zitadel.test", "the session lives on");
+    }
+
     async fn a_removed_member_returning_under_a_new_email_is_refused(op: TestOp, app: TestApp) {
         let alice = sign_in(&app, &op, Plan::default()).await;
         let me = me_with_cookie(&app, &session_of(&alice).expect("alice signed in")).await;

@@ -292,16 +292,22 @@ impl OidcProvider {
 
     /// A new authorization request: code flow with PKCE S256, a fresh
     /// `state` and `nonce`.
-    pub async fn authorization_request(&self) -> Result<AuthRequest, OidcError> {
+    /// `fresh` asks the provider to prove the person again (`prompt=login`)
+    /// rather than reuse its own session: a re-authentication must not be
+    /// satisfied by whoever holds the browser.
+    pub async fn authorization_request(&self, fresh: bool) -> Result<AuthRequest, OidcError> {
         let d = self.discovered().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let scopes = self.inner.config.scopes.iter().filter(|s| s.as_str() != "openid").map(|s| Scope::new(s.clone()));
-        let (url, state, nonce) = d
+        let mut request = d
             .client
             .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
             .add_scopes(scopes)
-            .set_pkce_challenge(challenge)
-            .url();
+            .set_pkce_challenge(challenge);
+        if fresh {
+            request = request.add_prompt(openidconnect::core::CoreAuthPrompt::Login);
+        }
+        let (url, state, nonce) = request.url();
         Ok(AuthRequest {
             url: url.to_string(),
             state: state.secret().clone(),

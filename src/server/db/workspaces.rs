@@ -128,6 +128,17 @@ impl Db {
         Ok(on_conn!(self, |c| sqlx::query_as::<_, QuotaRecord>(&sql).bind(org_id).fetch_optional(c).await)?)
     }
 
+    /// `quotas_of`, locking the row on PostgreSQL until the transaction
+    /// ends: a change of limits reads and writes them whole, so two at once
+    /// must not both start from the same old values.
+    pub async fn quotas_of_for_update(&mut self, org_id: Uuid) -> DbResult<Option<QuotaRecord>> {
+        let sql = format!(
+            "SELECT {QUOTA_COLUMNS} FROM organization_quotas WHERE organization_id = $1{}",
+            self.for_update_of("organization_quotas")
+        );
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, QuotaRecord>(&sql).bind(org_id).fetch_optional(c).await)?)
+    }
+
     /// Sets every limit; refused by a quota constraint when a new limit is
     /// below what is used now (the per-user limit excepted: it applies to
     /// new allocations only).

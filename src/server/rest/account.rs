@@ -35,9 +35,10 @@ pub struct ChangePasswordRequest {
 pub struct CreateTokenRequest {
     #[schema(value_type = TokenName)]
     pub name: String,
-    /// Days until the token stops working (1–366); omitted or `null`: 90.
-    /// No token lives for ever.
-    #[schema(value_type = Option<i64>, minimum = 1, maximum = 366)]
+    /// Days until the token stops working (1 to the installation's `NEOSC_API_TOKEN_MAX_DAYS`, 365 unless
+    /// set); omitted or `null`: 90. No token lives for ever. Creating one needs a sign-in from the last 5
+    /// minutes (403 `reauthentication-required`: `POST /api/auth/reauthenticate`).
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<Int>,
 }
 

@@ -11,8 +11,8 @@ use crate::model::User;
 use crate::server::db::{SessionKind, SessionStage};
 use crate::server::error::ServiceError;
 use crate::server::service::auth::{self, RegisterInput, SignedIn};
-use crate::server::service::mfa;
 use crate::server::service::verification::{self, Pending};
+use crate::server::service::{mfa, reauth};
 use crate::server::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -194,6 +194,38 @@ pub async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<axum::Json<TokenResponse>, ServiceError> {
     let signed_in = auth::login(&state, &req.email, &req.password, &meta, SessionKind::Api).await?;
+    Ok(axum::Json(signed_in.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthenticateRequest {
+    /// The account's current password.
+    #[schema(min_length = 1, format = Password)]
+    pub password: String,
+}
+
+/// Confirm the password again (recent sign-in)
+///
+/// Creating an API token, setting up or turning off two-factor authentication and linking an SSO identity
+/// need a sign-in from the last 5 minutes; otherwise they answer 403 with type
+/// `https://neosc.dev/problems/reauthentication-required`. This proves the password again: the session
+/// the request came with ends and the answer carries its replacement, signed in now. 400 for a wrong
+/// password (counted like a failed sign-in: 429 after repeated failures), 409 for an account that signs in
+/// only through SSO (start `/auth/sso/start` with `reauth=1` instead), 403 for an API token.
+#[utoipa::path(post, path = "/api/auth/reauthenticate", tag = "auth", operation_id = "reauthenticate",
+    request_body = ReauthenticateRequest,
+    responses(
+        (status = 200, description = "Confirmed: use this new token from now on", body = TokenResponse),
+        BadRequest, Unauthorized, Forbidden, Conflict, TooManyRequests, Unavailable,
+    ))]
+pub async fn reauthenticate(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Authenticated(principal): Authenticated,
+    ApiJson(req): ApiJson<ReauthenticateRequest>,
+) -> Result<axum::Json<TokenResponse>, ServiceError> {
+    let signed_in = reauth::reauthenticate(&state, &principal, &req.password, SessionKind::Api, &meta).await?;
     Ok(axum::Json(signed_in.into()))
 }
 

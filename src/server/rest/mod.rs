@@ -52,6 +52,7 @@ pub(crate) fn api() -> Api {
         .routes(routes!(auth::verify_email))
         .routes(routes!(auth::resend_verification))
         .routes(routes!(auth::login))
+        .routes(routes!(auth::reauthenticate))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::mfa_step))

@@ -31,6 +31,10 @@ pub struct StartForm {
     /// A path of this console to land on after signing in.
     #[schema(examples("/organizations"))]
     return_to: Option<String>,
+    /// `1` (or `true`): make the provider ask for the sign-in again even if it has a session of its own
+    /// (`prompt=login`), as the account page does to confirm it is still you.
+    #[schema(examples("1"))]
+    reauth: Option<String>,
 }
 
 /// Start single sign-on (browser)
@@ -47,11 +51,11 @@ pub struct StartForm {
         BadRequest, Forbidden,
     ))]
 pub async fn start(State(state): State<AppState>, Meta(meta): Meta, form: Result<Form<StartForm>, FormRejection>) -> Response {
-    let return_to = match form {
-        Ok(Form(f)) => f.return_to,
+    let (return_to, fresh) = match form {
+        Ok(Form(f)) => (f.return_to, matches!(f.reauth.as_deref(), Some("1" | "true" | "on"))),
         Err(e) => return ServiceError::validation(format!("Send the sign-in form: {}", e.body_text())).into_response(),
     };
-    match sso::begin(&state, return_to.as_deref(), &meta).await {
+    match sso::begin(&state, return_to.as_deref(), fresh, &meta).await {
         Ok(start) => {
             let mut res = Redirect::to(&start.redirect_to).into_response();
             let max_age = sso::FLOW_TTL.num_seconds().unsigned_abs();

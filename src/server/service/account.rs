@@ -143,7 +143,6 @@ pub struct NewApiToken {
     pub record: ApiTokenRecord,
 }
 
-pub const MAX_TOKEN_DAYS: i64 = 366;
 /// A token made without a lifetime lives this long: none lives for ever,
 /// so a forgotten or stolen one dies on its own.
 pub const DEFAULT_TOKEN_DAYS: i64 = 90;
@@ -158,17 +157,20 @@ pub async fn create_api_token(
     if principal.stage != SessionStage::Full || matches!(principal.credential, Credential::ApiToken(_)) {
         return Err(ServiceError::Forbidden("API tokens are created from a signed-in session, not with another token.".into()));
     }
+    super::reauth::require_recent(state, principal)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ServiceError::Validation { field: Some("name"), message: "Give the token a name of 1 to 100 characters.".into() });
     }
     let now = state.clock.now();
-    let expires_at: Option<DateTime<Utc>> = match expires_in_days.unwrap_or(DEFAULT_TOKEN_DAYS) {
-        d if (1..=MAX_TOKEN_DAYS).contains(&d) => Some(now + Duration::days(d)),
+    let max_days = state.config.api_token_max_days;
+    let default_days = DEFAULT_TOKEN_DAYS.min(max_days);
+    let expires_at: Option<DateTime<Utc>> = match expires_in_days.unwrap_or(default_days) {
+        d if (1..=max_days).contains(&d) => Some(now + Duration::days(d)),
         _ => {
             return Err(ServiceError::Validation {
                 field: Some("expires_in_days"),
-                message: format!("Expiry must be between 1 and {MAX_TOKEN_DAYS} days (default {DEFAULT_TOKEN_DAYS})."),
+                message: format!("Expiry must be between 1 and {max_days} days (default {default_days})."),
             })
         }
     };

@@ -63,6 +63,9 @@ pub mod action {
     pub const REMOVE_DOMAIN: &str = "remove_domain";
     pub const REQUEST_EMAIL_CONFIRMATION: &str = "request_email_confirmation";
     pub const CONFIRM_EMAIL: &str = "confirm_email";
+    /// A signed-in person confirmed their password again (see `reauth`).
+    pub const REAUTHENTICATE: &str = "reauthenticate";
+    pub const REAUTHENTICATION_FAILED: &str = "reauthentication_failed";
 }
 
 /// What an event is about.

@@ -364,7 +364,7 @@ pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> Se
     // nothing, which autocommit keeps whole.
     let mut db = state.store.conn().await?;
     let hash = hash_token(token);
-    let (credential, stage, user_id) = if token.starts_with(API_TOKEN_PREFIX) {
+    let (credential, stage, user_id, authenticated_at) = if token.starts_with(API_TOKEN_PREFIX) {
         let t = db.api_token_by_hash(&hash).await?.ok_or_else(ServiceError::unauthenticated)?;
         if t.expires_at.is_some_and(|e| now >= e) {
             return Err(ServiceError::Unauthorized("This API token has expired.".into()));
@@ -372,7 +372,7 @@ pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> Se
         if t.last_used_at.is_none_or(|seen| (now - seen).num_seconds() >= TOUCH_EVERY_SECS) {
             db.touch_api_token(t.id, now).await?;
         }
-        (Credential::ApiToken(t.id), SessionStage::Full, t.user_id)
+        (Credential::ApiToken(t.id), SessionStage::Full, t.user_id, None)
     } else {
         let s = db.session_by_token_hash(&hash).await?.ok_or_else(ServiceError::unauthenticated)?;
         let idle = ChronoDuration::from_std(state.config.session_idle).map_err(ServiceError::internal)?;
@@ -383,7 +383,7 @@ pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> Se
         if (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
             db.touch_session(s.id, now).await?;
         }
-        (Credential::Session(s.id), s.stage, s.user_id)
+        (Credential::Session(s.id), s.stage, s.user_id, Some(s.created_at))
     };
     let user = db.user_by_id(user_id).await?.ok_or_else(ServiceError::unauthenticated)?;
     if user.status != UserStatus::Active || user.organization_status != OrgStatus::Active {
@@ -393,7 +393,7 @@ pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> Se
         return Err(ServiceError::unauthenticated());
     }
     let stage = owed_step(&user, stage);
-    Ok(Principal { credential, stage, role: user.role, user })
+    Ok(Principal { credential, stage, role: user.role, user, authenticated_at })
 }
 
 /// What the account owes now, whatever the credential was granted with: a

@@ -42,6 +42,7 @@ fn allowed(principal: &Principal, stages: &[SessionStage]) -> ServiceResult<()> 
 /// Starts enrolment: a new secret, kept pending until a code confirms it.
 pub async fn begin_enrolment(state: &AppState, principal: &Principal) -> ServiceResult<TotpSetup> {
     allowed(principal, &[SessionStage::Full, SessionStage::EnrolRequired])?;
+    super::reauth::require_recent(state, principal)?;
     if principal.user.mfa_enabled {
         return Err(already_on());
     }
@@ -67,6 +68,7 @@ pub async fn confirm_enrolment(
     meta: &RequestMeta,
 ) -> ServiceResult<(Vec<String>, Option<SignedIn>)> {
     allowed(principal, &[SessionStage::Full, SessionStage::EnrolRequired])?;
+    super::reauth::require_recent(state, principal)?;
     let now = state.clock.now();
     let subjects = mfa_subjects(&principal.user);
     throttle::guard(state, &subjects, meta, Some(principal.org_id())).await?;
@@ -217,6 +219,7 @@ pub async fn complete_sign_in(
 /// while the organization requires MFA.
 pub async fn disable(state: &AppState, principal: &Principal, code: &str, meta: &RequestMeta) -> ServiceResult<()> {
     allowed(principal, &[SessionStage::Full])?;
+    super::reauth::require_recent(state, principal)?;
     let user = &principal.user;
     // Checked before a code is spent, and again where MFA goes off: the
     // organization may have started requiring it meanwhile.

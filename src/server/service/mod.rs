@@ -16,6 +16,7 @@ pub mod mfa;
 pub mod operator;
 pub mod org_domains;
 pub mod orgs;
+pub mod reauth;
 pub mod sso;
 pub mod templates;
 pub mod throttle;
@@ -44,6 +45,10 @@ pub struct Principal {
     pub stage: SessionStage,
     pub user: UserRecord,
     pub role: Role,
+    /// When the session's last sign-in step was proven (a session is
+    /// replaced at every step, so this is its creation). `None` for an API
+    /// token, which never counts as a recent sign-in.
+    pub authenticated_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Principal {

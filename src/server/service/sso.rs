@@ -69,7 +69,11 @@ pub struct SsoRefused {
 
 impl From<ServiceError> for SsoRefused {
     fn from(error: ServiceError) -> Self {
-        Self { error, refusal: SsoRefusal::Failed }
+        let refusal = match error {
+            ServiceError::ReauthRequired(_) => SsoRefusal::ReauthRequired,
+            _ => SsoRefusal::Failed,
+        };
+        Self { error, refusal }
     }
 }
 
@@ -101,8 +105,10 @@ pub fn safe_return_to(raw: Option<&str>) -> String {
 
 /// Starts a browser sign-in: a flow record keyed by a fresh cookie value,
 /// and the provider's authorization URL.
-pub async fn begin(state: &AppState, return_to: Option<&str>, meta: &RequestMeta) -> Result<SsoStart, SsoRefused> {
-    start_flow(state, &safe_return_to(return_to), None, meta).await
+/// `fresh` makes the provider ask the person again even if it has a session
+/// of its own (the account page's "sign in again" for an SSO-only account).
+pub async fn begin(state: &AppState, return_to: Option<&str>, fresh: bool, meta: &RequestMeta) -> Result<SsoStart, SsoRefused> {
+    start_flow(state, &safe_return_to(return_to), None, fresh, meta).await
 }
 
 /// "Link Zitadel account" on the account page: a sign-in at the provider
@@ -112,12 +118,19 @@ pub async fn begin(state: &AppState, return_to: Option<&str>, meta: &RequestMeta
 /// be verified: this is the way in where automatic linking refuses
 /// (`account_exists`).
 pub async fn begin_link(state: &AppState, principal: &Principal, meta: &RequestMeta) -> Result<SsoStart, SsoRefused> {
-    start_flow(state, "/account", Some(principal.user.id), meta).await
+    super::reauth::require_recent(state, principal)?;
+    start_flow(state, "/account", Some(principal.user.id), false, meta).await
 }
 
-async fn start_flow(state: &AppState, return_to: &str, link_user_id: Option<Uuid>, meta: &RequestMeta) -> Result<SsoStart, SsoRefused> {
+async fn start_flow(
+    state: &AppState,
+    return_to: &str,
+    link_user_id: Option<Uuid>,
+    fresh: bool,
+    meta: &RequestMeta,
+) -> Result<SsoStart, SsoRefused> {
     let oidc = provider(state)?;
-    let request = match oidc.authorization_request().await {
+    let request = match oidc.authorization_request(fresh).await {
         Ok(r) => r,
         Err(e) => return Err(refuse(state, meta, Refusal::from(e)).await),
     };

@@ -730,7 +730,7 @@ pub async fn set_quotas(
         }
     }
     let mut db = state.store.begin().await?;
-    let before = db.quotas_of(org.id).await?.ok_or_else(|| ServiceError::bug("organization without a quota row"))?;
+    let before = db.quotas_of_for_update(org.id).await?.ok_or_else(|| ServiceError::bug("organization without a quota row"))?;
     let pick = |change: Option<Option<i64>>, old: Option<i64>| change.unwrap_or(old);
     let limits = QuotaLimits {
         max_workspaces: pick(changes.max_workspaces, before.max_workspaces),
