@@ -15,6 +15,7 @@ mod matrix;
 mod oidc_op;
 mod organizations;
 mod platform;
+mod proxy;
 mod quotas;
 mod request_id;
 mod rules;
