@@ -9,6 +9,7 @@ mod contract;
 mod dns_server;
 mod domains;
 mod engine;
+mod hygiene;
 mod identity;
 mod instance;
 mod matrix;
