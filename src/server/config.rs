@@ -40,6 +40,17 @@ pub struct Config {
     pub mail: MailConfig,
     /// Which domains may place people, and how they are proven.
     pub domains: DomainConfig,
+    /// `NEOSC_TRUSTED_PROXIES`: the reverse proxies whose `X-Forwarded-For`
+    /// / `Forwarded` name the client. Empty: the TCP peer is the client.
+    pub trusted_proxies: crate::server::auth::forwarded::TrustedProxies,
+    /// `NEOSC_HEADER_READ_TIMEOUT_SECS`: a connection that has not sent a
+    /// whole request head this long after it became ready for one (opened,
+    /// or idle after a response) is closed; slow-header clients cannot hold
+    /// connections open.
+    pub header_read_timeout: Duration,
+    /// `NEOSC_MAX_REQUESTS_PER_CONNECTION`: the response to this request on
+    /// one connection says `Connection: close`.
+    pub max_requests_per_connection: u64,
 }
 
 /// Domain verification (issue 10, section 2).
@@ -217,6 +228,9 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_DNS_TIMEOUT_MS", "5000", "how long a domain verification waits for DNS"),
     ("NEOSC_ALLOW_RESERVED_DOMAINS", "0", "1 accepts .test/.example/.invalid/.localhost addresses and domains (tests only)"),
     ("NEOSC_OIDC_TRUST_IDP_DOMAINS", "0", "1: the provider's primary_domain of an organization it creates counts as verified"),
+    ("NEOSC_TRUSTED_PROXIES", "-", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/Forwarded name the client"),
+    ("NEOSC_HEADER_READ_TIMEOUT_SECS", "10", "a connection that sends no complete request head for this long is closed"),
+    ("NEOSC_MAX_REQUESTS_PER_CONNECTION", "1000", "requests served on one keep-alive connection before it is closed"),
     ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
 ];
 
@@ -264,6 +278,21 @@ impl Config {
             return Err(ConfigError { name: "NEOSC_API_TOKEN_MAX_DAYS", message: "must be between 1 and 3650".into() });
         }
         let defaults = Argon2Params::default();
+        let trusted_proxies = crate::server::auth::forwarded::TrustedProxies::parse(&get("NEOSC_TRUSTED_PROXIES").unwrap_or_default())
+            .map_err(|bad| ConfigError {
+                name: "NEOSC_TRUSTED_PROXIES",
+                message: format!(
+                    "{bad:?} is not an address block; use CIDRs such as 10.0.0.0/8, 192.0.2.7/32 or fd00::/8, comma-separated"
+                ),
+            })?;
+        let at_least_one = |name: &'static str| -> Result<Option<u64>, ConfigError> {
+            match parse_num(&get, name)? {
+                Some(0) => Err(ConfigError { name, message: "must be at least 1".into() }),
+                other => Ok(other),
+            }
+        };
+        let header_read_timeout = Duration::from_secs(at_least_one("NEOSC_HEADER_READ_TIMEOUT_SECS")?.unwrap_or(10));
+        let max_requests_per_connection = at_least_one("NEOSC_MAX_REQUESTS_PER_CONNECTION")?.unwrap_or(1000);
         let oidc = oidc_from_lookup(&get, public_url.as_deref())?;
         let mail = mail_from_lookup(&get, &default_domain)?;
         Ok(Self {
@@ -327,6 +356,9 @@ impl Config {
                 },
                 trust_idp: parse_bool(&get, "NEOSC_OIDC_TRUST_IDP_DOMAINS")?.unwrap_or(false),
             },
+            trusted_proxies,
+            header_read_timeout,
+            max_requests_per_connection,
         })
     }
 
@@ -512,6 +544,21 @@ mod tests {
         assert_eq!(cfg(&[("NEOSC_DEMO", "maybe")]).unwrap_err().name, "NEOSC_DEMO");
         assert_eq!(cfg(&[("NEOSC_DEFAULT_DOMAIN", "not a domain")]).unwrap_err().name, "NEOSC_DEFAULT_DOMAIN");
         assert_eq!(cfg(&[("NEOSC_PUBLIC_URL", "ftp://x")]).unwrap_err().name, "NEOSC_PUBLIC_URL");
+    }
+
+    #[test]
+    fn trusted_proxies_and_connection_limits() {
+        let c = cfg(&[]).unwrap();
+        assert!(c.trusted_proxies.is_empty(), "no proxy is trusted unless named");
+        assert_eq!((c.header_read_timeout, c.max_requests_per_connection), (Duration::from_secs(10), 1000));
+        let c = cfg(&[("NEOSC_TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8"), ("NEOSC_HEADER_READ_TIMEOUT_SECS", "3")]).unwrap();
+        assert!(c.trusted_proxies.contains("10.2.3.4".parse().unwrap()) && c.trusted_proxies.contains("fd00::1".parse().unwrap()));
+        assert_eq!(c.header_read_timeout, Duration::from_secs(3));
+        let e = cfg(&[("NEOSC_TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.0/40")]).unwrap_err();
+        assert_eq!(e.name, "NEOSC_TRUSTED_PROXIES");
+        assert!(e.message.contains("10.0.0.0/40"), "{}", e.message);
+        assert_eq!(cfg(&[("NEOSC_HEADER_READ_TIMEOUT_SECS", "0")]).unwrap_err().name, "NEOSC_HEADER_READ_TIMEOUT_SECS");
+        assert_eq!(cfg(&[("NEOSC_MAX_REQUESTS_PER_CONNECTION", "0")]).unwrap_err().name, "NEOSC_MAX_REQUESTS_PER_CONNECTION");
     }
 
     #[test]

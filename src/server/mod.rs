@@ -12,6 +12,7 @@ pub mod mailer;
 pub mod reconciler;
 pub mod request_id;
 pub mod rest;
+pub mod serve;
 pub mod service;
 pub mod sfn;
 pub mod startup;

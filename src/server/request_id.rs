@@ -63,8 +63,24 @@ pub fn span<B>(req: &axum::http::Request<B>) -> Span {
         "request",
         id = %request_id(req).unwrap_or_default(),
         method = %req.method(),
-        path = %req.uri().path(),
+        path = %loggable_path(req.uri().path()),
     )
+}
+
+/// Paths whose next segment is a one-time secret (an invitation, a
+/// confirmation link): the span names the route, not the token, since the
+/// span is on every log line of the request.
+const SECRET_SEGMENT_AFTER: &[&str] = &["/invite/", "/verify-email/", "/confirm-email/", "/api/invitations/"];
+
+/// `path` with the token segment of the routes above replaced by `{token}`.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in SECRET_SEGMENT_AFTER {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let after_token = rest.find('/').map_or("", |i| &rest[i..]);
+            return format!("{prefix}{{token}}{after_token}").into();
+        }
+    }
+    path.into()
 }
 
 /// The id of the request being served, if any.
@@ -75,6 +91,16 @@ pub fn current() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logged_paths_carry_no_link_tokens() {
+        assert_eq!(loggable_path("/invite/s3cr3tTOKEN"), "/invite/{token}");
+        assert_eq!(loggable_path("/api/invitations/s3cr3tTOKEN/accept"), "/api/invitations/{token}/accept");
+        assert_eq!(loggable_path("/verify-email/abc"), "/verify-email/{token}");
+        assert_eq!(loggable_path("/confirm-email/abc"), "/confirm-email/{token}");
+        assert_eq!(loggable_path("/api/organizations/42/invitations"), "/api/organizations/42/invitations");
+        assert_eq!(loggable_path("/invite"), "/invite");
+    }
 
     #[test]
     fn only_plain_short_tokens_are_kept() {

@@ -26,7 +26,7 @@ pub struct Call {
 pub fn call() -> Result<Call, AppError> {
     let state = use_context::<AppState>().ok_or_else(|| fail(ServiceError::bug("AppState missing from context")))?;
     let parts = use_context::<Parts>().ok_or_else(|| fail(ServiceError::bug("request parts missing from context")))?;
-    let meta = RequestMeta::from_parts(&parts.headers, parts.extensions.get::<ConnectInfo<SocketAddr>>());
+    let meta = RequestMeta::from_parts(&state.config, &parts.headers, parts.extensions.get::<ConnectInfo<SocketAddr>>());
     let token = token_from_headers(&state.config, &parts.headers);
     Ok(Call { state, meta, token })
 }

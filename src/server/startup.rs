@@ -1,7 +1,6 @@
 //! Builds the application: state, migrations, bootstrap data, router. Used
 //! by `main` and by the integration tests, so both run the same thing.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +20,7 @@ use super::db::Store;
 use super::engine::{DockerEngine, WorkspaceEngine};
 use super::mailer::Mailer;
 use super::reconciler::Reconciler;
+use super::serve::{serve, ConnectionLimits};
 use super::state::AppState;
 use super::{request_id, rest, service, web};
 use crate::app::{shell, App};
@@ -60,8 +60,12 @@ impl Application {
         let Self { listener, state } = self;
         tokio::spawn(sweep_expired_sessions(state.clone()));
         Reconciler::new(state.clone(), state.config.reconcile).spawn();
+        let limits = ConnectionLimits {
+            header_read_timeout: state.config.header_read_timeout,
+            max_requests: state.config.max_requests_per_connection,
+        };
         let app = router(state);
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
+        serve(listener, app, limits, shutdown_signal()).await;
         Ok(())
     }
 }

@@ -83,9 +83,20 @@ pub struct RequestMeta {
 }
 
 impl RequestMeta {
-    pub fn from_parts(headers: &HeaderMap, connect: Option<&ConnectInfo<SocketAddr>>) -> Self {
+    /// The one place a request's client is decided, so throttles, audit
+    /// events and the sessions list all see the same address: the TCP peer,
+    /// or behind a trusted proxy the client it forwarded for.
+    pub fn from_parts(config: &Config, headers: &HeaderMap, connect: Option<&ConnectInfo<SocketAddr>>) -> Self {
         let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
-        Self { ip: connect.map(|c| c.0.ip().to_string()), user_agent }
+        let ip = connect.map(|c| config.trusted_proxies.client_ip(c.0.ip(), headers).to_string());
+        Self { ip, user_agent }
+    }
+
+    /// What throttles count this client under: the IPv4 address, or the
+    /// /64 of an IPv6 one. `None` without an address.
+    pub fn ip_throttle_key(&self) -> Option<String> {
+        let ip = self.ip.as_deref()?.parse().ok()?;
+        Some(super::forwarded::throttle_key(ip))
     }
 }
 
@@ -114,6 +125,21 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::COOKIE, HeaderValue::from_static("neosc_session="));
         assert_eq!(token_from_headers(&config(), &h), None);
+    }
+
+    #[test]
+    fn the_client_address_is_resolved_once_for_everyone() {
+        let peer = ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000)));
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("2001:db8:1:2::5, 127.0.0.1"));
+        let direct = RequestMeta::from_parts(&config(), &h, Some(&peer));
+        assert_eq!(direct.ip.as_deref(), Some("127.0.0.1"), "no trusted proxies: the header is ignored");
+        assert_eq!(direct.ip_throttle_key().as_deref(), Some("127.0.0.1"));
+        let proxied = Config::from_lookup(|k| (k == "NEOSC_TRUSTED_PROXIES").then(|| "127.0.0.1/32".to_string())).unwrap();
+        let meta = RequestMeta::from_parts(&proxied, &h, Some(&peer));
+        assert_eq!(meta.ip.as_deref(), Some("2001:db8:1:2::5"));
+        assert_eq!(meta.ip_throttle_key().as_deref(), Some("2001:db8:1:2::/64"));
+        assert_eq!(RequestMeta::from_parts(&proxied, &h, None).ip, None, "no connection info, no address");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod common_passwords;
 pub mod credentials;
+pub mod forwarded;
 pub mod oidc;
 pub mod password;
 pub mod token;

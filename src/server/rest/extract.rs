@@ -41,12 +41,12 @@ impl FromRequestParts<AppState> for AnyStage {
 /// Who is asking: IP and user agent.
 pub struct Meta(pub RequestMeta);
 
-impl<S: Send + Sync> FromRequestParts<S> for Meta {
+impl FromRequestParts<AppState> for Meta {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let connect = parts.extensions.get::<ConnectInfo<SocketAddr>>();
-        Ok(Meta(RequestMeta::from_parts(&parts.headers, connect)))
+        Ok(Meta(RequestMeta::from_parts(&state.config, &parts.headers, connect)))
     }
 }
 

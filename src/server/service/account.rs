@@ -103,12 +103,15 @@ pub struct SessionInfo {
 pub async fn list_sessions(state: &AppState, principal: &Principal) -> ServiceResult<Vec<SessionInfo>> {
     let mut db = state.store.conn().await?;
     let now = state.clock.now();
-    let sessions = db.sessions_of_user(principal.user.id).await?;
-    Ok(sessions
-        .into_iter()
-        .filter(|s| s.expires_at > now)
-        .map(|record| SessionInfo { current: Some(record.id) == principal.session_id(), record })
-        .collect())
+    let mut live = Vec::new();
+    // Idle-ended sessions stay in the table until the sweeper or their next
+    // use removes them; they are not sessions anyone can use, so not shown.
+    for record in db.sessions_of_user(principal.user.id).await? {
+        if super::auth::session_is_live(state, &record, now)? {
+            live.push(SessionInfo { current: Some(record.id) == principal.session_id(), record });
+        }
+    }
+    Ok(live)
 }
 
 /// Ends one of the caller's own sessions. Another user's session id is

@@ -340,6 +340,14 @@ pub async fn logout(state: &AppState, principal: &Principal, meta: &RequestMeta)
 /// and the idle timeout, rarely enough that reads do not turn into writes.
 const TOUCH_EVERY_SECS: i64 = 60;
 
+/// Whether a session still signs anyone in: before its absolute expiry and
+/// used within the idle timeout. The sessions list asks the same question,
+/// so it never shows a session that would be refused.
+pub fn session_is_live(state: &AppState, s: &crate::server::db::SessionRecord, now: chrono::DateTime<chrono::Utc>) -> ServiceResult<bool> {
+    let idle = ChronoDuration::from_std(state.config.session_idle).map_err(ServiceError::internal)?;
+    Ok(now < s.expires_at && now - s.last_seen_at < idle)
+}
+
 /// Resolves a token to a fully signed-in caller, or `Unauthorized`.
 pub async fn authenticate(state: &AppState, token: Option<&str>) -> ServiceResult<Principal> {
     let principal = authenticate_any_stage(state, token).await?;
@@ -375,8 +383,7 @@ pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> Se
         (Credential::ApiToken(t.id), SessionStage::Full, t.user_id, None)
     } else {
         let s = db.session_by_token_hash(&hash).await?.ok_or_else(ServiceError::unauthenticated)?;
-        let idle = ChronoDuration::from_std(state.config.session_idle).map_err(ServiceError::internal)?;
-        if now >= s.expires_at || now - s.last_seen_at >= idle {
+        if !session_is_live(state, &s, now)? {
             db.delete_session(s.id).await?;
             return Err(ServiceError::Unauthorized("Your session has expired. Sign in again.".into()));
         }

@@ -236,6 +236,13 @@ async fn verified_primary(db: &mut Db, org: &OrgRecord, domain: &str) -> Service
 fn unique_conflict(e: DbError, name: &str) -> ServiceError {
     match e.constraint() {
         Some(Constraint::OrgName) => ServiceError::Conflict(format!("An organization named “{name}” already exists.")),
+        // Two creations whose names make the same slug, at the same moment:
+        // both saw it free. The later one is refused rather than retried
+        // (on PostgreSQL its transaction is already aborted); asking again
+        // picks the next free slug, or meets the name taken.
+        Some(Constraint::OrgSlug) => ServiceError::Conflict(format!(
+            "An organization with a name like “{name}” was created at the same moment. Try again, or choose another name."
+        )),
         Some(Constraint::SeatLimit) => ServiceError::Conflict("The seat limit is below the number of members.".into()),
         _ => e.into(),
     }

@@ -44,7 +44,7 @@ impl Policy {
 pub fn subjects(email: &str, meta: &RequestMeta) -> Vec<(String, Policy)> {
     let mut s = vec![(format!("account:{email}"), ACCOUNT)];
     if let Some(ip) = &meta.ip {
-        s.push((format!("ip:{ip}"), IP));
+        s.push((format!("ip:{}", meta.ip_throttle_key().as_deref().unwrap_or(ip)), IP));
     }
     s
 }
