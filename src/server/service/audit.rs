@@ -63,6 +63,11 @@ pub mod action {
     pub const REMOVE_DOMAIN: &str = "remove_domain";
     pub const REQUEST_EMAIL_CONFIRMATION: &str = "request_email_confirmation";
     pub const CONFIRM_EMAIL: &str = "confirm_email";
+    /// Stored TOTP secrets re-encrypted under the current key (start-up or
+    /// rotation; installation-level, one per committed page).
+    pub const RESEAL_SECRETS: &str = "reseal_secrets";
+    /// `neosc admin rotate-secret-key` (installation-level).
+    pub const ROTATE_SECRET_KEY: &str = "rotate_secret_key";
 }
 
 /// What an event is about.

@@ -16,6 +16,7 @@ pub mod mfa;
 pub mod operator;
 pub mod org_domains;
 pub mod orgs;
+pub mod secret_keys;
 pub mod sso;
 pub mod templates;
 pub mod throttle;
