@@ -213,8 +213,8 @@ async fn rotate_secret_key(state: AppState, new_key: Option<String>) -> anyhow::
         }
         key_file::KeySource::Environment => {
             println!(
-                "\nNext, on every instance:\n  NEOSC_SECRET_KEY={}\n  NEOSC_SECRET_KEY_PREVIOUS=<the NEOSC_SECRET_KEY used until now (key {})>\n\
-                 1. Set both and restart every instance now (until then they cannot read secrets under the new key).\n\
+                "\nOn every instance:\n  NEOSC_SECRET_KEY={}\n  NEOSC_SECRET_KEY_PREVIOUS=<the NEOSC_SECRET_KEY used until now (key {})>\n\
+                 Next:\n  1. Set both and restart every instance now (until then they cannot read secrets under the new key).\n  \
                  2. Once all run, remove NEOSC_SECRET_KEY_PREVIOUS and restart again; keep the new key with the database backups.",
                 secret_box::encode_key(&key),
                 rotation.old_key_id

@@ -33,10 +33,13 @@ async fn begin(app: &TestApp, token: &str) -> Vec<u8> {
     data_encoding::BASE32_NOPAD.decode(setup["secret"].as_str().unwrap().as_bytes()).unwrap()
 }
 
-async fn confirm(app: &TestApp, token: &str, secret: &[u8]) {
+/// Confirms enrolment; the recovery codes.
+async fn confirm(app: &TestApp, token: &str, secret: &[u8]) -> Vec<String> {
     let code = totp::code_at(secret, totp::step_of(app.clock.now().timestamp()));
     let res = app.post_json("/api/account/mfa/totp/confirm", token, json!({ "code": code })).await;
     assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect()
 }
 
 /// The account's id and its two stored secret columns, as in the database.
@@ -115,7 +118,7 @@ both_backends! {
         let email = "rotate@neogenesys.com";
         let (session, _) = app.register_ok(email, "Rotate", None).await;
         let secret = begin(&app, &session).await;
-        confirm(&app, &session, &secret).await;
+        let recovery = confirm(&app, &session, &secret).await;
         // A second account mid-enrolment: its pending secret moves too.
         let (other_session, _) = app.register_ok("halfway@neogenesys.com", "Halfway", None).await;
         let other_secret = begin(&app, &other_session).await;
@@ -145,6 +148,11 @@ both_backends! {
             "only the rotation's page; the second start resealed nothing");
         app.clock.advance(Duration::seconds(30));
         assert_eq!(sign_in_with_code(&app.client, &address, email, &next_code(&app, &secret)).await, StatusCode::OK);
+        // The instance not restarted yet has no key for the moved secret:
+        // its TOTP check fails closed, and recovery codes still work there.
+        app.clock.advance(Duration::seconds(30));
+        assert_eq!(sign_in_with_code(&app.client, &app.address, email, &next_code(&app, &secret)).await, StatusCode::BAD_REQUEST);
+        assert_eq!(sign_in_with_code(&app.client, &app.address, email, &recovery[0]).await, StatusCode::OK);
         // Rotating "to" the key in use is refused, and changes nothing.
         let same = operator::rotate_secret_key(&app.state, Some(old_key), &[old_key]).await;
         assert!(matches!(same, Err(neosc::server::error::ServiceError::Conflict(_))));
