@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use leptos::config::{get_configuration, LeptosOptions};
+use neosc::server::auth::{key_file, secret_box};
 use neosc::server::clock::SystemClock;
 use neosc::server::config::{variables_help, Config};
 use neosc::server::db::{SeedRun, Store};
@@ -54,6 +55,14 @@ enum AdminCommand {
     ResetPassword {
         #[arg(long)]
         email: String,
+    },
+    /// Re-encrypt every stored TOTP secret under a new key (the current one
+    /// stays readable until every secret has moved), then say what to change
+    RotateSecretKey {
+        /// The new key: 64 hex digits or base64 of 32 bytes; generated when
+        /// not given
+        #[arg(long)]
+        new_key: Option<String>,
     },
 }
 
@@ -161,6 +170,7 @@ async fn migrate() -> anyhow::Result<()> {
 async fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
     let state = operator_state().await?;
     let (email, password) = match cmd {
+        AdminCommand::RotateSecretKey { new_key } => return rotate_secret_key(state, new_key).await,
         AdminCommand::Create { email, name, platform_admin } => {
             let password = operator::create_account(&state, &email, &name, platform_admin).await?;
             (email, password)
@@ -172,6 +182,48 @@ async fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
     };
     println!("{email}: one-time password (shown once; a new one must be chosen at sign-in):\n{password}");
     state.store.close().await;
+    Ok(())
+}
+
+/// `neosc admin rotate-secret-key`: the pass, then where the new key goes.
+async fn rotate_secret_key(state: AppState, new_key: Option<String>) -> anyhow::Result<()> {
+    let new_key = new_key.map(|k| secret_box::parse_key(&k).map_err(|m| anyhow::anyhow!("--new-key {m}"))).transpose()?;
+    let loaded = key_file::load(&state.config.secrets)?;
+    let mut readable = vec![loaded.current];
+    readable.extend(loaded.previous.iter().copied());
+    let (rotation, key) = operator::rotate_secret_key(&state, new_key, &readable).await?;
+    state.store.close().await;
+    let r = rotation.report;
+    println!(
+        "re-encrypted {} TOTP secrets under key {} (was {}); {} changed meanwhile, {} unreadable",
+        r.resealed, rotation.new_key_id, rotation.old_key_id, r.changed_meanwhile, r.unreadable
+    );
+    match loaded.source {
+        key_file::KeySource::File(path) => {
+            // The old keys stay in the file, after the new one: secrets an
+            // instance still running on them writes meanwhile stay readable,
+            // and its next start moves them to the new key.
+            key_file::replace(&path, &[&[key][..], &readable[..]].concat())?;
+            println!(
+                "\nThe key file {} now starts with the new key; the old ones follow it, read only.\n\
+                 Next:\n  1. Restart every instance now (until then they cannot read secrets under the new key).\n  \
+                 2. Once all run, delete the old key lines from the file and back it up with the database.",
+                path.display()
+            );
+        }
+        key_file::KeySource::Environment => {
+            println!(
+                "\nOn every instance:\n  NEOSC_SECRET_KEY={}\n  NEOSC_SECRET_KEY_PREVIOUS=<the NEOSC_SECRET_KEY used until now (key {})>\n\
+                 Next:\n  1. Set both and restart every instance now (until then they cannot read secrets under the new key).\n  \
+                 2. Once all run, remove NEOSC_SECRET_KEY_PREVIOUS and restart again; keep the new key with the database backups.",
+                secret_box::encode_key(&key),
+                rotation.old_key_id
+            );
+        }
+    }
+    if r.unreadable > 0 || r.changed_meanwhile > 0 {
+        println!("Some secrets did not move (see the log); the next start of an instance with both keys moves what it can read.");
+    }
     Ok(())
 }
 

@@ -51,6 +51,36 @@ pub struct Config {
     /// `NEOSC_MAX_REQUESTS_PER_CONNECTION`: the response to this request on
     /// one connection says `Connection: close`.
     pub max_requests_per_connection: u64,
+    /// The key TOTP secrets are encrypted with at rest.
+    pub secrets: SecretKeyConfig,
+    /// `NEOSC_SWEEP_INTERVAL_SECS`: pause between two passes of the sweeper
+    /// that deletes expired sessions, flows, throttle rows and links.
+    pub sweep_interval: Duration,
+}
+
+/// Where the secret-encryption key comes from (see `auth::key_file`).
+#[derive(Clone)]
+pub struct SecretKeyConfig {
+    /// `NEOSC_SECRET_KEY`; None: the key file in `data_dir`, made on
+    /// first start.
+    pub current: Option<[u8; crate::server::auth::secret_box::KEY_BYTES]>,
+    /// `NEOSC_SECRET_KEY_PREVIOUS`: older keys, only to read values sealed
+    /// before a rotation.
+    pub previous: Vec<[u8; crate::server::auth::secret_box::KEY_BYTES]>,
+    /// `NEOSC_DATA_DIR`: where the generated key file lives.
+    pub data_dir: std::path::PathBuf,
+}
+
+/// Kept out of logs: the keys (their public ids only).
+impl std::fmt::Debug for SecretKeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::server::auth::secret_box::key_id;
+        f.debug_struct("SecretKeyConfig")
+            .field("current", &self.current.as_ref().map(key_id))
+            .field("previous", &self.previous.iter().map(key_id).collect::<Vec<_>>())
+            .field("data_dir", &self.data_dir)
+            .finish()
+    }
 }
 
 /// Domain verification (issue 10, section 2).
@@ -231,6 +261,10 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_TRUSTED_PROXIES", "-", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/Forwarded name the client"),
     ("NEOSC_HEADER_READ_TIMEOUT_SECS", "10", "a connection that sends no complete request head for this long is closed"),
     ("NEOSC_MAX_REQUESTS_PER_CONNECTION", "1000", "requests served on one keep-alive connection before it is closed"),
+    ("NEOSC_SECRET_KEY", "key file in NEOSC_DATA_DIR", "32 bytes (64 hex digits or base64) that encrypt TOTP secrets at rest; every instance needs the same"),
+    ("NEOSC_SECRET_KEY_PREVIOUS", "-", "older keys (comma-separated), read only, while `neosc admin rotate-secret-key` moves secrets off them"),
+    ("NEOSC_DATA_DIR", "the SQLite file's directory, else data", "where the generated secret key file (secret.key) is kept; back it up with the database"),
+    ("NEOSC_SWEEP_INTERVAL_SECS", "300", "pause between passes deleting expired sessions, SSO flows, throttle rows and links"),
     ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
 ];
 
@@ -295,8 +329,16 @@ impl Config {
         let max_requests_per_connection = at_least_one("NEOSC_MAX_REQUESTS_PER_CONNECTION")?.unwrap_or(1000);
         let oidc = oidc_from_lookup(&get, public_url.as_deref())?;
         let mail = mail_from_lookup(&get, &default_domain)?;
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let secrets = secrets_from_lookup(&get, &database_url)?;
         Ok(Self {
-            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            database_url,
+            secrets,
+            sweep_interval: match parse_num(&get, "NEOSC_SWEEP_INTERVAL_SECS")? {
+                Some(0) => return Err(ConfigError { name: "NEOSC_SWEEP_INTERVAL_SECS", message: "must be at least 1".into() }),
+                Some(secs) => Duration::from_secs(secs),
+                None => Duration::from_secs(300),
+            },
             public_url,
             admin_email: get("NEOSC_ADMIN_EMAIL"),
             admin_password: get("NEOSC_ADMIN_PASSWORD"),
@@ -427,6 +469,45 @@ fn oidc_from_lookup(get: &impl Fn(&str) -> Option<String>, public_url: Option<&s
         display_name: get("NEOSC_OIDC_DISPLAY_NAME").unwrap_or_else(|| "Zitadel".into()),
         fallback_org: get("NEOSC_OIDC_FALLBACK_ORG").map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
     }))
+}
+
+fn secrets_from_lookup(get: &impl Fn(&str) -> Option<String>, database_url: &str) -> Result<SecretKeyConfig, ConfigError> {
+    use crate::server::auth::secret_box::parse_key;
+    let current =
+        get("NEOSC_SECRET_KEY").map(|k| parse_key(&k).map_err(|m| ConfigError { name: "NEOSC_SECRET_KEY", message: m })).transpose()?;
+    let previous = get("NEOSC_SECRET_KEY_PREVIOUS")
+        .map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| parse_key(k).map_err(|m| ConfigError { name: "NEOSC_SECRET_KEY_PREVIOUS", message: m }))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    if current.is_none() && !previous.is_empty() {
+        return Err(ConfigError {
+            name: "NEOSC_SECRET_KEY_PREVIOUS",
+            message: "needs NEOSC_SECRET_KEY: the previous keys only read, the current one writes".into(),
+        });
+    }
+    let data_dir = match get("NEOSC_DATA_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir.trim()),
+        None => default_data_dir(database_url),
+    };
+    Ok(SecretKeyConfig { current, previous, data_dir })
+}
+
+/// Next to the SQLite file, whose backup should carry the key file along;
+/// `data` (the default database's directory) otherwise.
+fn default_data_dir(database_url: &str) -> std::path::PathBuf {
+    let file = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:"));
+    let file = file.map(|f| f.split('?').next().unwrap_or(f)).filter(|f| !f.is_empty() && !f.starts_with(":memory:"));
+    match file.map(std::path::Path::new).and_then(std::path::Path::parent) {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        Some(_) => std::path::PathBuf::from("."),
+        None => std::path::PathBuf::from("data"),
+    }
 }
 
 fn mail_from_lookup(get: &impl Fn(&str) -> Option<String>, default_domain: &str) -> Result<MailConfig, ConfigError> {
@@ -596,6 +677,26 @@ mod tests {
         }
         assert_eq!(cfg(&[("NEOSC_MAIL_FROM", "not an address")]).unwrap_err().name, "NEOSC_MAIL_FROM");
         assert_eq!(cfg(&[]).unwrap().mail.from, "NeoSC <no-reply@neogenesys.com>");
+    }
+
+    #[test]
+    fn secret_keys_are_validated_and_the_data_dir_follows_the_database() {
+        assert_eq!(cfg(&[("NEOSC_SECRET_KEY", "short")]).unwrap_err().name, "NEOSC_SECRET_KEY");
+        let hex = "00".repeat(32);
+        assert_eq!(cfg(&[("NEOSC_SECRET_KEY", hex.as_str())]).unwrap().secrets.current, Some([0u8; 32]));
+        assert_eq!(
+            cfg(&[("NEOSC_SECRET_KEY", hex.as_str()), ("NEOSC_SECRET_KEY_PREVIOUS", "ab,")]).unwrap_err().name,
+            "NEOSC_SECRET_KEY_PREVIOUS"
+        );
+        assert_eq!(cfg(&[("NEOSC_SECRET_KEY_PREVIOUS", hex.as_str())]).unwrap_err().name, "NEOSC_SECRET_KEY_PREVIOUS");
+        assert!(!format!("{:?}", cfg(&[("NEOSC_SECRET_KEY", hex.as_str())]).unwrap()).contains(&hex), "the key stays out of logs");
+        assert_eq!(cfg(&[]).unwrap().secrets.data_dir, std::path::PathBuf::from("data"));
+        assert_eq!(
+            cfg(&[("DATABASE_URL", "sqlite:///var/lib/neosc/neosc.db?mode=rwc")]).unwrap().secrets.data_dir,
+            std::path::PathBuf::from("/var/lib/neosc")
+        );
+        assert_eq!(cfg(&[("DATABASE_URL", "postgres://db/neosc")]).unwrap().secrets.data_dir, std::path::PathBuf::from("data"));
+        assert_eq!(cfg(&[("NEOSC_SWEEP_INTERVAL_SECS", "0")]).unwrap_err().name, "NEOSC_SWEEP_INTERVAL_SECS");
     }
 
     #[test]

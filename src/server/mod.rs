@@ -17,4 +17,5 @@ pub mod service;
 pub mod sfn;
 pub mod startup;
 pub mod state;
+pub mod sweeper;
 pub mod web;

@@ -2,7 +2,6 @@
 //! by `main` and by the integration tests, so both run the same thing.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
@@ -12,6 +11,7 @@ use tokio::net::TcpListener;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use super::auth::key_file;
 use super::auth::oidc::OidcProvider;
 use super::auth::password::PasswordHasher;
 use super::clock::{Clock, SystemClock};
@@ -42,6 +42,10 @@ impl Application {
         let state = connect(config, leptos_options, clock).await?;
         let listener = TcpListener::bind(site_addr).await?;
         service::bootstrap::run(&state).await.map_err(|e| anyhow::anyhow!("start-up: {}", e.log_detail()))?;
+        // Secrets stored before encryption at rest, or under a key rotated
+        // away from, are sealed under the current key now (idempotent, and
+        // safe while other instances do the same).
+        service::secret_keys::seal_stored_secrets(&state).await.map_err(|e| anyhow::anyhow!("start-up: {}", e.log_detail()))?;
         // Pays for the dummy hash now rather than in the first sign-in.
         let _ = state.hasher.verify_dummy(String::new()).await;
         discover_sso(&state).await;
@@ -58,7 +62,7 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self { listener, state } = self;
-        tokio::spawn(sweep_expired_sessions(state.clone()));
+        super::sweeper::spawn(state.clone(), state.config.sweep_interval);
         Reconciler::new(state.clone(), state.config.reconcile).spawn();
         let limits = ConnectionLimits {
             header_read_timeout: state.config.header_read_timeout,
@@ -83,7 +87,16 @@ pub async fn connect(config: Config, leptos_options: LeptosOptions, clock: Arc<d
         );
     }
     let engine = connect_engine(&config).await;
-    Ok(AppState { leptos_options, config: Arc::new(config), store, hasher, clock, mailer, oidc, engine })
+    let keys = key_file::load(&config.secrets)?;
+    tracing::info!(key = keys.keyring.current_id(), previous = ?keys.keyring.previous_ids(), source = ?keys.source, "secret key loaded");
+    if matches!(keys.source, key_file::KeySource::File(_)) && matches!(store.backend(), super::db::Backend::Postgres) {
+        tracing::warn!(
+            "the secret key comes from this instance's key file: every instance on this PostgreSQL must use the same \
+             key, so set NEOSC_SECRET_KEY on each when you run more than one"
+        );
+    }
+    let secrets = Arc::new(keys.keyring);
+    Ok(AppState { leptos_options, config: Arc::new(config), store, hasher, clock, mailer, oidc, engine, secrets })
 }
 
 /// The workspace engine `NEOSC_WORKSPACE_ENGINE` asks for. An engine that
@@ -166,32 +179,6 @@ async fn discover_sso(state: &AppState) {
             "SSO discovery failed: check NEOSC_OIDC_ISSUER (it must equal the provider's `issuer` exactly) and that the \
              provider is reachable; sign-in through SSO is refused until discovery succeeds"
         ),
-    }
-}
-
-/// Expired sessions are refused on sight anyway; this only keeps the table
-/// small.
-async fn sweep_expired_sessions(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
-    loop {
-        tick.tick().await;
-        let swept = async {
-            let mut db = state.store.begin().await?;
-            let n = db.delete_expired_sessions(state.clock.now()).await?;
-            let n = n + db.delete_expired_sso_state(state.clock.now()).await?;
-            db.commit().await?;
-            Ok::<_, super::db::DbError>(n)
-        }
-        .await;
-        if let Err(e) = swept {
-            tracing::warn!(error = %e, "could not sweep expired sessions");
-        }
-        // Registrations whose link went unused for 24 hours free their address.
-        match service::verification::sweep(&state).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "swept expired pending registrations"),
-            Err(e) => tracing::warn!(error = %e.log_detail(), "could not sweep expired pending registrations"),
-        }
     }
 }
 

@@ -5,6 +5,7 @@ use leptos::config::LeptosOptions;
 
 use super::auth::oidc::OidcProvider;
 use super::auth::password::PasswordHasher;
+use super::auth::secret_box::Keyring;
 use super::clock::Clock;
 use super::config::Config;
 use super::db::Store;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub oidc: Option<OidcProvider>,
     /// Where workspaces run; None: allocation only, nothing runs.
     pub engine: Option<Arc<dyn WorkspaceEngine>>,
+    /// The keys TOTP secrets are sealed with at rest.
+    pub secrets: Arc<Keyring>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

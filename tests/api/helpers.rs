@@ -161,6 +161,8 @@ impl TestApp {
         let smtp_url = mail.url();
         let dns = DnsServer::start().await;
         let dns_address = dns.address();
+        // A key of its own per app: no key file is written for a test.
+        let secret_key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
         let mut vars: HashMap<String, String> = [
             ("DATABASE_URL", db.url.as_str()),
             ("NEOSC_ADMIN_EMAIL", ADMIN_EMAIL),
@@ -171,6 +173,7 @@ impl TestApp {
             ("NEOSC_DNS_TIMEOUT_MS", "1000"),
             // The suites register at .test domains.
             ("NEOSC_ALLOW_RESERVED_DOMAINS", "1"),
+            ("NEOSC_SECRET_KEY", secret_key.as_str()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

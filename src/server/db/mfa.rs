@@ -5,7 +5,48 @@ use uuid::Uuid;
 
 use super::{on_conn, Db, DbResult};
 
+/// The stored (sealed, or from before encryption plain) TOTP secrets of
+/// one account, for the pass that re-encrypts them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredTotpSecrets {
+    pub id: Uuid,
+    pub totp_secret: Option<Vec<u8>>,
+    pub totp_pending_secret: Option<Vec<u8>>,
+}
+
+/// Which of the two secret columns a re-encryption writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotpColumn {
+    Active,
+    Pending,
+}
+
 impl Db {
+    /// Accounts holding a TOTP secret, in id order after `after`, at most
+    /// `limit`: pages of a pass over all of them.
+    pub async fn totp_secrets_after(&mut self, after: Option<Uuid>, limit: i64) -> DbResult<Vec<StoredTotpSecrets>> {
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, StoredTotpSecrets>(
+            "SELECT id, totp_secret, totp_pending_secret FROM users \
+             WHERE (totp_secret IS NOT NULL OR totp_pending_secret IS NOT NULL) AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?)
+    }
+
+    /// Replaces one stored secret by its re-encryption, only if it still
+    /// is `old`: an enrolment or another instance's pass in between wins,
+    /// and the same pass run twice changes nothing the second time.
+    pub async fn reseal_totp_secret(&mut self, user_id: Uuid, column: TotpColumn, old: &[u8], new: &[u8]) -> DbResult<bool> {
+        let sql = match column {
+            TotpColumn::Active => "UPDATE users SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2",
+            TotpColumn::Pending => "UPDATE users SET totp_pending_secret = $3 WHERE id = $1 AND totp_pending_secret = $2",
+        };
+        let n = on_conn!(self, |c| sqlx::query(sql).bind(user_id).bind(old).bind(new).execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
     /// Stores the secret shown during enrolment until a code confirms it.
     pub async fn set_totp_pending(&mut self, user_id: Uuid, secret: Option<&[u8]>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query("UPDATE users SET totp_pending_secret = $2 WHERE id = $1")

@@ -66,6 +66,11 @@ pub mod action {
     /// A signed-in person confirmed their password again (see `reauth`).
     pub const REAUTHENTICATE: &str = "reauthenticate";
     pub const REAUTHENTICATION_FAILED: &str = "reauthentication_failed";
+    /// Stored TOTP secrets re-encrypted under the current key (start-up or
+    /// rotation; installation-level, one per committed page).
+    pub const RESEAL_SECRETS: &str = "reseal_secrets";
+    /// `neosc admin rotate-secret-key` (installation-level).
+    pub const ROTATE_SECRET_KEY: &str = "rotate_secret_key";
 }
 
 /// What an event is about.

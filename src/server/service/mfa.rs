@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::audit::{self, action, Event};
 use super::auth::{advance, unix_now, SignedIn};
+use super::secret_keys;
 use super::throttle::{self, Policy, ACCOUNT};
 use super::Principal;
 use crate::server::auth::credentials::RequestMeta;
@@ -51,7 +52,7 @@ pub async fn begin_enrolment(state: &AppState, principal: &Principal) -> Service
     if locked_user(&mut db, principal).await?.mfa_enabled {
         return Err(already_on());
     }
-    db.set_totp_pending(principal.user.id, Some(&secret)).await?;
+    db.set_totp_pending(principal.user.id, Some(&secret_keys::seal(state, principal.user.id, &secret))).await?;
     db.commit().await?;
     let otpauth_uri = totp::otpauth_uri(&secret, &principal.user.email);
     Ok(TotpSetup { secret: totp::secret_text(&secret), qr_svg: totp::qr_svg(&otpauth_uri), otpauth_uri })
@@ -82,12 +83,13 @@ pub async fn confirm_enrolment(
     let Some(pending) = user.totp_pending_secret.clone() else {
         return Err(ServiceError::Conflict("Start the set-up again: there is no pending authenticator.".into()));
     };
-    let Some(step) = totp::matching_step(&pending, code, unix_now(state)) else {
+    let secret = secret_keys::open(state, user.id, &pending)?;
+    let Some(step) = totp::matching_step(&secret, code, unix_now(state)) else {
         throttle::fail(&mut db, &subjects, now).await?;
         db.commit().await?;
         return Err(ServiceError::Validation { field: Some("code"), message: BAD_CODE.into() });
     };
-    db.set_totp(user.id, Some(&pending), Some(step), now).await?;
+    db.set_totp(user.id, Some(&secret_keys::seal(state, user.id, &secret)), Some(step), now).await?;
     let codes = totp::new_recovery_codes();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| hash_token(&totp::normalize_recovery_code(c))).collect();
     db.replace_recovery_codes(user.id, &hashes).await?;
@@ -143,8 +145,9 @@ fn mfa_subjects(user: &UserRecord) -> Vec<(String, Policy)> {
 
 /// Checks a TOTP code (once per time step) or a recovery code (once ever).
 async fn verify_second_factor(state: &AppState, db: &mut Db, user: &UserRecord, code: &str) -> ServiceResult<Option<SecondFactor>> {
-    if let Some(secret) = &user.totp_secret {
-        if let Some(step) = totp::matching_step(secret, code, unix_now(state)) {
+    // A secret no configured key opens leaves the recovery codes working.
+    if let Some(secret) = user.totp_secret.as_deref().and_then(|stored| secret_keys::open_or_log(state, user.id, stored)) {
+        if let Some(step) = totp::matching_step(&secret, code, unix_now(state)) {
             return Ok(db.claim_totp_step(user.id, step).await?.then_some(SecondFactor::Totp));
         }
     }

@@ -17,6 +17,7 @@ pub mod operator;
 pub mod org_domains;
 pub mod orgs;
 pub mod reauth;
+pub mod secret_keys;
 pub mod sso;
 pub mod templates;
 pub mod throttle;

@@ -130,6 +130,17 @@ pub async fn verify_domain(state: &AppState, org: &str, domain: &str) -> Service
     Ok((record.name.clone(), super::org_domains::view(&row, &record)))
 }
 
+/// `neosc admin rotate-secret-key`: every TOTP secret moves to `new_key`
+/// (generated when None) while `readable` keys still open the old ones;
+/// records an installation-level event.
+pub async fn rotate_secret_key(
+    state: &AppState,
+    new_key: Option<[u8; crate::server::auth::secret_box::KEY_BYTES]>,
+    readable: &[[u8; crate::server::auth::secret_box::KEY_BYTES]],
+) -> ServiceResult<(super::secret_keys::Rotation, [u8; crate::server::auth::secret_box::KEY_BYTES])> {
+    super::secret_keys::rotate(state, new_key, readable).await
+}
+
 /// Creates an organization from the command line (`neosc org create`).
 pub async fn create_organization(
     state: &AppState,
