@@ -26,6 +26,10 @@ pub struct Config {
     pub argon2: Argon2Params,
     /// How long a login may wait for a free hashing slot before it gets 503.
     pub hash_queue_timeout: Duration,
+    /// `NEOSC_SIGNUPS_PER_HOUR`: registrations and invitation acceptances
+    /// one client address, and one email address, may attempt per hour
+    /// (each may cost a hash).
+    pub signups_per_hour: i64,
     /// Zitadel (OpenID Connect) single sign-on, when configured.
     pub oidc: Option<OidcConfig>,
     /// Where workspaces run.
@@ -213,6 +217,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_DNS_TIMEOUT_MS", "5000", "how long a domain verification waits for DNS"),
     ("NEOSC_ALLOW_RESERVED_DOMAINS", "0", "1 accepts .test/.example/.invalid/.localhost addresses and domains (tests only)"),
     ("NEOSC_OIDC_TRUST_IDP_DOMAINS", "0", "1: the provider's primary_domain of an organization it creates counts as verified"),
+    ("NEOSC_SIGNUPS_PER_HOUR", "20", "registrations and invitation acceptances one client address (and one email address) may attempt per hour (1-100000)"),
     ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
 ];
 
@@ -256,6 +261,10 @@ impl Config {
             return Err(ConfigError { name: "NEOSC_PASSWORD_MIN_LENGTH", message: "must be between 8 and 128".into() });
         }
         let defaults = Argon2Params::default();
+        let signups_per_hour = parse_num(&get, "NEOSC_SIGNUPS_PER_HOUR")?.unwrap_or(20);
+        if !(1..=100_000).contains(&signups_per_hour) {
+            return Err(ConfigError { name: "NEOSC_SIGNUPS_PER_HOUR", message: "must be between 1 and 100000".into() });
+        }
         let oidc = oidc_from_lookup(&get, public_url.as_deref())?;
         let mail = mail_from_lookup(&get, &default_domain)?;
         Ok(Self {
@@ -274,6 +283,7 @@ impl Config {
                 p: parse_num(&get, "NEOSC_ARGON2_P")?.map_or(defaults.p, |v| v as u32),
             },
             hash_queue_timeout: Duration::from_secs(5),
+            signups_per_hour: signups_per_hour as i64,
             oidc,
             engine: match get("NEOSC_WORKSPACE_ENGINE").as_deref().map(str::trim) {
                 None | Some("" | "auto") => EngineChoice::Auto,

@@ -22,6 +22,7 @@ mod smtp_sink;
 mod sso;
 mod start_gate;
 mod tenancy;
+mod throttle;
 mod validation;
 mod verified_email;
 mod workspaces;
