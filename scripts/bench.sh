@@ -141,9 +141,11 @@ run_abuse() {
     start_server "sqlite://$work/abuse.db" "$log" RUST_LOG=warn,neosc::hashing=debug
     "$DRIVER" --url "http://127.0.0.1:$port" --abandon-logins "$ABANDONED" --pid "$server_pid" \
         --login-email "$admin_email" --login-password "$admin_password" | tee -a "$work/abuse.txt"
-    peak=$(grep -o 'running=[0-9]*' "$log" | cut -d= -f2 | sort -n | tail -1)
-    echo "abandoned logins: peak concurrent hashes ${peak:-0} (at most $(nproc)), $(grep -c 'hash started' "$log") hashes run" |
+    # The log's colours off, then the most hashes that ran at once.
+    peak=$( (sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -o 'running=[0-9]*' || true) | cut -d= -f2 | sort -n | tail -1)
+    echo "abandoned logins: peak concurrent hashes ${peak:-0} (at most $(nproc)), $( (grep -c 'hash started' "$log" || true) ) hashes run" |
         tee -a "$work/abuse.txt"
+    [[ -n ${KEEP_LOG:-} ]] && cp "$log" "$KEEP_LOG"
     stop_server
     start_server "sqlite://$work/abuse-flood.db" "$log.flood"
     "$DRIVER" --url "http://127.0.0.1:$port" --register-flood "$FLOOD" \

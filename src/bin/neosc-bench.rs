@@ -30,8 +30,8 @@
 //!
 //! - `--abandon-logins N --pid PID --login-email E --login-password P`: N
 //!   sign-ins (unknown accounts, each from its own loopback address, so no
-//!   throttle stops them) sent at once, each connection closed right after
-//!   sending, while the server's resident memory is sampled from
+//!   throttle stops them) sent at once, each connection closed without
+//!   reading the answer, within a second of sending, while the server's resident memory is sampled from
 //!   /proc/PID/status; then a legitimate sign-in from 127.0.0.1, timed. A
 //!   client that hangs up keeps its hashing slot until its hash ends, so at
 //!   most one hash per core runs (the server logs each start at debug level,
@@ -520,7 +520,8 @@ mod abuse {
         Ok((res.status().as_u16(), started.elapsed()))
     }
 
-    /// Sends one sign-in from `from` and hangs up without reading.
+    /// Sends one sign-in from `from` and hangs up without reading the
+    /// answer.
     async fn send_and_hang_up(server: SocketAddr, from: IpAddr, i: u64) -> Result<(), String> {
         let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
         socket.bind(SocketAddr::new(from, 0)).map_err(|e| format!("bind {from}: {e}"))?;
@@ -539,6 +540,10 @@ mod abuse {
                 Err(e) => return Err(e.to_string()),
             }
         }
+        // Hang up at some point within the next second: some clients are
+        // gone while their sign-in waits for a slot, some while its hash
+        // runs.
+        tokio::time::sleep(Duration::from_millis(i.wrapping_mul(7919) % 1000)).await;
         drop(stream);
         Ok(())
     }
@@ -573,7 +578,7 @@ mod abuse {
         stop.store(true, Ordering::Relaxed);
         sampler.await.map_err(|e| e.to_string())?;
         let mib = |kib: u64| kib as f64 / 1024.0;
-        println!("abandoned logins: {n} sent from {n} addresses and hung up in {:.2} s", sent.as_secs_f64());
+        println!("abandoned logins: {n} sent at once from {n} addresses, all hung up within {:.2} s", sent.as_secs_f64());
         println!(
             "abandoned logins: server RSS {:.1} MiB before, peak {:.1} MiB (sampled every 5 ms), {:.1} MiB after",
             mib(before),
