@@ -1,14 +1,17 @@
-//! argon2id hashing on a bounded blocking pool. A hash costs ~19 MiB and
+//! argon2id hashing on a bounded pool of threads. A hash costs ~19 MiB and
 //! tens of milliseconds of CPU; running them on the async runtime would
 //! stall every other request, and running unboundedly many at once would
 //! let a burst of logins exhaust memory. So at most one hash per core runs
 //! at a time, the rest wait in line up to a deadline and then get a 503.
-//! The slot belongs to the hash, not to the request: the blocking task
+//! The slot belongs to the hash, not to the request: the hashing thread
 //! holds it until the hash ends, so a client that sends a login and hangs
-//! up does not free its slot while its hash still runs.
+//! up does not free its slot while its hash still runs. The hashes run on
+//! a fixed set of threads, one per slot: the allocator keeps a thread's
+//! freed 19 MiB for that thread's next hash, so memory stays at about one
+//! hash's worth per slot however many threads a blocking pool would grow.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -40,6 +43,35 @@ struct Inner {
     /// Hashes running right now (logged at debug level by target
     /// `neosc::hashing` as each starts: `make bench` reads the peak).
     running: AtomicU64,
+    /// The hashing threads' queue. Jobs are sent only with a slot's permit,
+    /// so it never holds more than one job per thread.
+    jobs: Mutex<mpsc::Sender<Job>>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts `n` threads that run hashing jobs until every sender is gone.
+fn hashing_threads(n: usize) -> mpsc::Sender<Job> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    let rx = Arc::new(Mutex::new(rx));
+    for i in 0..n {
+        let rx = rx.clone();
+        std::thread::Builder::new()
+            .name(format!("neosc-hash-{i}"))
+            .spawn(move || loop {
+                // The lock is held only while waiting for the next job.
+                let job = match rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return,
+                }
+            })
+            .expect("a hashing thread starts");
+    }
+    tx
 }
 
 /// The outcome of checking a password.
@@ -64,6 +96,7 @@ impl PasswordHasher {
                 verifications: AtomicU64::new(0),
                 hashes: AtomicU64::new(0),
                 running: AtomicU64::new(0),
+                jobs: Mutex::new(hashing_threads(cores)),
             }),
         }
     }
@@ -72,8 +105,8 @@ impl PasswordHasher {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
     }
 
-    /// Runs `f` on the blocking pool once a hashing slot is free. The permit
-    /// moves into the blocking task and is dropped there when `f` returns:
+    /// Runs `f` on a hashing thread once a slot is free. The permit moves
+    /// into the job and is dropped there when `f` returns:
     /// if this future is dropped (the client went away), the hash still
     /// runs to its end, and so its slot stays taken until then.
     async fn run<T: Send + 'static>(&self, f: impl FnOnce(Params) -> T + Send + 'static) -> ServiceResult<T> {
@@ -86,16 +119,26 @@ impl PasswordHasher {
             .map_err(ServiceError::internal)?;
         let params = self.inner.params.clone();
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
             let running = inner.running.fetch_add(1, Ordering::Relaxed) + 1;
             tracing::debug!(target: "neosc::hashing", running, "hash started");
-            let out = f(params);
+            // A panic stays in this job: the thread lives on, and the
+            // caller gets an internal error for its dropped sender.
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(params)));
             inner.running.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
-            out
-        })
-        .await
-        .map_err(ServiceError::internal)
+            if let Ok(out) = out {
+                let _ = done.send(out);
+            }
+        });
+        self.inner
+            .jobs
+            .lock()
+            .map_err(|_| ServiceError::bug("the hashing queue is poisoned"))?
+            .send(job)
+            .map_err(|_| ServiceError::bug("the hashing threads are gone"))?;
+        result.await.map_err(|_| ServiceError::bug("a hash ended without a result"))
     }
 
     pub fn hashes(&self) -> u64 {
