@@ -25,6 +25,21 @@
 //! - `--create-stopped N --template ID`: N workspaces allocated without
 //!   starting, `--concurrency` at a time (rows for the list to page over).
 //!
+//! Two more measure abuse resistance (scripts/bench.sh runs them once, on
+//! SQLite; no token needed):
+//!
+//! - `--abandon-logins N --pid PID --login-email E --login-password P`: N
+//!   sign-ins (unknown accounts, each from its own loopback address, so no
+//!   throttle stops them) sent at once, each connection closed without
+//!   reading the answer, within a second of sending, while the server's resident memory is sampled from
+//!   /proc/PID/status; then a legitimate sign-in from 127.0.0.1, timed. A
+//!   client that hangs up keeps its hashing slot until its hash ends, so at
+//!   most one hash per core runs (the server logs each start at debug level,
+//!   target `neosc::hashing`, with how many run; the script reads the peak).
+//! - `--register-flood N --login-email E --login-password P`: N
+//!   registrations from one address (127.0.2.1), 16 at a time, while a
+//!   legitimate sign-in from 127.0.0.1 is timed; counts the 429 answers.
+//!
 //! Only loopback URLs are accepted: this is for measuring one's own server.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,10 +58,17 @@ usage: neosc-bench --url http://127.0.0.1:PORT --token TOKEN [options]
   --label TEXT         first column of every row (e.g. \"sqlite 10000/1000000\")
   --page               also the server-rendered /organizations page
   --header             print the column names first
+  --healthz-only       only /healthz (the token is not used)
   --workspaces         measure /healthz and GET /api/workspaces (first and any page) instead
   --provision N        request N workspaces at once, time until all run, then delete them
   --create-stopped N   allocate N stopped workspaces (--concurrency at a time)
   --template ID        the template for --provision / --create-stopped
+
+abuse resistance (no --token):
+  --abandon-logins N   N sign-ins sent at once and abandoned; needs --pid, --login-email, --login-password
+  --register-flood N   N registrations from one address during a legitimate sign-in; needs --login-*
+  --pid PID            the server's process, for its resident memory
+  --login-email E, --login-password P   a real account's credentials
 ";
 
 #[derive(Debug, Clone)]
@@ -60,6 +82,7 @@ struct Args {
     label: String,
     page: bool,
     header: bool,
+    healthz_only: bool,
     workspaces: bool,
     provision: Option<u64>,
     create_stopped: Option<u64>,
@@ -96,6 +119,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         label: flag_value(args, "--label").unwrap_or("").to_owned(),
         page: args.iter().any(|a| a == "--page"),
         header: args.iter().any(|a| a == "--header"),
+        healthz_only: args.iter().any(|a| a == "--healthz-only"),
         workspaces: args.iter().any(|a| a == "--workspaces"),
         provision: flag_value(args, "--provision").map(|_| number("--provision", 1.0, 100_000.0)).transpose()?.map(|n| n as u64),
         create_stopped: flag_value(args, "--create-stopped")
@@ -327,6 +351,13 @@ async fn main() {
         print!("{USAGE}");
         return;
     }
+    if raw.iter().any(|a| a == "--abandon-logins" || a == "--register-flood") {
+        if let Err(e) = abuse::run(&raw).await {
+            eprintln!("neosc-bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let args = match parse_args(&raw) {
         Ok(a) => a,
         Err(e) => {
@@ -362,7 +393,13 @@ async fn main() {
         }
         return;
     }
-    let counted = if args.workspaces { total(&client, &args, "/api/workspaces?limit=1").await } else { total_orgs(&client, &args).await };
+    let counted = if args.healthz_only {
+        Ok(0)
+    } else if args.workspaces {
+        total(&client, &args, "/api/workspaces?limit=1").await
+    } else {
+        total_orgs(&client, &args).await
+    };
     let total = match counted {
         Ok(t) => t,
         Err(e) => {
@@ -371,7 +408,9 @@ async fn main() {
         }
     };
     let pages = total.div_ceil(100).max(1);
-    let mut targets = if args.workspaces {
+    let mut targets = if args.healthz_only {
+        vec![Target::Health]
+    } else if args.workspaces {
         vec![Target::Health, Target::WorkspacesFirst, Target::WorkspacesAny { pages }]
     } else {
         vec![Target::Health, Target::Me, Target::FirstPage, Target::AnyPage { pages }]
@@ -409,5 +448,206 @@ async fn main() {
     }
     if failed {
         std::process::exit(1);
+    }
+}
+
+/// The abuse-resistance measurements (`--abandon-logins`,
+/// `--register-flood`).
+mod abuse {
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::flag_value;
+
+    struct Abuse {
+        url: String,
+        server: SocketAddr,
+        email: String,
+        password: String,
+    }
+
+    pub async fn run(raw: &[String]) -> Result<(), String> {
+        let url = flag_value(raw, "--url").ok_or("--url is required")?.trim_end_matches('/').to_owned();
+        let host = url.strip_prefix("http://127.0.0.1:").ok_or("--url must be http://127.0.0.1:PORT here")?;
+        let port: u16 = host.trim_end_matches('/').parse().map_err(|_| format!("no port in {url:?}"))?;
+        let a = Abuse {
+            server: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+            url,
+            email: flag_value(raw, "--login-email").ok_or("--login-email is required")?.to_owned(),
+            password: flag_value(raw, "--login-password").ok_or("--login-password is required")?.to_owned(),
+        };
+        let number = |name: &str| -> Result<Option<u64>, String> {
+            flag_value(raw, name).map(|v| v.parse::<u64>().map_err(|_| format!("{name} wants a whole number, not {v:?}"))).transpose()
+        };
+        if let Some(n) = number("--abandon-logins")? {
+            let pid = number("--pid")?.ok_or("--abandon-logins needs --pid (the server's process)")?;
+            abandon_logins(&a, n.min(60_000), pid).await?;
+        }
+        if let Some(n) = number("--register-flood")? {
+            register_flood(&a, n.min(100_000)).await?;
+        }
+        Ok(())
+    }
+
+    /// The i-th loopback client address other than 127.0.0.1.
+    fn client_ip(block: u8, i: u64) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(127, block, (i / 250) as u8, (i % 250) as u8 + 1))
+    }
+
+    fn rss_kib(pid: u64, field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// A legitimate sign-in from 127.0.0.1: its status and latency.
+    async fn legitimate_login(a: &Abuse) -> Result<(u16, Duration), String> {
+        let client = reqwest::Client::builder()
+            .local_address(IpAddr::V4(Ipv4Addr::LOCALHOST))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let body = serde_json::json!({ "email": a.email, "password": a.password }).to_string();
+        let started = Instant::now();
+        let res = client
+            .post(format!("{}/api/auth/login", a.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("the legitimate sign-in: {e}"))?;
+        Ok((res.status().as_u16(), started.elapsed()))
+    }
+
+    /// Sends one sign-in from `from` and hangs up without reading the
+    /// answer.
+    async fn send_and_hang_up(server: SocketAddr, from: IpAddr, i: u64) -> Result<(), String> {
+        let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
+        socket.bind(SocketAddr::new(from, 0)).map_err(|e| format!("bind {from}: {e}"))?;
+        let stream = socket.connect(server).await.map_err(|e| format!("connect from {from}: {e}"))?;
+        let body = format!(r#"{{"email":"abandoned-{i}@neogenesys.com","password":"not the password {i}"}}"#);
+        let request = format!(
+            "POST /api/auth/login HTTP/1.1\r\nHost: {server}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut left = request.as_bytes();
+        while !left.is_empty() {
+            stream.writable().await.map_err(|e| e.to_string())?;
+            match stream.try_write(left) {
+                Ok(n) => left = &left[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        // Hang up at some point within the next second: some clients are
+        // gone while their sign-in waits for a slot, some while its hash
+        // runs.
+        tokio::time::sleep(Duration::from_millis(i.wrapping_mul(7919) % 1000)).await;
+        drop(stream);
+        Ok(())
+    }
+
+    async fn abandon_logins(a: &Abuse, n: u64, pid: u64) -> Result<(), String> {
+        let before = rss_kib(pid, "VmRSS:").ok_or(format!("no /proc/{pid}/status: is --pid the server?"))?;
+        let (peak, stop) = (Arc::new(AtomicU64::new(before)), Arc::new(AtomicBool::new(false)));
+        let sampler = {
+            let (peak, stop) = (peak.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(kib) = rss_kib(pid, "VmRSS:") {
+                        peak.fetch_max(kib, Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        };
+        let started = Instant::now();
+        let mut sends = tokio::task::JoinSet::new();
+        for i in 0..n {
+            sends.spawn(send_and_hang_up(a.server, client_ip(1, i), i));
+        }
+        while let Some(done) = sends.join_next().await {
+            done.map_err(|e| e.to_string())??;
+        }
+        let sent = started.elapsed();
+        let (status, latency) = legitimate_login(a).await?;
+        // Whatever the server still hashes for the vanished clients ends
+        // within a few hash times.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        stop.store(true, Ordering::Relaxed);
+        sampler.await.map_err(|e| e.to_string())?;
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        println!("abandoned logins: {n} sent at once from {n} addresses, all hung up within {:.2} s", sent.as_secs_f64());
+        println!(
+            "abandoned logins: server RSS {:.1} MiB before, peak {:.1} MiB (sampled every 5 ms), {:.1} MiB after",
+            mib(before),
+            mib(peak.load(Ordering::Relaxed)),
+            mib(rss_kib(pid, "VmRSS:").unwrap_or(0))
+        );
+        println!("abandoned logins: a legitimate sign-in right after answered {status} in {:.1} ms", latency.as_secs_f64() * 1000.0);
+        if status != 200 {
+            return Err(format!("the legitimate sign-in answered {status}"));
+        }
+        Ok(())
+    }
+
+    async fn register_flood(a: &Abuse, n: u64) -> Result<(), String> {
+        let flooder = reqwest::Client::builder()
+            .local_address(client_ip(2, 0))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let counts: Arc<[AtomicU64; 4]> = Arc::new(Default::default()); // 2xx, 429, 503, other
+        let next = Arc::new(AtomicU64::new(0));
+        let started = Instant::now();
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..16 {
+            let (client, counts, next, url) = (flooder.clone(), counts.clone(), next.clone(), a.url.clone());
+            workers.spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        return;
+                    }
+                    let body = serde_json::json!({
+                        "email": format!("flood-{i}@neogenesys.com"), "password": "a flood of registrations", "name": "Flood"
+                    });
+                    let slot = match client
+                        .post(format!("{url}/api/auth/register"))
+                        .header("content-type", "application/json")
+                        .body(body.to_string())
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().is_success() => 0,
+                        Ok(r) if r.status().as_u16() == 429 => 1,
+                        Ok(r) if r.status().as_u16() == 503 => 2,
+                        _ => 3,
+                    };
+                    counts[slot].fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        // The legitimate sign-in starts while the flood is on.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (status, latency) = legitimate_login(a).await?;
+        while let Some(done) = workers.join_next().await {
+            done.map_err(|e| e.to_string())?;
+        }
+        let c = |i: usize| counts[i].load(Ordering::Relaxed);
+        println!(
+            "register flood: {n} registrations from one address in {:.2} s: {} accepted, {} answered 429, {} answered 503, {} other",
+            started.elapsed().as_secs_f64(),
+            c(0),
+            c(1),
+            c(2),
+            c(3)
+        );
+        println!("register flood: a legitimate sign-in from another address answered {status} in {:.1} ms", latency.as_secs_f64() * 1000.0);
+        if status != 200 {
+            return Err(format!("the legitimate sign-in answered {status}"));
+        }
+        Ok(())
     }
 }

@@ -29,6 +29,10 @@ pub struct Config {
     /// `NEOSC_API_TOKEN_MAX_DAYS`: the longest lifetime a personal API token
     /// may be given (none lives for ever).
     pub api_token_max_days: i64,
+    /// `NEOSC_SIGNUPS_PER_HOUR`: registrations and invitation acceptances
+    /// one client address, and one email address, may attempt per hour
+    /// (each may cost a hash).
+    pub signups_per_hour: i64,
     /// Zitadel (OpenID Connect) single sign-on, when configured.
     pub oidc: Option<OidcConfig>,
     /// Where workspaces run.
@@ -265,6 +269,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_SECRET_KEY_PREVIOUS", "-", "older keys (comma-separated), read only, while `neosc admin rotate-secret-key` moves secrets off them"),
     ("NEOSC_DATA_DIR", "the SQLite file's directory, else data", "where the generated secret key file (secret.key) is kept; back it up with the database"),
     ("NEOSC_SWEEP_INTERVAL_SECS", "300", "pause between passes deleting expired sessions, SSO flows, throttle rows and links"),
+    ("NEOSC_SIGNUPS_PER_HOUR", "20", "registrations and invitation acceptances one client address (and one email address) may attempt per hour (1-100000)"),
     ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
 ];
 
@@ -327,6 +332,10 @@ impl Config {
         };
         let header_read_timeout = Duration::from_secs(at_least_one("NEOSC_HEADER_READ_TIMEOUT_SECS")?.unwrap_or(10));
         let max_requests_per_connection = at_least_one("NEOSC_MAX_REQUESTS_PER_CONNECTION")?.unwrap_or(1000);
+        let signups_per_hour = parse_num(&get, "NEOSC_SIGNUPS_PER_HOUR")?.unwrap_or(20);
+        if !(1..=100_000).contains(&signups_per_hour) {
+            return Err(ConfigError { name: "NEOSC_SIGNUPS_PER_HOUR", message: "must be between 1 and 100000".into() });
+        }
         let oidc = oidc_from_lookup(&get, public_url.as_deref())?;
         let mail = mail_from_lookup(&get, &default_domain)?;
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
@@ -354,6 +363,7 @@ impl Config {
             },
             hash_queue_timeout: Duration::from_secs(5),
             api_token_max_days,
+            signups_per_hour: signups_per_hour as i64,
             oidc,
             engine: match get("NEOSC_WORKSPACE_ENGINE").as_deref().map(str::trim) {
                 None | Some("" | "auto") => EngineChoice::Auto,

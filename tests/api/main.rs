@@ -27,6 +27,7 @@ mod sso;
 mod start_gate;
 mod sweeper;
 mod tenancy;
+mod throttle;
 mod validation;
 mod verified_email;
 mod workspaces;

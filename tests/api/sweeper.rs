@@ -55,8 +55,8 @@ both_backends! {
             let mut db = app.store.conn().await.unwrap();
             db.upsert_email_confirmation(user.id, "sweep@neogenesys.com", &hash_token("old-link"), t0, t0 + Duration::hours(1)).await.unwrap();
             // A counter whose failures are old but whose block still runs.
-            db.throttle_fail("test:still-blocked", t0, t0 - Duration::hours(24)).await.unwrap();
-            db.throttle_block("test:still-blocked", t0 + Duration::hours(26)).await.unwrap();
+            db.throttle_reserve("test:still-blocked", t0, t0 - Duration::hours(24)).await.unwrap();
+            db.throttle_block_at_least("test:still-blocked", t0 + Duration::hours(26)).await.unwrap();
             db.insert_api_nonce(&hash_token("old-nonce"), t0, t0 + Duration::minutes(10)).await.unwrap();
             db.insert_api_nonce(&hash_token("live-nonce"), t0, t0 + Duration::hours(26)).await.unwrap();
         }

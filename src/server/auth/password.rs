@@ -1,11 +1,17 @@
-//! argon2id hashing on a bounded blocking pool. A hash costs ~19 MiB and
+//! argon2id hashing on a bounded pool of threads. A hash costs ~19 MiB and
 //! tens of milliseconds of CPU; running them on the async runtime would
 //! stall every other request, and running unboundedly many at once would
 //! let a burst of logins exhaust memory. So at most one hash per core runs
 //! at a time, the rest wait in line up to a deadline and then get a 503.
+//! The slot belongs to the hash, not to the request: the hashing thread
+//! holds it until the hash ends, so a client that sends a login and hangs
+//! up does not free its slot while its hash still runs. The hashes run on
+//! a fixed set of threads, one per slot: the allocator keeps a thread's
+//! freed 19 MiB for that thread's next hash, so memory stays at about one
+//! hash's worth per slot however many threads a blocking pool would grow.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -23,7 +29,7 @@ pub struct PasswordHasher {
 
 struct Inner {
     params: Params,
-    slots: Semaphore,
+    slots: Arc<Semaphore>,
     queue_timeout: Duration,
     /// A real hash of a random password, verified against when the email is
     /// unknown so that path costs the same as a wrong password.
@@ -31,6 +37,41 @@ struct Inner {
     /// Password checks run so far; lets tests see that every sign-in path
     /// pays for one, whether or not the account exists.
     verifications: AtomicU64,
+    /// New hashes made so far (registrations, password changes); lets
+    /// tests see that a refused request spent none.
+    hashes: AtomicU64,
+    /// Hashes running right now (logged at debug level by target
+    /// `neosc::hashing` as each starts: `make bench` reads the peak).
+    running: AtomicU64,
+    /// The hashing threads' queue. Jobs are sent only with a slot's permit,
+    /// so it never holds more than one job per thread.
+    jobs: Mutex<mpsc::Sender<Job>>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts `n` threads that run hashing jobs until every sender is gone.
+fn hashing_threads(n: usize) -> mpsc::Sender<Job> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    let rx = Arc::new(Mutex::new(rx));
+    for i in 0..n {
+        let rx = rx.clone();
+        std::thread::Builder::new()
+            .name(format!("neosc-hash-{i}"))
+            .spawn(move || loop {
+                // The lock is held only while waiting for the next job.
+                let job = match rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return,
+                }
+            })
+            .expect("a hashing thread starts");
+    }
+    tx
 }
 
 /// The outcome of checking a password.
@@ -49,10 +90,13 @@ impl PasswordHasher {
         Self {
             inner: Arc::new(Inner {
                 params,
-                slots: Semaphore::new(cores),
+                slots: Arc::new(Semaphore::new(cores)),
                 queue_timeout,
                 dummy: OnceCell::new(),
                 verifications: AtomicU64::new(0),
+                hashes: AtomicU64::new(0),
+                running: AtomicU64::new(0),
+                jobs: Mutex::new(hashing_threads(cores)),
             }),
         }
     }
@@ -61,9 +105,12 @@ impl PasswordHasher {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
     }
 
-    /// Runs `f` on the blocking pool once a hashing slot is free.
+    /// Runs `f` on a hashing thread once a slot is free. The permit moves
+    /// into the job and is dropped there when `f` returns:
+    /// if this future is dropped (the client went away), the hash still
+    /// runs to its end, and so its slot stays taken until then.
     async fn run<T: Send + 'static>(&self, f: impl FnOnce(Params) -> T + Send + 'static) -> ServiceResult<T> {
-        let permit = tokio::time::timeout(self.inner.queue_timeout, self.inner.slots.acquire())
+        let permit = tokio::time::timeout(self.inner.queue_timeout, self.inner.slots.clone().acquire_owned())
             .await
             .map_err(|_| ServiceError::Unavailable {
                 message: "The server is busy signing people in. Please retry in a moment.".into(),
@@ -71,13 +118,36 @@ impl PasswordHasher {
             })?
             .map_err(ServiceError::internal)?;
         let params = self.inner.params.clone();
-        let out = tokio::task::spawn_blocking(move || f(params)).await.map_err(ServiceError::internal)?;
-        drop(permit);
-        Ok(out)
+        let inner = self.inner.clone();
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let running = inner.running.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::debug!(target: "neosc::hashing", running, "hash started");
+            // A panic stays in this job: the thread lives on, and the
+            // caller gets an internal error for its dropped sender.
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(params)));
+            inner.running.fetch_sub(1, Ordering::Relaxed);
+            drop(permit);
+            if let Ok(out) = out {
+                let _ = done.send(out);
+            }
+        });
+        self.inner
+            .jobs
+            .lock()
+            .map_err(|_| ServiceError::bug("the hashing queue is poisoned"))?
+            .send(job)
+            .map_err(|_| ServiceError::bug("the hashing threads are gone"))?;
+        result.await.map_err(|_| ServiceError::bug("a hash ended without a result"))
+    }
+
+    pub fn hashes(&self) -> u64 {
+        self.inner.hashes.load(Ordering::Relaxed)
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
     pub async fn hash(&self, password: String) -> ServiceResult<String> {
+        self.inner.hashes.fetch_add(1, Ordering::Relaxed);
         self.run(move |params| {
             let salt = SaltString::generate(&mut OsRng);
             Self::argon2(params).hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
@@ -169,12 +239,41 @@ mod tests {
     }
 
     /// Takes every hashing slot, as a burst of sign-ins would.
-    async fn futures_hold(h: &PasswordHasher, n: usize) -> Vec<tokio::sync::SemaphorePermit<'_>> {
+    async fn futures_hold(h: &PasswordHasher, n: usize) -> Vec<tokio::sync::OwnedSemaphorePermit> {
         let mut permits = Vec::new();
         for _ in 0..n {
-            permits.push(h.inner.slots.acquire().await.unwrap());
+            permits.push(h.inner.slots.clone().acquire_owned().await.unwrap());
         }
         permits
+    }
+
+    /// A request dropped while its hash runs (the client hung up) keeps
+    /// the slot until the hash ends: nobody else gets it meanwhile.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_hash_keeps_its_slot_until_it_ends() {
+        let h = PasswordHasher::new(Argon2Params { m_kib: 1024, t: 1, p: 1 }, Duration::from_secs(5));
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let mut held = futures_hold(&h, cores - 1).await;
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let (finish_tx, finish_rx) = std::sync::mpsc::channel::<()>();
+        let slow = {
+            let h = h.clone();
+            tokio::spawn(async move {
+                h.run(move |_| {
+                    started_tx.send(()).unwrap();
+                    finish_rx.recv().unwrap();
+                })
+                .await
+            })
+        };
+        tokio::task::spawn_blocking(move || started_rx.recv().unwrap()).await.unwrap();
+        slow.abort();
+        let _ = slow.await;
+        assert_eq!(h.inner.slots.available_permits(), 0, "the abandoned hash still holds its slot");
+        finish_tx.send(()).unwrap();
+        let _ =
+            tokio::time::timeout(Duration::from_secs(5), h.inner.slots.acquire()).await.expect("the slot comes back when the hash ends");
+        held.clear();
     }
 
     #[tokio::test]

@@ -1,4 +1,4 @@
-//! Failed sign-in counters, in the database so they survive restarts and
+//! Sign-in attempt counters, in the database so they survive restarts and
 //! every app instance sees the same ones.
 
 use chrono::{DateTime, Utc};
@@ -23,32 +23,57 @@ impl Db {
         .await)?)
     }
 
-    /// Counts one more failure and returns the new count. Failures older
-    /// than `forget_before` are forgotten first. On PostgreSQL the upsert
-    /// locks the row until the transaction ends, so concurrent failures
-    /// each count.
-    pub async fn throttle_fail(&mut self, subject: &str, now: DateTime<Utc>, forget_before: DateTime<Utc>) -> DbResult<i64> {
+    /// Reserves one attempt: counts it now, before the attempt is checked,
+    /// unless the subject is blocked. `None` means blocked (nothing
+    /// changed). One statement, so concurrent reservations each see the
+    /// others: on PostgreSQL the upsert locks the row until the
+    /// transaction ends and re-reads it after waiting, and SQLite runs one
+    /// write transaction at a time.
+    pub async fn throttle_reserve(&mut self, subject: &str, now: DateTime<Utc>, forget_before: DateTime<Utc>) -> DbResult<Option<i64>> {
         Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
             "INSERT INTO auth_throttle (subject, failures, last_failure_at) VALUES ($1, 1, $2) \
              ON CONFLICT (subject) DO UPDATE SET \
                failures = CASE WHEN auth_throttle.last_failure_at < $3 THEN 1 ELSE auth_throttle.failures + 1 END, \
                last_failure_at = $2 \
+             WHERE auth_throttle.blocked_until IS NULL OR auth_throttle.blocked_until <= $2 \
              RETURNING failures"
         )
         .bind(subject)
         .bind(now)
         .bind(forget_before)
-        .fetch_one(c)
+        .fetch_optional(c)
         .await)?)
     }
 
-    pub async fn throttle_block(&mut self, subject: &str, until: DateTime<Utc>) -> DbResult<()> {
-        on_conn!(self, |c| sqlx::query("UPDATE auth_throttle SET blocked_until = $2 WHERE subject = $1")
-            .bind(subject)
-            .bind(until)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+    /// Blocks the subject until `until`, or longer if it is already.
+    pub async fn throttle_block_at_least(&mut self, subject: &str, until: DateTime<Utc>) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE auth_throttle SET blocked_until = \
+               CASE WHEN blocked_until IS NULL OR blocked_until < $2 THEN $2 ELSE blocked_until END \
+             WHERE subject = $1"
+        )
+        .bind(subject)
+        .bind(until)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Gives one reserved attempt back. The block the reservation set
+    /// (`block_set`) goes with it, unless something later replaced it.
+    pub async fn throttle_refund(&mut self, subject: &str, block_set: Option<DateTime<Utc>>) -> DbResult<()> {
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE auth_throttle SET \
+               failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END, \
+               blocked_until = CASE WHEN blocked_until = $2 THEN NULL ELSE blocked_until END \
+             WHERE subject = $1"
+        )
+        .bind(subject)
+        .bind(block_set)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::TokenResponse;
-use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unavailable};
+use super::problems::{BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unavailable};
 use super::schema::{NewPassword, PersonName};
 use super::{ApiJson, ApiPath, Meta};
 use crate::model::InvitationPreview;
@@ -55,7 +55,7 @@ pub async fn preview(
     responses(
         (status = 201, description = "Account created in the inviting organization and signed in", body = TokenResponse,
             headers(("Location" = String, description = "`/api/auth/me`: the new account, as its owner sees it"))),
-        BadRequest, Forbidden, NotFound, Conflict, Unavailable,
+        BadRequest, Forbidden, NotFound, Conflict, TooManyRequests, Unavailable,
     ))]
 pub async fn accept(
     State(state): State<AppState>,

@@ -71,7 +71,7 @@ pub struct Unprocessable(#[allow(dead_code)] Problem);
 #[derive(IntoResponses)]
 #[response(
     status = 429,
-    description = "Too many failed attempts from this account or address; try again after `Retry-After` seconds",
+    description = "Too many attempts from this account or address (failed sign-ins or codes, or a budget of registrations or SSO starts); try again after `Retry-After` seconds",
     content_type = "application/problem+json",
     headers(("Retry-After" = u64, description = "Seconds to wait"))
 )]

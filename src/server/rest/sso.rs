@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::TokenResponse;
-use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable};
+use super::problems::{BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unavailable};
 use super::{ApiJson, Meta};
 use crate::model::stage_path;
 use crate::server::auth::credentials::{cookie_value, flow_cookie, flow_cookie_name, session_cookie, token_from_headers};
@@ -153,10 +153,13 @@ pub struct ApiNonce {
     security(()),
     responses(
         (status = 201, description = "A fresh nonce, good once for 10 minutes", body = ApiNonce),
-        Forbidden, NotFound,
+        Forbidden, NotFound, TooManyRequests,
     ))]
-pub async fn nonce(State(state): State<AppState>) -> Result<(axum::http::StatusCode, axum::Json<ApiNonce>), ServiceError> {
-    let (nonce, expires_at) = sso::issue_api_nonce(&state).await?;
+pub async fn nonce(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+) -> Result<(axum::http::StatusCode, axum::Json<ApiNonce>), ServiceError> {
+    let (nonce, expires_at) = sso::issue_api_nonce(&state, &meta).await?;
     Ok((axum::http::StatusCode::CREATED, axum::Json(ApiNonce { nonce, expires_at })))
 }
 

@@ -33,15 +33,35 @@ pub async fn change_password(
     }
     let user = &principal.user;
     let email = Email::parse(&user.email)?;
-    let subjects = throttle::subjects(email.as_str(), meta);
-    throttle::guard(state, &subjects, meta, Some(user.organization_id)).await?;
     let Some(phc) = user.password_hash.clone() else {
         return Err(ServiceError::Conflict("This account signs in through SSO and has no password here.".into()));
     };
+    let subjects = throttle::subjects(email.as_str(), meta);
+    // Reserved before the hash runs, like a sign-in: this is a password
+    // guess too.
+    let reservation = throttle::reserve(state, &subjects, meta, Some(user.organization_id)).await?;
+    let result = change_password_reserved(state, principal, &email, phc, current, new, &reservation, kind, meta).await;
+    reservation.settle(state, result).await
+}
+
+/// The rest of `change_password`, with the attempt reserved.
+#[allow(clippy::too_many_arguments)]
+async fn change_password_reserved(
+    state: &AppState,
+    principal: &Principal,
+    email: &Email,
+    phc: String,
+    current: &str,
+    new: &str,
+    reservation: &throttle::Reservation,
+    kind: SessionKind,
+    meta: &RequestMeta,
+) -> ServiceResult<Option<SignedIn>> {
+    let user = &principal.user;
     if state.hasher.verify(current.to_owned(), phc).await? == Verified::No {
         let now = state.clock.now();
         let mut db = state.store.begin().await?;
-        throttle::fail(&mut db, &subjects, now).await?;
+        reservation.fail(&mut db, now).await?;
         db.commit().await?;
         return Err(ServiceError::Validation { field: Some("current_password"), message: "The current password is not correct.".into() });
     }
@@ -51,7 +71,7 @@ pub async fn change_password(
             message: "The new password must differ from the current one.".into(),
         });
     }
-    let password = new_password(state, new, &email).map_err(|e| match e {
+    let password = new_password(state, new, email).map_err(|e| match e {
         ServiceError::Validation { message, .. } => ServiceError::Validation { field: Some("new_password"), message },
         other => other,
     })?;
@@ -89,6 +109,7 @@ pub async fn change_password(
     } else {
         None
     };
+    reservation.succeed(&mut db).await?;
     db.commit().await?;
     Ok(next)
 }

@@ -13,7 +13,7 @@ use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::password::Verified;
 use crate::server::auth::token::{hash_token, random_token, API_TOKEN_PREFIX};
 use crate::server::config::DomainConfig;
-use crate::server::db::{Constraint, Db, NewSession, NewUser, OrgRecord, SessionKind, SessionStage, UserRecord};
+use crate::server::db::{Constraint, Db, NewSession, NewUser, OrgRecord, PendingRecord, SessionKind, SessionStage, UserRecord};
 use crate::server::error::{ServiceError, ServiceResult};
 use crate::server::state::AppState;
 
@@ -216,8 +216,25 @@ pub async fn login(state: &AppState, email: &str, password: &str, meta: &Request
         (user, pending)
     };
     let org = user.as_ref().map(|u| u.organization_id);
-    // Checked (and a refusal recorded) before any password work is spent.
-    throttle::guard(state, &subjects, meta, org).await?;
+    // Reserved (or refused, and that recorded) before any password work is
+    // spent, so concurrent guesses cannot outrun the count.
+    let reservation = throttle::reserve(state, &subjects, meta, org).await?;
+    let result = check_password(state, &email, password, user, pending, &reservation, meta, kind).await;
+    reservation.settle(state, result).await
+}
+
+/// The rest of `login`, with the attempt reserved.
+#[allow(clippy::too_many_arguments)]
+async fn check_password(
+    state: &AppState,
+    email: &Email,
+    password: &str,
+    user: Option<UserRecord>,
+    pending: Option<PendingRecord>,
+    reservation: &throttle::Reservation,
+    meta: &RequestMeta,
+    kind: SessionKind,
+) -> ServiceResult<SignedIn> {
     let too_long = password.chars().count() > state.config.password_policy.max_chars;
     let phc = user.as_ref().and_then(|u| u.password_hash.clone()).or_else(|| pending.as_ref().map(|p| p.password_hash.clone()));
     let verified = match phc {
@@ -230,7 +247,7 @@ pub async fn login(state: &AppState, email: &str, password: &str, meta: &Request
     if let (None, Some(_)) = (&user, &pending) {
         if verified != Verified::No {
             // Nothing to sign in to yet; the page offers to resend the link.
-            return Err(super::verification::unverified(&email));
+            return Err(super::verification::unverified(email));
         }
     }
     let now = state.clock.now();
@@ -251,7 +268,7 @@ pub async fn login(state: &AppState, email: &str, password: &str, meta: &Request
             current
         }
         _ => {
-            throttle::fail(&mut db, &subjects, now).await?;
+            reservation.fail(&mut db, now).await?;
             audit::record(
                 &mut db,
                 now,
@@ -269,8 +286,10 @@ pub async fn login(state: &AppState, email: &str, password: &str, meta: &Request
             return Err(ServiceError::Unauthorized(BAD_CREDENTIALS.into()));
         }
     };
+    // Before the success is counted: a disabled account's right password
+    // is refunded (by `settle`), not taken as proof of anything.
     ensure_may_sign_in(&user)?;
-    throttle::succeed(&mut db, email.as_str()).await?;
+    reservation.succeed(&mut db).await?;
     let stage = next_stage(&user, false);
     let signed_in = open_session(state, &mut db, &user, stage, kind, meta).await?;
     audit::record(

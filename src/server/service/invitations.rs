@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::audit::{self, action, Event, Target};
 use super::auth::{insert_member, new_password, next_stage, open_session, SignedIn};
 use super::orgs::{begin_managed_org, managed_org, OrgHold};
-use super::Principal;
+use super::{throttle, Principal};
 use crate::model::{Email, Invitation, InvitationPreview, OrgStatus, PersonName, Role, UserId};
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::token::{hash_token, random_token};
@@ -215,6 +215,11 @@ pub async fn accept(
     let email = Email::parse(&checked.email)?;
     let name = PersonName::parse(name)?;
     let password = new_password(state, password, &email)?;
+    // Each acceptance costs a hash, so it spends from a budget per client
+    // address and per invited address (as large as registration's,
+    // counted apart).
+    let subjects = throttle::rate_subjects("accept", email.as_str(), state.config.signups_per_hour, meta, state.clock.now());
+    throttle::reserve(state, &subjects, meta, Some(checked.organization_id)).await?;
     // Hashed before the transaction, so no lock waits on it; the link and
     // the organization are then checked again where they are used: a link
     // re-sent, revoked or used meanwhile, or an organization suspended

@@ -70,9 +70,22 @@ pub async fn confirm_enrolment(
 ) -> ServiceResult<(Vec<String>, Option<SignedIn>)> {
     allowed(principal, &[SessionStage::Full, SessionStage::EnrolRequired])?;
     super::reauth::require_recent(state, principal)?;
-    let now = state.clock.now();
     let subjects = mfa_subjects(&principal.user);
-    throttle::guard(state, &subjects, meta, Some(principal.org_id())).await?;
+    let reservation = throttle::reserve(state, &subjects, meta, Some(principal.org_id())).await?;
+    let result = confirm_reserved(state, principal, code, &reservation, kind, meta).await;
+    reservation.settle(state, result).await
+}
+
+/// The rest of `confirm_enrolment`, with the attempt reserved.
+async fn confirm_reserved(
+    state: &AppState,
+    principal: &Principal,
+    code: &str,
+    reservation: &throttle::Reservation,
+    kind: SessionKind,
+    meta: &RequestMeta,
+) -> ServiceResult<(Vec<String>, Option<SignedIn>)> {
+    let now = state.clock.now();
     let mut db = state.store.begin().await?;
     // The pending secret as it is now: a set-up restarted meanwhile in
     // another tab has replaced the one this request's session read.
@@ -85,10 +98,11 @@ pub async fn confirm_enrolment(
     };
     let secret = secret_keys::open(state, user.id, &pending)?;
     let Some(step) = totp::matching_step(&secret, code, unix_now(state)) else {
-        throttle::fail(&mut db, &subjects, now).await?;
+        reservation.fail(&mut db, now).await?;
         db.commit().await?;
         return Err(ServiceError::Validation { field: Some("code"), message: BAD_CODE.into() });
     };
+    reservation.succeed(&mut db).await?;
     db.set_totp(user.id, Some(&secret_keys::seal(state, user.id, &secret)), Some(step), now).await?;
     let codes = totp::new_recovery_codes();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| hash_token(&totp::normalize_recovery_code(c))).collect();
@@ -163,7 +177,21 @@ async fn verify_second_factor(state: &AppState, db: &mut Db, user: &UserRecord, 
 /// counts against the throttle, whatever the caller does next.
 async fn prove_second_factor(state: &AppState, user: &UserRecord, code: &str, meta: &RequestMeta) -> ServiceResult<SecondFactor> {
     let subjects = mfa_subjects(user);
-    throttle::guard(state, &subjects, meta, Some(user.organization_id)).await?;
+    // Reserved and committed before the code is looked at: twenty codes
+    // sent at once with one token get the budget's five checks, no more.
+    let reservation = throttle::reserve(state, &subjects, meta, Some(user.organization_id)).await?;
+    let result = prove_reserved(state, user, code, &reservation, meta).await;
+    reservation.settle(state, result).await
+}
+
+/// The rest of `prove_second_factor`, with the attempt reserved.
+async fn prove_reserved(
+    state: &AppState,
+    user: &UserRecord,
+    code: &str,
+    reservation: &throttle::Reservation,
+    meta: &RequestMeta,
+) -> ServiceResult<SecondFactor> {
     let now = state.clock.now();
     let mut db = state.store.begin().await?;
     let proven = verify_second_factor(state, &mut db, user, code).await?;
@@ -173,12 +201,12 @@ async fn prove_second_factor(state: &AppState, user: &UserRecord, code: &str, me
             Some((action::RECOVERY_CODE_USED, json!({ "remaining": db.unused_recovery_codes(user.id).await? })))
         }
         None => {
-            throttle::fail(&mut db, &subjects, now).await?;
+            reservation.fail(&mut db, now).await?;
             Some((action::MFA_FAILED, json!({})))
         }
     };
     if proven.is_some() {
-        throttle::succeed_subject(&mut db, &subjects[0].0).await?;
+        reservation.succeed(&mut db).await?;
     }
     if let Some((action, details)) = event {
         audit::record(&mut db, now, meta, Event { org: Some(user.organization_id), actor: Some(user.id), action, target: None, details })

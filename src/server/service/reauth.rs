@@ -67,7 +67,26 @@ pub async fn reauthenticate(
     }
     let email = Email::parse(&user.email)?;
     let subjects = throttle::subjects(email.as_str(), meta);
-    throttle::guard(state, &subjects, meta, Some(user.organization_id)).await?;
+    // Reserved before the hash runs, like a sign-in: this is a password
+    // guess too, and a stolen session must not make it a cheaper one.
+    let reservation = throttle::reserve(state, &subjects, meta, Some(user.organization_id)).await?;
+    let result = reauthenticate_reserved(state, principal, session_id, phc, password, &reservation, kind, meta).await;
+    reservation.settle(state, result).await
+}
+
+/// The rest of `reauthenticate`, with the attempt reserved.
+#[allow(clippy::too_many_arguments)]
+async fn reauthenticate_reserved(
+    state: &AppState,
+    principal: &Principal,
+    session_id: uuid::Uuid,
+    phc: String,
+    password: &str,
+    reservation: &throttle::Reservation,
+    kind: SessionKind,
+    meta: &RequestMeta,
+) -> ServiceResult<SignedIn> {
+    let user = &principal.user;
     let too_long = password.chars().count() > state.config.password_policy.max_chars;
     let verified = if too_long { Verified::No } else { state.hasher.verify(password.to_owned(), phc).await? };
     let now = state.clock.now();
@@ -76,7 +95,7 @@ pub async fn reauthenticate(
     // only if that password is still the account's.
     let current = db.user_by_id_for_update(user.id).await?.filter(|u| u.password_hash == user.password_hash);
     let Some(current) = current.filter(|_| verified != Verified::No) else {
-        throttle::fail(&mut db, &subjects, now).await?;
+        reservation.fail(&mut db, now).await?;
         audit::record(
             &mut db,
             now,
@@ -96,7 +115,7 @@ pub async fn reauthenticate(
     if let Verified::YesRehash(new_hash) = &verified {
         db.set_password_hash(current.id, new_hash, current.must_change_password, now).await?;
     }
-    throttle::succeed(&mut db, email.as_str()).await?;
+    reservation.succeed(&mut db).await?;
     db.delete_session(session_id).await?;
     // The stage is what the account owes now (a reset password or a newly
     // required second factor are not skipped by confirming the password).

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::audit::{self, action, Event, Target};
 use super::auth::{insert_member, open_session_with, SignedIn};
 use super::orgs::{create_org, org_target};
-use super::Principal;
+use super::{throttle, Principal};
 use crate::model::{Email, OrgName, OrgStatus, Role, SsoRefusal, UserId, UserStatus};
 use crate::server::auth::credentials::RequestMeta;
 use crate::server::auth::oidc::{OidcError, OidcProvider, VerifiedLogin, RESOURCE_OWNER_SCOPE};
@@ -130,6 +130,7 @@ async fn start_flow(
     meta: &RequestMeta,
 ) -> Result<SsoStart, SsoRefused> {
     let oidc = provider(state)?;
+    spend_sso_budget(state, meta).await?;
     let request = match oidc.authorization_request(fresh).await {
         Ok(r) => r,
         Err(e) => return Err(refuse(state, meta, Refusal::from(e)).await),
@@ -311,16 +312,33 @@ async fn exchange_id_token(state: &AppState, id_token: &str, meta: &RequestMeta)
     sign_in(state, login, SessionKind::Api, "id_token", meta).await
 }
 
+/// Each SSO start (a browser's flow, an API client's nonce or ID token)
+/// writes a row or asks the provider: a budget per client address per
+/// minute, every start counted.
+async fn spend_sso_budget(state: &AppState, meta: &RequestMeta) -> ServiceResult<()> {
+    if let Some(ip) = throttle::client_key(meta) {
+        let subject = throttle::Policy::rate(
+            &format!("sso_start:ip:{ip}"),
+            throttle::SSO_STARTS_PER_MINUTE,
+            ChronoDuration::minutes(1),
+            state.clock.now(),
+        );
+        throttle::reserve(state, &[subject], meta, None).await?;
+    }
+    Ok(())
+}
+
 /// How long an API client's nonce may wait for its ID token.
 pub const API_NONCE_TTL: chrono::Duration = chrono::Duration::minutes(10);
 
 /// A nonce for an API client's own authorization request: it puts it in
 /// the request, the provider puts it in the ID token, and
 /// `POST /api/auth/sso` accepts the token once because of it.
-pub async fn issue_api_nonce(state: &AppState) -> ServiceResult<(String, chrono::DateTime<chrono::Utc>)> {
+pub async fn issue_api_nonce(state: &AppState, meta: &RequestMeta) -> ServiceResult<(String, chrono::DateTime<chrono::Utc>)> {
     if state.oidc.is_none() {
         return Err(ServiceError::NotFound("Single sign-on is not configured.".into()));
     }
+    spend_sso_budget(state, meta).await?;
     let nonce = random_token();
     let now = state.clock.now();
     let expires_at = now + API_NONCE_TTL;

@@ -57,7 +57,10 @@ pub fn link(state: &AppState, token: &str) -> String {
 }
 
 /// Checks the registration as the rules stand now (so a refusal is told at
-/// once, not after the mail), stores it pending and mails the link.
+/// once, not after the mail), stores it pending and mails the link. Every
+/// check that needs no hash runs before the hash: the body, then (within
+/// the per-address and per-email budgets) the rules read from the database,
+/// which are read again in the transaction that stores the registration.
 pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta) -> ServiceResult<Pending> {
     let email = Email::parse(&input.email)?;
     let name = PersonName::parse(&input.name)?;
@@ -66,6 +69,12 @@ pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta
         None => None,
     };
     let password = new_password(state, &input.password, &email)?;
+    let subjects = throttle::rate_subjects("register", email.as_str(), state.config.signups_per_hour, meta, state.clock.now());
+    // Every attempt counts (a rate, not a failure count, so nothing is
+    // settled or refunded): replaying one body cannot keep the hash pool
+    // busy.
+    throttle::reserve(state, &subjects, meta, None).await?;
+    check_registration(state, &mut state.store.conn().await?, &email, org_name.clone(), state.clock.now()).await?;
     // Hash before the transaction opens, so no write lock is held while the
     // CPU-heavy part runs.
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
@@ -73,20 +82,7 @@ pub async fn register(state: &AppState, input: RegisterInput, meta: &RequestMeta
     let token = random_token();
 
     let mut db = state.store.begin().await?;
-    if db.user_by_email(email.as_str()).await?.is_some() {
-        return Err(ServiceError::Conflict("An account with this email already exists. Sign in instead.".into()));
-    }
-    if let Placement::Join(org) = place(&mut db, &state.config.domains, &email, org_name.clone()).await? {
-        ensure_accepts_members(&org.name, org.status)?;
-        // Told now; the seat is taken (and the limit enforced by the
-        // database) only when the link is used.
-        if let Some(limit) = org.seat_limit.filter(|l| org.users_count >= *l) {
-            return Err(ServiceError::Conflict(format!("“{}” has reached its seat limit of {limit} users.", org.name)));
-        }
-    }
-    if let Some(newest) = db.newest_pending_for_email(email.as_str(), now).await? {
-        throttle_mail(newest.last_sent_at, now)?;
-    }
+    check_registration(state, &mut db, &email, org_name.clone(), now).await?;
     let id = Uuid::now_v7();
     let expires_at = now + VALID_FOR;
     db.insert_pending(&NewPending {
@@ -201,7 +197,19 @@ pub async fn verify(state: &AppState, token: &str, kind: SessionKind, meta: &Req
 pub async fn resend(state: &AppState, email: &str, password: &str, meta: &RequestMeta) -> ServiceResult<Pending> {
     let email = Email::parse(email).map_err(|_| ServiceError::Unauthorized(BAD_CREDENTIALS.into()))?;
     let subjects = throttle::subjects(email.as_str(), meta);
-    throttle::guard(state, &subjects, meta, None).await?;
+    let reservation = throttle::reserve(state, &subjects, meta, None).await?;
+    let result = resend_reserved(state, &email, password, &reservation, meta).await;
+    reservation.settle(state, result).await
+}
+
+/// The rest of `resend`, with the attempt reserved.
+async fn resend_reserved(
+    state: &AppState,
+    email: &Email,
+    password: &str,
+    reservation: &throttle::Reservation,
+    meta: &RequestMeta,
+) -> ServiceResult<Pending> {
     let checked = state.store.conn().await?.newest_pending_for_email(email.as_str(), state.clock.now()).await?;
     let too_long = password.chars().count() > state.config.password_policy.max_chars;
     let verified = match &checked {
@@ -222,7 +230,7 @@ pub async fn resend(state: &AppState, email: &str, password: &str, meta: &Reques
     let pending = match (current, verified) {
         (Some(p), Verified::Yes | Verified::YesRehash(_)) => p,
         _ => {
-            throttle::fail(&mut db, &subjects, now).await?;
+            reservation.fail(&mut db, now).await?;
             audit::record(
                 &mut db,
                 now,
@@ -262,6 +270,7 @@ pub async fn resend(state: &AppState, email: &str, password: &str, meta: &Reques
         },
     )
     .await?;
+    reservation.succeed(&mut db).await?;
     db.commit().await?;
     let mail_sent = send_link(state, email.as_str(), &pending.name, &token).await;
     Ok(Pending { email: email.as_str().to_owned(), expires_at: pending.expires_at, mail_sent })
@@ -291,6 +300,33 @@ pub async fn sweep(state: &AppState) -> ServiceResult<u64> {
     }
     db.commit().await?;
     Ok(deleted)
+}
+
+/// What refuses a registration before anything is stored: a taken
+/// address, a placement the rules refuse, a full or suspended organization
+/// to join, a link mailed moments ago.
+async fn check_registration(
+    state: &AppState,
+    db: &mut crate::server::db::Db,
+    email: &Email,
+    org_name: Option<OrgName>,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    if db.user_by_email(email.as_str()).await?.is_some() {
+        return Err(ServiceError::Conflict("An account with this email already exists. Sign in instead.".into()));
+    }
+    if let Placement::Join(org) = place(db, &state.config.domains, email, org_name).await? {
+        ensure_accepts_members(&org.name, org.status)?;
+        // Told now; the seat is taken (and the limit enforced by the
+        // database) only when the link is used.
+        if let Some(limit) = org.seat_limit.filter(|l| org.users_count >= *l) {
+            return Err(ServiceError::Conflict(format!("“{}” has reached its seat limit of {limit} users.", org.name)));
+        }
+    }
+    if let Some(newest) = db.newest_pending_for_email(email.as_str(), now).await? {
+        throttle_mail(newest.last_sent_at, now)?;
+    }
+    Ok(())
 }
 
 fn throttle_mail(last_sent_at: DateTime<Utc>, now: DateTime<Utc>) -> ServiceResult<()> {
