@@ -35,9 +35,25 @@ enum Command {
     /// Operator tasks on organizations
     #[command(subcommand)]
     Org(OrgCommand),
+    /// The audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Development helpers
     #[command(subcommand)]
     Dev(DevCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Replay the hash chains of the audit log: one JSON line per chain,
+    /// intact with its head (seq, hash) or the first broken seq; exits 1
+    /// when one is broken
+    Verify {
+        /// The organization's id (org-…), slug or name; without it, every
+        /// organization's chain and the installation's
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -135,6 +151,7 @@ async fn run() {
         Command::Migrate => migrate().await,
         Command::Admin(cmd) => admin(cmd).await,
         Command::Org(cmd) => org(cmd).await,
+        Command::Audit(AuditCommand::Verify { org }) => audit_verify(org).await,
         Command::Dev(DevCommand::Seed(args)) => seed(args).await,
     };
     if let Err(e) = result {
@@ -240,6 +257,21 @@ async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
         }
     }
     state.store.close().await;
+    Ok(())
+}
+
+/// `neosc audit verify`: a JSON line per chain; broken chains fail the command.
+async fn audit_verify(org: Option<String>) -> anyhow::Result<()> {
+    let state = operator_state().await?;
+    let checked = operator::verify_audit(&state, org.as_deref()).await?;
+    state.store.close().await;
+    for chain in &checked {
+        println!("{}", serde_json::to_string(chain)?);
+    }
+    let broken = checked.iter().filter(|c| !c.report.intact).count();
+    if broken > 0 {
+        anyhow::bail!("{broken} of {} audit chains are broken", checked.len());
+    }
     Ok(())
 }
 

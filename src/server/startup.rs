@@ -78,6 +78,9 @@ impl Application {
 pub async fn connect(config: Config, leptos_options: LeptosOptions, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let store = Store::connect(&config.database_url).await?;
     store.migrate().await?;
+    // Events written before the hash chain existed join it now, before
+    // this instance records any (idempotent; safe with other instances).
+    service::audit::chain_unchained(&store).await.map_err(|e| anyhow::anyhow!("start-up: {}", e.log_detail()))?;
     let hasher = PasswordHasher::new(config.argon2, config.hash_queue_timeout);
     let oidc = config.oidc.clone().map(|c| OidcProvider::new(c, clock.clone())).transpose()?;
     let mailer = Arc::new(Mailer::from_config(&config.mail)?);

@@ -4,6 +4,7 @@
 #[macro_use]
 mod helpers;
 
+mod audit_chain;
 mod auth;
 mod contract;
 mod dns_server;

@@ -139,6 +139,7 @@ fn table(f: &Foreign) -> Vec<Row> {
         // answered NXDOMAIN (422), then the claim is removed (204).
         row("POST", "/api/organizations/{id}/domains/{domain}/verify", N, [401, 404, 404, 422]),
         row("DELETE", "/api/organizations/{id}/domains/{domain}", N, [401, 404, 404, 204]),
+        row("GET", "/api/organizations/{id}/audit/verify", N, [401, 404, 404, 200]),
         row("GET", "/api/invitations/{token}", N, [404, 404, 404, 404]),
         row("POST", "/api/invitations/{token}/accept", J(json!({ "name": "X", "password": PASSWORD })), [404, 404, 404, 404]),
         row_id("PATCH", "/api/users/{id}", &f.member_id, J(json!({ "role": "user" })), [401, 403, 404, 204]),

@@ -199,17 +199,19 @@ both_backends! {
             admin.commit().await
         });
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let event = neosc::server::db::NewAuditEvent {
-            organization_id: Some(org_id),
-            actor_user_id: Some(member_id),
+        let event = neosc::server::service::audit::Event {
+            org: Some(org_id),
+            actor: Some(member_id),
             action: "login",
-            target_type: None,
-            target_id: None,
+            target: None,
             details: serde_json::json!({}),
-            ip: None,
-            now: chrono::Utc::now(),
         };
-        let recorded = tokio::time::timeout(std::time::Duration::from_secs(10), sign_in.insert_audit_event(&event)).await;
+        let meta = neosc::server::auth::credentials::RequestMeta { ip: None, user_agent: None };
+        let recorded = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            neosc::server::service::audit::record(&mut sign_in, chrono::Utc::now(), &meta, event),
+        )
+        .await;
         assert!(matches!(recorded, Ok(Ok(()))), "the event waits on the admin's lock: {recorded:?}");
         sign_in.commit().await.unwrap();
         admin.await.unwrap().expect("the admin goes on once the sign-in commits");

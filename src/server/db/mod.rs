@@ -31,7 +31,7 @@ mod users;
 mod workspaces;
 
 pub use api_tokens::ApiTokenRecord;
-pub use audit::{AuditRecord, NewAuditEvent};
+pub use audit::{AuditHead, AuditRecord, ChainedAuditRecord, NewAuditEvent};
 pub use constraint::Constraint;
 pub use domains::DomainRecord;
 pub use invitations::{InvitationRecord, NewInvitation};
@@ -243,6 +243,12 @@ impl Db {
             Inner::Sqlite(_) => Backend::Sqlite,
             Inner::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Whether this handle is a transaction (`Store::begin`) rather than an
+    /// autocommit connection.
+    pub fn in_transaction(&self) -> bool {
+        matches!(self.0, Inner::Sqlite(Handle::Tx(_)) | Inner::Postgres(Handle::Tx(_)))
     }
 
     /// Makes the transaction's changes permanent. On a read handle it does

@@ -10,6 +10,7 @@
 //! one `.routes(routes!(...))` line here and a row in `tests/api/matrix.rs`.
 
 mod account;
+mod audit;
 mod auth;
 mod docs;
 mod domains;
@@ -88,6 +89,7 @@ pub(crate) fn api() -> Api {
         .routes(routes!(domains::list, domains::add))
         .routes(routes!(domains::verify))
         .routes(routes!(domains::remove))
+        .routes(routes!(audit::verify))
         .routes(routes!(invitations::preview))
         .routes(routes!(invitations::accept))
         .routes(routes!(workspaces::list, workspaces::create))

@@ -51,6 +51,7 @@ answers 404, as if it did not exist.
         (name = "organizations", description = "Tenants, their members and invitations"),
         (name = "invitations", description = "The invitee's side of an invitation"),
         (name = "domains", description = "An organization's domains and their DNS verification"),
+        (name = "audit", description = "An organization's audit log and its hash chain"),
         (name = "workspaces", description = "Workspaces on the workspace engine, their templates and lifecycle"),
         (name = "sso (browser)", description = "The browser's redirect flow of single sign-on; not for API clients"),
     )

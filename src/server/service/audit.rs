@@ -1,13 +1,26 @@
 //! The one helper every mutating service call uses to record what it did.
 //! It writes through the caller's transaction, so the event and the change
 //! commit or roll back together.
+//!
+//! Tamper evidence: the events of each organization, and the installation's
+//! own (no organization), form a hash chain. Event `seq` n of a chain has
+//! `hash = SHA-256(prev_hash || canonical JSON of the event)`, where
+//! `prev_hash` is the hash of event n-1 (32 zero bytes before the first)
+//! and the canonical JSON is [`Canonical`] serialised by serde_json (fixed
+//! field order, object keys of `details` sorted, no whitespace). Hashes are
+//! stored as lower-case hex. The writer takes the chain's head row
+//! (`audit_heads`) in its transaction, so concurrent writers of one chain
+//! queue there and seqs stay gapless. `verify` replays a chain.
 
-use serde_json::Value;
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::server::auth::credentials::RequestMeta;
-use crate::server::db::{Db, NewAuditEvent};
-use crate::server::error::ServiceResult;
+use crate::server::db::{AuditHead, ChainedAuditRecord, Db, NewAuditEvent, Store};
+use crate::server::error::{ServiceError, ServiceResult};
 
 /// Event names. The organization ones are the product spec's, verbatim.
 pub mod action {
@@ -87,21 +100,338 @@ pub struct Event<'a> {
     pub details: Value,
 }
 
+/// The outcome of an event, by its action: refusals are `denied` (the
+/// caller may not) or `failure` (the attempt did not succeed); everything
+/// else `success`. The one place that says so (migration 0014 applies the
+/// same list to older rows).
+pub fn outcome_of(action: &str) -> &'static str {
+    match action {
+        action::LOGIN_THROTTLED | action::CROSS_ORG_ACCESS_DENIED => "denied",
+        action::LOGIN_FAILED
+        | action::MFA_FAILED
+        | action::SSO_LOGIN_FAILED
+        | action::VERIFY_DOMAIN_FAILED
+        | action::REAUTHENTICATION_FAILED => "failure",
+        _ => "success",
+    }
+}
+
+/// `prev_hash` of a chain's first event: 32 zero bytes.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// How many events one page of chaining or verifying holds in memory.
+const PAGE: i64 = 1000;
+
+/// The key of a chain in `audit_heads`.
+pub fn chain_key(org: Option<Uuid>) -> String {
+    match org {
+        Some(id) => id.hyphenated().to_string(),
+        None => "installation".to_owned(),
+    }
+}
+
+/// What an event's hash covers, in this field order. `occurred_at` is RFC
+/// 3339 in UTC with microseconds (what both databases keep).
+#[derive(Serialize)]
+pub struct Canonical<'a> {
+    pub seq: i64,
+    pub id: Uuid,
+    pub occurred_at: String,
+    pub org: Option<Uuid>,
+    pub actor: Option<Uuid>,
+    pub action: &'a str,
+    pub outcome: &'a str,
+    pub target_type: Option<&'a str>,
+    pub target_id: Option<&'a str>,
+    pub details: Value,
+    pub ip: Option<&'a str>,
+}
+
+/// A JSON value with every object's keys in sorted order, whatever order
+/// it was built or stored in (PostgreSQL's JSONB reorders keys).
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let mut out = Map::new();
+            for k in keys {
+                out.insert(k.clone(), sorted(&m[k]));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect()
+}
+
+/// The time as the chain records it: microseconds, RFC 3339, `Z`.
+fn occurred_at(at: DateTime<Utc>) -> String {
+    at.trunc_subsecs(6).to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl Canonical<'_> {
+    /// `SHA-256(prev_hash bytes || canonical JSON)`, hex. `None` when
+    /// `prev_hash` is not hex.
+    pub fn hash(&self, prev_hash: &str) -> Option<String> {
+        let prev = from_hex(prev_hash)?;
+        let json = serde_json::to_vec(self).ok()?;
+        Some(to_hex(&Sha256::new().chain_update(prev).chain_update(json).finalize()))
+    }
+
+    fn of(r: &ChainedAuditRecord, seq: i64) -> Canonical<'_> {
+        Canonical {
+            seq,
+            id: r.id,
+            occurred_at: occurred_at(r.created_at),
+            org: r.organization_id,
+            actor: r.actor_user_id,
+            action: &r.action,
+            outcome: &r.outcome,
+            target_type: r.target_type.as_deref(),
+            target_id: r.target_id.as_deref(),
+            details: sorted(&r.details.0),
+            ip: r.ip.as_deref(),
+        }
+    }
+}
+
 pub async fn record(db: &mut Db, now: chrono::DateTime<chrono::Utc>, meta: &RequestMeta, e: Event<'_>) -> ServiceResult<()> {
+    // The head, the event and the change it describes commit together;
+    // in autocommit the head could move without its event.
+    if !db.in_transaction() {
+        return Err(ServiceError::bug("audit event recorded outside a transaction"));
+    }
     let (target_type, target_id) = match e.target {
         Some(t) => (Some(t.kind), Some(t.id)),
         None => (None, None),
     };
+    // Both databases keep microseconds; the hash covers what is stored.
+    let now = now.trunc_subsecs(6);
+    let id = Uuid::now_v7();
+    let outcome = outcome_of(e.action);
+    let details = sorted(&e.details);
+    // The head last: on PostgreSQL it is a row lock other writers of this
+    // organization wait for, held until commit, so it is taken after every
+    // other lock of the caller's transaction (callers record near their
+    // end) and cannot be part of a lock cycle with them.
+    let key = chain_key(e.org);
+    let head = db.take_audit_head(&key, GENESIS_HASH).await?;
+    let seq = head.seq + 1;
+    let canonical = Canonical {
+        seq,
+        id,
+        occurred_at: occurred_at(now),
+        org: e.org,
+        actor: e.actor,
+        action: e.action,
+        outcome,
+        target_type,
+        target_id: target_id.as_deref(),
+        details: details.clone(),
+        ip: meta.ip.as_deref(),
+    };
+    let hash = canonical.hash(&head.hash).ok_or_else(|| ServiceError::bug("audit head hash is not hex"))?;
     db.insert_audit_event(&NewAuditEvent {
+        id,
         organization_id: e.org,
         actor_user_id: e.actor,
         action: e.action,
+        outcome,
         target_type,
         target_id,
-        details: e.details,
+        details,
         ip: meta.ip.as_deref(),
         now,
+        seq,
+        prev_hash: head.hash.clone(),
+        hash: hash.clone(),
     })
     .await?;
+    db.set_audit_head(&key, &AuditHead { seq, hash }).await?;
     Ok(())
+}
+
+/// Chains the events written before the chain existed (migration 0014
+/// left them without seq and hash): per chain, oldest first, after the
+/// chain's head. Idempotent, and safe while other instances do the same
+/// or record events: each page is one transaction holding the chain's head,
+/// and a row is only chained while it has no seq. Returns how many rows it
+/// chained.
+pub async fn chain_unchained(store: &Store) -> ServiceResult<u64> {
+    let chains = store.conn().await?.audit_unchained_chains().await?;
+    let mut chained = 0;
+    for org in chains {
+        let key = chain_key(org);
+        loop {
+            let mut db = store.begin().await?;
+            let mut head = db.take_audit_head(&key, GENESIS_HASH).await?;
+            let rows = db.audit_unchained_page(org, PAGE).await?;
+            if rows.is_empty() {
+                db.rollback().await?;
+                break;
+            }
+            for r in &rows {
+                let seq = head.seq + 1;
+                let hash = Canonical::of(r, seq).hash(&head.hash).ok_or_else(|| ServiceError::bug("audit head hash is not hex"))?;
+                if !db.chain_audit_event(r.id, seq, &head.hash, &hash).await? {
+                    return Err(ServiceError::bug("an unchained audit event was chained under the chain's head lock"));
+                }
+                head = AuditHead { seq, hash };
+                chained += 1;
+            }
+            db.set_audit_head(&key, &head).await?;
+            db.commit().await?;
+        }
+    }
+    if chained > 0 {
+        tracing::info!(chained, "audit events written before the hash chain are chained now");
+    }
+    Ok(chained)
+}
+
+/// What `verify` found. Either `intact` with the head, or the first seq
+/// that does not hold and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ChainReport {
+    /// Every event from seq 1 to the head is present, in order, and hashes
+    /// to what the next one and the head say.
+    pub intact: bool,
+    /// The last seq (0 for a chain without events). When intact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_seq: Option<i64>,
+    /// The hash of the last event, hex. When intact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
+    /// The first seq that does not hold. When not intact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_broken_seq: Option<i64>,
+    /// `hash mismatch` (the event is not what was hashed), `prev_hash
+    /// mismatch` (it does not follow the event before), `missing seq` (the
+    /// event is not there), `head mismatch` (the chain's head names another
+    /// hash) or `missing head`. When not intact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ChainReport {
+    fn intact(head: AuditHead) -> Self {
+        ChainReport { intact: true, head_seq: Some(head.seq), head_hash: Some(head.hash), first_broken_seq: None, reason: None }
+    }
+
+    fn broken(seq: i64, reason: &str) -> Self {
+        ChainReport { intact: false, head_seq: None, head_hash: None, first_broken_seq: Some(seq), reason: Some(reason.to_owned()) }
+    }
+}
+
+/// Replays chain `org` (None: the installation's) from seq 1 to the head
+/// committed when it starts, a page at a time (memory bounded whatever the
+/// length). Events recorded meanwhile lie beyond that head and wait for the
+/// next run. Rows not chained yet (before the start-up pass) are not part
+/// of the chain.
+pub async fn verify_chain(store: &Store, org: Option<Uuid>) -> ServiceResult<ChainReport> {
+    let mut db = store.conn().await?;
+    let head = db.audit_head(&chain_key(org)).await?;
+    // Without a head, the rows there are must still form a chain; a head
+    // that vanished is itself a break after them.
+    let up_to = head.as_ref().map_or(i64::MAX, |h| h.seq);
+    let mut last = AuditHead { seq: 0, hash: GENESIS_HASH.to_owned() };
+    loop {
+        let rows = db.audit_chain_page(org, last.seq, up_to, PAGE).await?;
+        let full = rows.len() as i64 == PAGE;
+        for r in &rows {
+            let expected = last.seq + 1;
+            let seq = r.seq.unwrap_or_default();
+            if seq != expected {
+                return Ok(ChainReport::broken(expected, "missing seq"));
+            }
+            let (Some(prev_hash), Some(hash)) = (r.prev_hash.as_deref(), r.hash.as_deref()) else {
+                return Ok(ChainReport::broken(seq, "hash mismatch"));
+            };
+            if Canonical::of(r, seq).hash(prev_hash).as_deref() != Some(hash) {
+                return Ok(ChainReport::broken(seq, "hash mismatch"));
+            }
+            if prev_hash != last.hash {
+                return Ok(ChainReport::broken(seq, "prev_hash mismatch"));
+            }
+            last = AuditHead { seq, hash: hash.to_owned() };
+        }
+        if !full {
+            break;
+        }
+    }
+    match head {
+        None if last.seq == 0 => Ok(ChainReport::intact(last)),
+        None => Ok(ChainReport::broken(last.seq + 1, "missing head")),
+        Some(h) if h.seq > last.seq => Ok(ChainReport::broken(last.seq + 1, "missing seq")),
+        Some(h) if h.hash != last.hash => Ok(ChainReport::broken(h.seq, "head mismatch")),
+        Some(h) => Ok(ChainReport::intact(h)),
+    }
+}
+
+/// `GET /api/organizations/{id}/audit/verify`: the organization's chain,
+/// for its org admins and platform admins (others get what other
+/// organization routes answer them).
+pub async fn verify_org(
+    state: &crate::server::state::AppState,
+    principal: &super::Principal,
+    org_id: Uuid,
+    meta: &RequestMeta,
+) -> ServiceResult<ChainReport> {
+    let org = super::orgs::managed_org(state, principal, org_id, "verify_audit_log", meta).await?;
+    verify_chain(&state.store, Some(org.id)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_have_their_outcome() {
+        assert_eq!(outcome_of(action::LOGIN_FAILED), "failure");
+        assert_eq!(outcome_of(action::REAUTHENTICATION_FAILED), "failure");
+        assert_eq!(outcome_of(action::CROSS_ORG_ACCESS_DENIED), "denied");
+        assert_eq!(outcome_of(action::LOGIN_THROTTLED), "denied");
+        assert_eq!(outcome_of(action::LOGIN), "success");
+    }
+
+    /// The canonical form is a format: chains written by this version must
+    /// verify in the next. The expected hash was computed outside Rust
+    /// (Python's hashlib over the JSON written out by hand, as the README
+    /// describes it).
+    #[test]
+    fn the_hash_covers_the_documented_canonical_json() {
+        let at = DateTime::parse_from_rfc3339("2026-11-27T18:00:00.123456789Z").unwrap().with_timezone(&Utc);
+        let event = Canonical {
+            seq: 1,
+            id: Uuid::parse_str("0190c7a2-0000-7000-8000-000000000001").unwrap(),
+            occurred_at: occurred_at(at),
+            org: Some(Uuid::parse_str("0190c7a2-0000-7000-8000-0000000000aa").unwrap()),
+            actor: None,
+            action: "login",
+            outcome: "success",
+            target_type: Some("user"),
+            target_id: Some("usr-x"),
+            details: sorted(&serde_json::json!({ "b": { "d": true, "c": [1.5, "x"] }, "a": 1 })),
+            ip: Some("192.0.2.1"),
+        };
+        assert_eq!(event.hash(GENESIS_HASH).unwrap(), "5a61f78712f611b4228585d3129bdd4c58cad5ae48f00f9fa741e72482126d34");
+        assert!(event.hash("not hex").is_none());
+        assert_ne!(event.hash(GENESIS_HASH), Canonical { seq: 2, ..event }.hash(GENESIS_HASH));
+    }
 }

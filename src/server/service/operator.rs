@@ -152,3 +152,49 @@ pub async fn create_organization(
     let changes = super::orgs::OrgChanges { require_mfa: Some(require_mfa), seat_limit: Some(seat_limit), ..Default::default() };
     super::orgs::create_as(state, None, "operator_cli", name, domain, changes, &operator()).await
 }
+
+/// One chain `neosc audit verify` checked: the organization's public id,
+/// or None for the installation's chain.
+#[derive(Debug, serde::Serialize)]
+pub struct CheckedChain {
+    pub organization_id: Option<String>,
+    pub organization: Option<String>,
+    #[serde(flatten)]
+    pub report: super::audit::ChainReport,
+}
+
+/// `neosc audit verify [--org ID]`: the organization's chain (id, slug or
+/// name), or without one every organization's and the installation's.
+pub async fn verify_audit(state: &AppState, org: Option<&str>) -> ServiceResult<Vec<CheckedChain>> {
+    let mut db = state.store.conn().await?;
+    let orgs = match org {
+        Some(org) => {
+            let record = match crate::model::OrgId::parse(org.trim()) {
+                Some(id) => db.org_by_id(id.0).await?,
+                None => match db.org_by_slug(org.trim()).await? {
+                    Some(o) => Some(o),
+                    None => db.org_by_name(org.trim()).await?,
+                },
+            };
+            vec![record.ok_or_else(|| ServiceError::NotFound(format!("No organization has the id, slug or name {org:?}.")))?]
+        }
+        None => {
+            let mut all = Vec::new();
+            for id in db.audit_chain_orgs().await? {
+                all.extend(db.org_by_id(id).await?);
+            }
+            all
+        }
+    };
+    drop(db);
+    let mut checked = Vec::new();
+    if org.is_none() {
+        let report = super::audit::verify_chain(&state.store, None).await?;
+        checked.push(CheckedChain { organization_id: None, organization: None, report });
+    }
+    for o in orgs {
+        let report = super::audit::verify_chain(&state.store, Some(o.id)).await?;
+        checked.push(CheckedChain { organization_id: Some(crate::model::OrgId(o.id).to_string()), organization: Some(o.name), report });
+    }
+    Ok(checked)
+}
