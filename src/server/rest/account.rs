@@ -38,7 +38,7 @@ pub struct CreateTokenRequest {
     /// Days until the token stops working (1 to the installation's `NEOSC_API_TOKEN_MAX_DAYS`, 365 unless
     /// set); omitted or `null`: 90. No token lives for ever. Creating one needs a sign-in from the last 5
     /// minutes (403 `reauthentication-required`: `POST /api/auth/reauthenticate`).
-    #[schema(value_type = Option<i64>, minimum = 1, maximum = 3650)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 365)]
     pub expires_in_days: Option<Int>,
 }
 
