@@ -367,3 +367,14 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// The session cookie (`neosc_session=…`) a response sets, if any.
+pub fn session_of(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|c| c.starts_with("neosc_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .find(|c| c != "neosc_session=")
+}

@@ -62,7 +62,7 @@ both_backends! {
     async fn confirming_the_password_in_the_browser_renews_the_cookie(app: TestApp) {
         app.register_ok("cookie@neogenesys.com", "Cookie", None).await;
         let res = app.post("/api/fn/login").form(&[("email", "cookie@neogenesys.com"), ("password", PASSWORD)]).send().await.unwrap();
-        let cookie = session_cookie_of(&res);
+        let cookie = session_of(&res).expect("a session cookie");
         app.clock.advance(Duration::minutes(10));
         let res = app.post("/api/fn/create_token").header("cookie", &cookie).form(&[("name", "stale"), ("expires_in_days", "")]).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -71,7 +71,7 @@ both_backends! {
 
         let res = app.post("/api/fn/reauthenticate").header("cookie", &cookie).form(&[("password", PASSWORD)]).send().await.unwrap();
         assert!(res.status().is_success(), "{}", res.status());
-        let renewed = session_cookie_of(&res);
+        let renewed = session_of(&res).expect("a session cookie");
         assert_ne!(renewed, cookie);
         let res = app.post("/api/fn/create_token").header("cookie", &renewed).form(&[("name", "fresh"), ("expires_in_days", "")]).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
@@ -85,16 +85,4 @@ both_backends! {
         assert_eq!(problem["field"], "expires_in_days");
         assert!(problem["detail"].as_str().unwrap().contains("365"), "{problem}");
     }
-}
-
-/// The `neosc_session` cookie a response sets.
-fn session_cookie_of(res: &reqwest::Response) -> String {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter(|c| c.starts_with("neosc_session="))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-        .find(|c| c != "neosc_session=")
-        .expect("a session cookie")
 }

@@ -88,17 +88,6 @@ async fn sign_in(app: &TestApp, op: &TestOp, plan: Plan) -> Response {
     callback(app, &flow, &[("code", &code), ("state", &flow.state)]).await
 }
 
-/// The session cookie a response sets, if any.
-fn session_of(res: &Response) -> Option<String> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter(|c| c.starts_with("neosc_session="))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-        .find(|c| c != "neosc_session=")
-}
-
 fn location(res: &Response) -> String {
     res.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
