@@ -79,16 +79,6 @@ impl Db {
     pub async fn count_sessions(&mut self) -> DbResult<i64> {
         Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions").fetch_one(c).await)?)
     }
-
-    /// Removes sessions past their expiry; returns how many.
-    pub async fn delete_expired_sessions(&mut self, now: DateTime<Utc>) -> DbResult<u64> {
-        let done = on_conn!(self, |c| sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(done)
-    }
 }
 
 impl Db {
