@@ -10,6 +10,8 @@
 //! know is an error, never a default.
 
 mod account;
+mod audit;
+pub mod audit_query;
 mod domain;
 mod email;
 mod error;
@@ -25,6 +27,7 @@ mod user;
 mod workspace;
 
 pub use account::{ApiTokenView, CreatedApiToken, MfaStatus, SessionView, TotpSetupView};
+pub use audit::{AuditActor, AuditContext, AuditEvent, AuditFilter, AuditOutcome, AuditPage, AuditTarget};
 pub use domain::{DomainMethod, DomainStatus, OrganizationDomain, CHALLENGE_LABEL, CHALLENGE_PREFIX};
 pub use email::Email;
 pub use error::{AppError, ErrorKind};

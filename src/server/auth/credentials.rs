@@ -80,6 +80,9 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 pub struct RequestMeta {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The `neosc` command line acting on the server (an operator), not a
+    /// request nor the server's own background work. Audit events say so.
+    pub operator: bool,
 }
 
 impl RequestMeta {
@@ -89,7 +92,7 @@ impl RequestMeta {
     pub fn from_parts(config: &Config, headers: &HeaderMap, connect: Option<&ConnectInfo<SocketAddr>>) -> Self {
         let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
         let ip = connect.map(|c| config.trusted_proxies.client_ip(c.0.ip(), headers).to_string());
-        Self { ip, user_agent }
+        Self { ip, user_agent, operator: false }
     }
 
     /// What throttles count this client under: the IPv4 address, or the

@@ -24,6 +24,20 @@ pub struct NewAuditEvent<'a> {
     pub seq: i64,
     pub prev_hash: String,
     pub hash: String,
+    pub more: AuditExtras,
+}
+
+/// The fields added to events by migration 0016. Absent (NULL) on older
+/// rows, and left out of those rows' canonical JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditExtras {
+    pub actor_kind: Option<String>,
+    pub actor_email: Option<String>,
+    pub actor_role: Option<String>,
+    pub target_name: Option<String>,
+    pub reason_code: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -54,6 +68,8 @@ pub struct ChainedAuditRecord {
     pub created_at: DateTime<Utc>,
     pub prev_hash: Option<String>,
     pub hash: Option<String>,
+    #[sqlx(flatten)]
+    pub more: AuditExtras,
 }
 
 /// Where a chain ends: the last seq and its hash.
@@ -63,8 +79,9 @@ pub struct AuditHead {
     pub hash: String,
 }
 
-const CHAINED_COLUMNS: &str = "seq, id, organization_id, actor_user_id, action, outcome, target_type, target_id, details, ip, \
-                               created_at, prev_hash, hash";
+pub(crate) const CHAINED_COLUMNS: &str = "seq, id, organization_id, actor_user_id, action, outcome, target_type, target_id, \
+                                          details, ip, created_at, prev_hash, hash, actor_kind, actor_email, actor_role, \
+                                          target_name, reason_code, user_agent, request_id";
 
 /// The filter naming one chain: an organization's, or the installation's.
 fn chain_filter(org: Option<Uuid>) -> &'static str {
@@ -78,7 +95,8 @@ impl Db {
     pub async fn insert_audit_event(&mut self, e: &NewAuditEvent<'_>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query(
             "INSERT INTO audit_events (id, organization_id, actor_user_id, action, outcome, target_type, target_id, details, ip, \
-             created_at, seq, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             created_at, seq, prev_hash, hash, actor_kind, actor_email, actor_role, target_name, reason_code, user_agent, \
+             request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
         )
         .bind(e.id)
         .bind(e.organization_id)
@@ -93,6 +111,13 @@ impl Db {
         .bind(e.seq)
         .bind(&e.prev_hash)
         .bind(&e.hash)
+        .bind(e.more.actor_kind.as_deref())
+        .bind(e.more.actor_email.as_deref())
+        .bind(e.more.actor_role.as_deref())
+        .bind(e.more.target_name.as_deref())
+        .bind(e.more.reason_code.as_deref())
+        .bind(e.more.user_agent.as_deref())
+        .bind(e.more.request_id.as_deref())
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;

@@ -31,7 +31,7 @@ mod users;
 mod workspaces;
 
 pub use api_tokens::ApiTokenRecord;
-pub use audit::{AuditHead, AuditRecord, ChainedAuditRecord, NewAuditEvent};
+pub use audit::{AuditExtras, AuditHead, AuditRecord, ChainedAuditRecord, NewAuditEvent};
 pub use constraint::Constraint;
 pub use domains::DomainRecord;
 pub use invitations::{InvitationRecord, NewInvitation};

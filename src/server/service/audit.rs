@@ -18,8 +18,9 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::model::{AuditActor, AuditContext, AuditEvent, AuditOutcome, AuditTarget, OrgId, TemplateId, UserId, WorkspaceId};
 use crate::server::auth::credentials::RequestMeta;
-use crate::server::db::{AuditHead, ChainedAuditRecord, Db, NewAuditEvent, Store};
+use crate::server::db::{AuditExtras, AuditHead, ChainedAuditRecord, Db, NewAuditEvent, Store};
 use crate::server::error::{ServiceError, ServiceResult};
 
 /// Event names. The organization ones are the product spec's, verbatim.
@@ -145,6 +146,22 @@ pub struct Canonical<'a> {
     pub target_id: Option<&'a str>,
     pub details: Value,
     pub ip: Option<&'a str>,
+    // Added by migration 0016. Left out when absent, so the events chained
+    // before it (which have none of them) keep their hashes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_kind: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_role: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<&'a str>,
 }
 
 /// A JSON value with every object's keys in sorted order, whatever order
@@ -207,7 +224,124 @@ impl Canonical<'_> {
             target_id: r.target_id.as_deref(),
             details: sorted(&r.details.0),
             ip: r.ip.as_deref(),
+            ..Canonical::extras(&r.more)
         }
+    }
+
+    /// The 0016 fields of a `Canonical`, from the stored columns.
+    fn extras(m: &AuditExtras) -> Canonical<'_> {
+        Canonical {
+            seq: 0,
+            id: Uuid::nil(),
+            occurred_at: String::new(),
+            org: None,
+            actor: None,
+            action: "",
+            outcome: "",
+            target_type: None,
+            target_id: None,
+            details: Value::Null,
+            ip: None,
+            actor_kind: m.actor_kind.as_deref(),
+            actor_email: m.actor_email.as_deref(),
+            actor_role: m.actor_role.as_deref(),
+            target_name: m.target_name.as_deref(),
+            reason_code: m.reason_code.as_deref(),
+            user_agent: m.user_agent.as_deref(),
+            request_id: m.request_id.as_deref(),
+        }
+    }
+}
+
+/// Why a refusal was refused, as a stable code: the `reason` the service
+/// put in the details, or the action's own. `None` for a success.
+fn reason_code_of(action: &str, outcome: &str, details: &Value) -> Option<String> {
+    if outcome == "success" {
+        return None;
+    }
+    if let Some(reason) = details.get("reason").and_then(Value::as_str) {
+        return Some(reason.to_owned());
+    }
+    let code = match action {
+        action::LOGIN_THROTTLED => "throttled",
+        action::CROSS_ORG_ACCESS_DENIED => "cross_organization",
+        action::MFA_FAILED => "bad_code",
+        action::LOGIN_FAILED | action::REAUTHENTICATION_FAILED => "bad_credentials",
+        action::VERIFY_DOMAIN_FAILED => "record_not_found",
+        _ => "refused",
+    };
+    Some(code.to_owned())
+}
+
+/// The display name of a target as it is now (in the recording
+/// transaction: before a deletion commits, or just after it in the same
+/// transaction, where the row is gone and the details name it).
+async fn target_name(db: &mut Db, target: &Target<'_>, details: &Value) -> ServiceResult<Option<String>> {
+    let id = target.id.as_str();
+    let found = match target.kind {
+        "user" => match UserId::parse(id) {
+            Some(u) => db.user_by_id(u.0).await?.map(|u| u.name),
+            None => None,
+        },
+        "workspace" => match WorkspaceId::parse(id) {
+            Some(w) => db.workspace_by_id(w.0).await?.map(|w| w.name),
+            None => None,
+        },
+        "organization" => match OrgId::parse(id) {
+            Some(o) => db.org_by_id(o.0).await?.map(|o| o.name),
+            None => None,
+        },
+        "workspace_template" => match TemplateId::parse(id) {
+            Some(t) => db.template_by_id(t.0).await?.map(|t| t.name),
+            None => None,
+        },
+        _ => None,
+    };
+    Ok(found.or_else(|| ["name", "domain", "email"].iter().find_map(|k| details.get(*k).and_then(Value::as_str).map(str::to_owned))))
+}
+
+/// Who acted, as they were when it happened: kind, email, role.
+async fn actor_extras(
+    db: &mut Db,
+    meta: &RequestMeta,
+    actor: Option<Uuid>,
+) -> ServiceResult<(&'static str, Option<String>, Option<String>)> {
+    match actor {
+        Some(id) => {
+            let user = db.user_by_id(id).await?;
+            Ok(("user", user.as_ref().map(|u| u.email.clone()), user.map(|u| u.role.as_str().to_owned())))
+        }
+        None if meta.operator => Ok(("operator", None, None)),
+        None => Ok(("system", None, None)),
+    }
+}
+
+/// An event as its readers see it (REST, pages, exports, streams).
+pub fn view_of(r: &ChainedAuditRecord) -> AuditEvent {
+    let actor_kind = r.more.actor_kind.clone().unwrap_or_else(|| if r.actor_user_id.is_some() { "user" } else { "system" }.to_owned());
+    AuditEvent {
+        seq: r.seq.unwrap_or_default(),
+        id: r.id.to_string(),
+        occurred_at: r.created_at,
+        organization_id: r.organization_id.map(|o| OrgId(o).to_string()),
+        action: r.action.clone(),
+        // The column's CHECK allows exactly the three outcomes.
+        outcome: AuditOutcome::parse(&r.outcome).unwrap_or(AuditOutcome::Failure),
+        reason_code: r.more.reason_code.clone(),
+        actor: AuditActor {
+            kind: actor_kind,
+            id: r.actor_user_id.map(|u| UserId(u).to_string()),
+            email: r.more.actor_email.clone(),
+            role: r.more.actor_role.clone(),
+        },
+        target: match (&r.target_type, &r.target_id) {
+            (Some(kind), Some(id)) => Some(AuditTarget { kind: kind.clone(), id: id.clone(), name: r.more.target_name.clone() }),
+            _ => None,
+        },
+        context: AuditContext { ip: r.ip.clone(), user_agent: r.more.user_agent.clone(), request_id: r.more.request_id.clone() },
+        details: r.details.0.clone(),
+        hash: r.hash.clone().unwrap_or_default(),
+        prev_hash: r.prev_hash.clone().unwrap_or_default(),
     }
 }
 
@@ -217,15 +351,29 @@ pub async fn record(db: &mut Db, now: chrono::DateTime<chrono::Utc>, meta: &Requ
     if !db.in_transaction() {
         return Err(ServiceError::bug("audit event recorded outside a transaction"));
     }
-    let (target_type, target_id) = match e.target {
-        Some(t) => (Some(t.kind), Some(t.id)),
-        None => (None, None),
-    };
     // Both databases keep microseconds; the hash covers what is stored.
     let now = now.trunc_subsecs(6);
     let id = Uuid::now_v7();
     let outcome = outcome_of(e.action);
     let details = sorted(&e.details);
+    let (actor_kind, actor_email, actor_role) = actor_extras(db, meta, e.actor).await?;
+    let target_name = match &e.target {
+        Some(t) => target_name(db, t, &details).await?,
+        None => None,
+    };
+    let more = AuditExtras {
+        actor_kind: Some(actor_kind.to_owned()),
+        actor_email,
+        actor_role,
+        target_name,
+        reason_code: reason_code_of(e.action, outcome, &details),
+        user_agent: meta.user_agent.clone(),
+        request_id: crate::server::request_id::current(),
+    };
+    let (target_type, target_id) = match e.target {
+        Some(t) => (Some(t.kind), Some(t.id)),
+        None => (None, None),
+    };
     // The head last: on PostgreSQL it is a row lock other writers of this
     // organization wait for, held until commit, so it is taken after every
     // other lock of the caller's transaction (callers record near their
@@ -245,6 +393,7 @@ pub async fn record(db: &mut Db, now: chrono::DateTime<chrono::Utc>, meta: &Requ
         target_id: target_id.as_deref(),
         details: details.clone(),
         ip: meta.ip.as_deref(),
+        ..Canonical::extras(&more)
     };
     let hash = canonical.hash(&head.hash).ok_or_else(|| ServiceError::bug("audit head hash is not hex"))?;
     db.insert_audit_event(&NewAuditEvent {
@@ -261,6 +410,7 @@ pub async fn record(db: &mut Db, now: chrono::DateTime<chrono::Utc>, meta: &Requ
         seq,
         prev_hash: head.hash.clone(),
         hash: hash.clone(),
+        more,
     })
     .await?;
     db.set_audit_head(&key, &AuditHead { seq, hash }).await?;
@@ -416,6 +566,7 @@ mod tests {
     /// describes it).
     #[test]
     fn the_hash_covers_the_documented_canonical_json() {
+        let none = AuditExtras::default();
         let at = DateTime::parse_from_rfc3339("2026-11-27T18:00:00.123456789Z").unwrap().with_timezone(&Utc);
         let event = Canonical {
             seq: 1,
@@ -429,9 +580,51 @@ mod tests {
             target_id: Some("usr-x"),
             details: sorted(&serde_json::json!({ "b": { "d": true, "c": [1.5, "x"] }, "a": 1 })),
             ip: Some("192.0.2.1"),
+            ..Canonical::extras(&none)
         };
         assert_eq!(event.hash(GENESIS_HASH).unwrap(), "5a61f78712f611b4228585d3129bdd4c58cad5ae48f00f9fa741e72482126d34");
         assert!(event.hash("not hex").is_none());
         assert_ne!(event.hash(GENESIS_HASH), Canonical { seq: 2, ..event }.hash(GENESIS_HASH));
+    }
+
+    /// The fields of migration 0016 follow `ip` when present (target_name
+    /// absent here, so left out). Expected hash from Python's hashlib over
+    /// `json.dumps(..., separators=(',', ':'), ensure_ascii=False)`.
+    #[test]
+    fn the_hash_covers_the_fields_added_later_only_when_present() {
+        let at = DateTime::parse_from_rfc3339("2026-11-27T18:00:01Z").unwrap().with_timezone(&Utc);
+        let more = AuditExtras {
+            actor_kind: Some("user".into()),
+            actor_email: Some("ada@example.com".into()),
+            actor_role: Some("org_admin".into()),
+            target_name: None,
+            reason_code: Some("bad_credentials".into()),
+            user_agent: Some("Mozilla/5.0 (é)".into()),
+            request_id: Some("req-1".into()),
+        };
+        let event = Canonical {
+            seq: 2,
+            id: Uuid::parse_str("0190c7a2-0000-7000-8000-000000000002").unwrap(),
+            occurred_at: occurred_at(at),
+            org: Some(Uuid::parse_str("0190c7a2-0000-7000-8000-0000000000aa").unwrap()),
+            actor: Some(Uuid::parse_str("0190c7a2-0000-7000-8000-0000000000bb").unwrap()),
+            action: "login_failed",
+            outcome: "failure",
+            target_type: None,
+            target_id: None,
+            details: serde_json::json!({ "reason": "bad_credentials" }),
+            ip: None,
+            ..Canonical::extras(&more)
+        };
+        assert_eq!(event.hash(GENESIS_HASH).unwrap(), "4f7795e90df84fad0a00b36e5fd1d1e09f2df9f69048119e05a481a50fca9372");
+    }
+
+    #[test]
+    fn refusals_carry_a_reason_code_and_successes_none() {
+        let none = serde_json::json!({});
+        assert_eq!(reason_code_of(action::LOGIN, "success", &none), None);
+        assert_eq!(reason_code_of(action::CROSS_ORG_ACCESS_DENIED, "denied", &none).as_deref(), Some("cross_organization"));
+        let said = serde_json::json!({ "reason": "expired" });
+        assert_eq!(reason_code_of(action::SSO_LOGIN_FAILED, "failure", &said).as_deref(), Some("expired"));
     }
 }

@@ -1,0 +1,160 @@
+//! The audit log as its readers see it: one event with who did what to
+//! what, from where, how it ended, and where it sits in its organization's
+//! hash chain. The REST API, the server functions of the audit page, the
+//! exports and the SIEM stream all hand out this one shape.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How an event ended: the change was made (`success`), the caller was not
+/// allowed (`denied`), or the attempt did not work (`failure`: a wrong
+/// password, a DNS record not there yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "snake_case"))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    Success,
+    Denied,
+    Failure,
+}
+
+impl AuditOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Success => "success",
+            AuditOutcome::Denied => "denied",
+            AuditOutcome::Failure => "failure",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "success" => Some(AuditOutcome::Success),
+            "denied" => Some(AuditOutcome::Denied),
+            "failure" => Some(AuditOutcome::Failure),
+            _ => None,
+        }
+    }
+}
+
+/// Who acted. `kind` is `user` (a signed-in person or API token; `id`,
+/// `email` and `role` as they were when it happened), `operator` (the
+/// `neosc` command line on the server) or `system` (the server itself: the
+/// reconciler, the sweeper, start-up).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditActor {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// What the event is about: `kind` (`user`, `workspace`, `organization`,
+/// …), its public id, and its display name when it was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditTarget {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Where the request came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The `X-Request-Id` of the request, as in the server's log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// One audit event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditEvent {
+    /// Position in its chain: 1, 2, 3… per organization (and for the
+    /// installation's own events), without gaps.
+    pub seq: i64,
+    pub id: String,
+    pub occurred_at: DateTime<Utc>,
+    /// The organization (`org-…`); absent for installation events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    pub action: String,
+    pub outcome: AuditOutcome,
+    /// Why a `denied` or `failure` event was refused, as a stable code
+    /// (`bad_credentials`, `cross_organization`, `throttled`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    pub actor: AuditActor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<AuditTarget>,
+    pub context: AuditContext,
+    /// What changed: for updates the fields before and after.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub details: serde_json::Value,
+    /// SHA-256 of the previous event's hash and this event's canonical
+    /// JSON (README, "Audit log"), hex.
+    pub hash: String,
+    pub prev_hash: String,
+}
+
+/// One page of events, newest first. `next_before` is the cursor of the
+/// next (older) page: pass it as `before`. Absent on the last page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<i64>,
+}
+
+/// What a reader asks the log for. Every field narrows; none set is the
+/// whole log, newest first. The REST API takes these as query parameters,
+/// the audit page builds them from its query bar.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
+pub struct AuditFilter {
+    /// An action name (`remove_user_from_org`), or a pattern with `*`
+    /// standing for any characters (`*_workspace`, `login*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Who acted: a user id (`usr-…`) or an email address; `system` or
+    /// `operator` for those actors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// The target's public id (`usr-…`, `ws-…`, `org-…`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<AuditOutcome>,
+    /// A client address, or a network in CIDR notation (`192.0.2.0/24`,
+    /// `2001:db8::/48`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// Events at or after this instant (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    /// Events before this instant (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+    /// The cursor: only events with a seq below this (the `next_before`
+    /// of the page before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
+    /// Events per page, 1 to 200 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
