@@ -48,6 +48,7 @@ pub async fn update_organization(
     autostop_after_hours: Option<String>,
     self_service_workspaces: Option<String>,
     auto_join: Option<String>,
+    audit_retention_days: Option<String>,
 ) -> Result<OrganizationDetail, AppError> {
     use crate::server::error::ServiceError;
     use crate::server::service::orgs::{self, OrgChanges};
@@ -70,6 +71,17 @@ pub async fn update_organization(
             })
         })?),
     };
+    // Absent (an older form): left as it is; empty: kept for ever.
+    let audit_retention_days = match audit_retention_days.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(n) => Some(Some(n.parse::<i64>().map_err(|_| {
+            sfn::fail(ServiceError::Validation {
+                field: Some("audit_retention_days"),
+                message: "Retention takes a whole number of days, or nothing to keep events for ever.".into(),
+            })
+        })?)),
+    };
     let changes = OrgChanges {
         name: Some(name),
         domain: Some(domain),
@@ -78,6 +90,7 @@ pub async fn update_organization(
         autostop_after_hours: Some(autostop_after_hours),
         self_service_workspaces: Some(self_service_workspaces.is_some()),
         auto_join: Some(auto_join.is_some()),
+        audit_retention_days,
     };
     orgs::update(&call.state, &principal, org_uuid(&id)?, changes, &call.meta).await.map_err(sfn::fail)
 }

@@ -61,6 +61,10 @@ pub struct OrganizationDetail {
     /// Whoever registers with a verified address at one of the
     /// organization's verified domains joins it as a user.
     pub auto_join: bool,
+    /// Audit events older than this many days are purged (the chain stays
+    /// verifiable from the purge point); none: kept for ever.
+    #[serde(default)]
+    pub audit_retention_days: Option<i64>,
     pub is_default: bool,
     pub updated_at: DateTime<Utc>,
 }

@@ -401,6 +401,7 @@ fn Settings(org: OrganizationDetail, platform: bool, reload: RwSignal<u32>) -> i
     let (name, domain, require_mfa) = (org.organization.name.clone(), org.organization.domain.clone(), org.require_mfa);
     let (autostop, self_service) = (org.autostop_after_hours.map(|h| h.to_string()).unwrap_or_default(), org.self_service_workspaces);
     let auto_join = org.auto_join;
+    let retention = org.audit_retention_days.map(|d| d.to_string()).unwrap_or_default();
     view! {
         <div class="space-y-6">
             <Card>
@@ -422,6 +423,8 @@ fn Settings(org: OrganizationDetail, platform: bool, reload: RwSignal<u32>) -> i
                         <input type="checkbox" name="auto_join" checked=auto_join class="h-4 w-4 accent-cyan-400"/>
                         "People who register with an address at a verified domain join automatically"
                     </label>
+                    <TextField label="Keep audit events for (days; empty: for ever)" name="audit_retention_days" kind="number" value=retention
+                        error=field_error(err, "audit_retention_days")/>
                     {if platform {
                         view! { <TextField label="Seat limit (empty: unlimited)" name="seat_limit" value=seat_limit.unwrap_or_default() error=field_error(err, "seat_limit")/> }.into_any()
                     } else {

@@ -60,6 +60,17 @@ pub struct Config {
     /// `NEOSC_SWEEP_INTERVAL_SECS`: pause between two passes of the sweeper
     /// that deletes expired sessions, flows, throttle rows and links.
     pub sweep_interval: Duration,
+    /// What an organization may set as its audit retention.
+    pub audit_retention: RetentionBounds,
+}
+
+/// `NEOSC_AUDIT_RETENTION_MIN_DAYS` / `_MAX_DAYS`: the shortest and
+/// longest audit retention an organization may choose (keeping events for
+/// ever is always allowed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionBounds {
+    pub min_days: i64,
+    pub max_days: i64,
 }
 
 /// Where the secret-encryption key comes from (see `auth::key_file`).
@@ -269,6 +280,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_SECRET_KEY_PREVIOUS", "-", "older keys (comma-separated), read only, while `neosc admin rotate-secret-key` moves secrets off them"),
     ("NEOSC_DATA_DIR", "the SQLite file's directory, else data", "where the generated secret key file (secret.key) is kept; back it up with the database"),
     ("NEOSC_SWEEP_INTERVAL_SECS", "300", "pause between passes deleting expired sessions, SSO flows, throttle rows and links"),
+    ("NEOSC_AUDIT_RETENTION_MIN_DAYS", "30", "the shortest audit retention an organization may set (days)"),
+    ("NEOSC_AUDIT_RETENTION_MAX_DAYS", "3650", "the longest audit retention an organization may set (days); keeping for ever is always allowed"),
     ("NEOSC_SIGNUPS_PER_HOUR", "20", "registrations and invitation acceptances one client address (and one email address) may attempt per hour (1-100000)"),
     ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
 ];
@@ -340,7 +353,21 @@ impl Config {
         let mail = mail_from_lookup(&get, &default_domain)?;
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         let secrets = secrets_from_lookup(&get, &database_url)?;
+        let audit_retention = RetentionBounds {
+            min_days: parse_num(&get, "NEOSC_AUDIT_RETENTION_MIN_DAYS")?.unwrap_or(30) as i64,
+            max_days: parse_num(&get, "NEOSC_AUDIT_RETENTION_MAX_DAYS")?.unwrap_or(3650) as i64,
+        };
+        if audit_retention.min_days < 1 {
+            return Err(ConfigError { name: "NEOSC_AUDIT_RETENTION_MIN_DAYS", message: "must be at least 1".into() });
+        }
+        if audit_retention.max_days < audit_retention.min_days || audit_retention.max_days > 36_500 {
+            return Err(ConfigError {
+                name: "NEOSC_AUDIT_RETENTION_MAX_DAYS",
+                message: format!("must be between NEOSC_AUDIT_RETENTION_MIN_DAYS ({}) and 36500", audit_retention.min_days),
+            });
+        }
         Ok(Self {
+            audit_retention,
             database_url,
             secrets,
             sweep_interval: match parse_num(&get, "NEOSC_SWEEP_INTERVAL_SECS")? {
@@ -707,6 +734,11 @@ mod tests {
         );
         assert_eq!(cfg(&[("DATABASE_URL", "postgres://db/neosc")]).unwrap().secrets.data_dir, std::path::PathBuf::from("data"));
         assert_eq!(cfg(&[("NEOSC_SWEEP_INTERVAL_SECS", "0")]).unwrap_err().name, "NEOSC_SWEEP_INTERVAL_SECS");
+        assert_eq!(cfg(&[("NEOSC_AUDIT_RETENTION_MIN_DAYS", "0")]).unwrap_err().name, "NEOSC_AUDIT_RETENTION_MIN_DAYS");
+        assert_eq!(
+            cfg(&[("NEOSC_AUDIT_RETENTION_MIN_DAYS", "90"), ("NEOSC_AUDIT_RETENTION_MAX_DAYS", "30")]).unwrap_err().name,
+            "NEOSC_AUDIT_RETENTION_MAX_DAYS"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Deletes what no request will accept any more: expired and idle
 //! sessions, abandoned SSO flows, spent ID-token and API nonces, throttle
 //! counters past their window, expired address-confirmation links and
-//! registrations whose link went unused. Unauthenticated requests create
+//! registrations whose link went unused; and audit events past their
+//! organization's retention (`service::audit_retention`). Unauthenticated requests create
 //! most of these rows, so without this they grow without bound.
 //!
 //! Several instances may sweep one database at once and need no leader:
@@ -30,6 +31,8 @@ pub struct SweepReport {
     pub throttle: u64,
     pub email_confirmations: u64,
     pub pending_registrations: u64,
+    /// Audit events past their organization's retention.
+    pub audit_events: u64,
 }
 
 impl SweepReport {
@@ -41,6 +44,7 @@ impl SweepReport {
             + self.throttle
             + self.email_confirmations
             + self.pending_registrations
+            + self.audit_events
     }
 }
 
@@ -87,7 +91,17 @@ pub async fn sweep_once(state: &AppState) -> SweepReport {
             0
         }
     };
-    SweepReport { sessions, oidc_flows, oidc_used_tokens, oidc_api_nonces, throttle, email_confirmations, pending_registrations }
+    let audit_events = service::audit_retention::purge_expired(state).await;
+    SweepReport {
+        sessions,
+        oidc_flows,
+        oidc_used_tokens,
+        oidc_api_nonces,
+        throttle,
+        email_confirmations,
+        pending_registrations,
+        audit_events,
+    }
 }
 
 type Step<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = DbResult<u64>> + Send + 'a>>;

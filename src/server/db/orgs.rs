@@ -20,6 +20,8 @@ pub struct OrgRecord {
     pub self_service_workspaces: bool,
     /// Registrants at a verified domain join without an invitation.
     pub auto_join: bool,
+    /// Audit events older than this many days are purged; None: kept.
+    pub audit_retention_days: Option<i64>,
     pub external_id: Option<String>,
     pub is_default: bool,
     pub users_count: i64,
@@ -39,7 +41,7 @@ pub struct NewOrganization<'a> {
 }
 
 const COLUMNS: &str =
-    "id, name, slug, domain, status, seat_limit, require_mfa, autostop_after_hours, self_service_workspaces, auto_join, external_id, is_default, \
+    "id, name, slug, domain, status, seat_limit, require_mfa, autostop_after_hours, self_service_workspaces, auto_join, audit_retention_days, external_id, is_default, \
                        users_count, workspaces_count, created_at, updated_at";
 
 impl Db {
@@ -167,7 +169,7 @@ impl Db {
     pub async fn update_org(&mut self, org: &OrgRecord, now: DateTime<Utc>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query(
             "UPDATE organizations SET name = $2, domain = $3, require_mfa = $4, seat_limit = $5, status = $6, updated_at = $7, \
-             autostop_after_hours = $8, self_service_workspaces = $9, auto_join = $10 WHERE id = $1"
+             autostop_after_hours = $8, self_service_workspaces = $9, auto_join = $10, audit_retention_days = $11 WHERE id = $1"
         )
         .bind(org.id)
         .bind(&org.name)
@@ -179,6 +181,7 @@ impl Db {
         .bind(org.autostop_after_hours)
         .bind(org.self_service_workspaces)
         .bind(org.auto_join)
+        .bind(org.audit_retention_days)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;

@@ -114,6 +114,11 @@ pub struct UpdateOrgRequest {
     pub self_service_workspaces: Option<bool>,
     /// Registrants with a verified address at one of the organization's verified domains join it as users.
     pub auto_join: Option<bool>,
+    /// Days audit events are kept (within the installation's bounds, by default 30 to 3650); `null` keeps them for
+    /// ever. Older events are purged; the chain still verifies from the purge point.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 36500)]
+    pub audit_retention_days: Option<Option<Int>>,
 }
 
 /// Create an organization
@@ -184,6 +189,7 @@ pub async fn update(
         autostop_after_hours: req.autostop_after_hours.map(|h| h.map(|n| n.0)),
         self_service_workspaces: req.self_service_workspaces,
         auto_join: req.auto_join,
+        audit_retention_days: req.audit_retention_days.map(|d| d.map(|n| n.0)),
     };
     Ok(axum::Json(orgs::update(&state, &principal, org_id(&id)?, changes, &meta).await?))
 }

@@ -85,6 +85,8 @@ pub mod action {
     pub const RESEAL_SECRETS: &str = "reseal_secrets";
     /// `neosc admin rotate-secret-key` (installation-level).
     pub const ROTATE_SECRET_KEY: &str = "rotate_secret_key";
+    /// Events older than the organization's retention were deleted (system).
+    pub const PURGE_AUDIT_EVENTS: &str = "purge_audit_events";
 }
 
 /// What an event is about.
@@ -477,15 +479,33 @@ pub struct ChainReport {
     /// hash) or `missing head`. When not intact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Events up to this seq were purged by the organization's retention;
+    /// the replay started after it, from the hash its purge row kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purged_through_seq: Option<i64>,
 }
 
 impl ChainReport {
     fn intact(head: AuditHead) -> Self {
-        ChainReport { intact: true, head_seq: Some(head.seq), head_hash: Some(head.hash), first_broken_seq: None, reason: None }
+        ChainReport {
+            intact: true,
+            head_seq: Some(head.seq),
+            head_hash: Some(head.hash),
+            first_broken_seq: None,
+            reason: None,
+            purged_through_seq: None,
+        }
     }
 
     fn broken(seq: i64, reason: &str) -> Self {
-        ChainReport { intact: false, head_seq: None, head_hash: None, first_broken_seq: Some(seq), reason: Some(reason.to_owned()) }
+        ChainReport {
+            intact: false,
+            head_seq: None,
+            head_hash: None,
+            first_broken_seq: Some(seq),
+            reason: Some(reason.to_owned()),
+            purged_through_seq: None,
+        }
     }
 }
 
@@ -500,7 +520,14 @@ pub async fn verify_chain(store: &Store, org: Option<Uuid>) -> ServiceResult<Cha
     // Without a head, the rows there are must still form a chain; a head
     // that vanished is itself a break after them.
     let up_to = head.as_ref().map_or(i64::MAX, |h| h.seq);
-    let mut last = AuditHead { seq: 0, hash: GENESIS_HASH.to_owned() };
+    // A purged chain starts after its latest purge row, from the hash it
+    // kept (see `audit_retention`).
+    let purge = db.latest_audit_purge(org).await?;
+    let purged_through = purge.as_ref().map(|p| p.seq);
+    let mut last = match purge {
+        Some(p) => AuditHead { seq: p.seq, hash: p.hash },
+        None => AuditHead { seq: 0, hash: GENESIS_HASH.to_owned() },
+    };
     loop {
         let rows = db.audit_chain_page(org, last.seq, up_to, PAGE).await?;
         let full = rows.len() as i64 == PAGE;
@@ -525,13 +552,14 @@ pub async fn verify_chain(store: &Store, org: Option<Uuid>) -> ServiceResult<Cha
             break;
         }
     }
-    match head {
-        None if last.seq == 0 => Ok(ChainReport::intact(last)),
-        None => Ok(ChainReport::broken(last.seq + 1, "missing head")),
-        Some(h) if h.seq > last.seq => Ok(ChainReport::broken(last.seq + 1, "missing seq")),
-        Some(h) if h.hash != last.hash => Ok(ChainReport::broken(h.seq, "head mismatch")),
-        Some(h) => Ok(ChainReport::intact(h)),
-    }
+    let report = match head {
+        None if last.seq == 0 => ChainReport::intact(last),
+        None => ChainReport::broken(last.seq + 1, "missing head"),
+        Some(h) if h.seq > last.seq => ChainReport::broken(last.seq + 1, "missing seq"),
+        Some(h) if h.hash != last.hash => ChainReport::broken(h.seq, "head mismatch"),
+        Some(h) => ChainReport::intact(h),
+    };
+    Ok(ChainReport { purged_through_seq: purged_through, ..report })
 }
 
 /// `GET /api/organizations/{id}/audit/verify`: the organization's chain,

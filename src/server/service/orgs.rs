@@ -39,6 +39,7 @@ pub fn org_detail(r: &OrgRecord) -> OrganizationDetail {
         autostop_after_hours: r.autostop_after_hours,
         self_service_workspaces: r.self_service_workspaces,
         auto_join: r.auto_join,
+        audit_retention_days: r.audit_retention_days,
         is_default: r.is_default,
         updated_at: r.updated_at,
     }
@@ -260,6 +261,8 @@ pub struct OrgChanges {
     pub autostop_after_hours: Option<Option<i64>>,
     pub self_service_workspaces: Option<bool>,
     pub auto_join: Option<bool>,
+    /// `Some(None)` keeps audit events for ever.
+    pub audit_retention_days: Option<Option<i64>>,
 }
 
 /// Creates an organization (platform admins only).
@@ -367,6 +370,9 @@ pub async fn update(
     if let Some(auto_join) = changes.auto_join {
         after.auto_join = auto_join;
     }
+    if let Some(days) = changes.audit_retention_days {
+        after.audit_retention_days = validate_retention(state.config.audit_retention, days)?;
+    }
     if let Some(limit) = changes.seat_limit {
         after.seat_limit = validate_seat_limit(limit)?;
         if let Some(n) = after.seat_limit.filter(|n| *n < before.users_count) {
@@ -400,6 +406,20 @@ pub async fn update(
     Ok(org_detail(&after))
 }
 
+/// An audit retention within the installation's bounds, or none (keep).
+fn validate_retention(bounds: crate::server::config::RetentionBounds, days: Option<i64>) -> ServiceResult<Option<i64>> {
+    match days {
+        Some(d) if d < bounds.min_days || d > bounds.max_days => Err(ServiceError::Validation {
+            field: Some("audit_retention_days"),
+            message: format!(
+                "Keep audit events between {} and {} days, or leave it empty to keep them for ever.",
+                bounds.min_days, bounds.max_days
+            ),
+        }),
+        other => Ok(other),
+    }
+}
+
 /// `{ field: { old, new } }` for every field that differs.
 fn diff(before: &OrgRecord, after: &OrgRecord) -> Map<String, Value> {
     let mut m = Map::new();
@@ -415,6 +435,7 @@ fn diff(before: &OrgRecord, after: &OrgRecord) -> Map<String, Value> {
     field("autostop_after_hours", json!(before.autostop_after_hours), json!(after.autostop_after_hours));
     field("self_service_workspaces", json!(before.self_service_workspaces), json!(after.self_service_workspaces));
     field("auto_join", json!(before.auto_join), json!(after.auto_join));
+    field("audit_retention_days", json!(before.audit_retention_days), json!(after.audit_retention_days));
     m
 }
 
