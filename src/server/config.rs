@@ -60,6 +60,13 @@ pub struct Config {
     /// `NEOSC_SWEEP_INTERVAL_SECS`: pause between two passes of the sweeper
     /// that deletes expired sessions, flows, throttle rows and links.
     pub sweep_interval: Duration,
+    /// `NEOSC_AUDIT_SIGNING_KEY`: the seed of the key that signs audit
+    /// checkpoints; None: `audit-signing.key` in the data directory
+    /// (`secrets.data_dir`), made on first start.
+    pub audit_signing_key: Option<crate::server::auth::audit_key::AuditSigningSeed>,
+    /// `NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS`: pause between two passes of
+    /// the task that signs today's checkpoint of every chain that moved.
+    pub audit_checkpoint_interval: Duration,
 }
 
 /// Where the secret-encryption key comes from (see `auth::key_file`).
@@ -269,6 +276,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_SECRET_KEY_PREVIOUS", "-", "older keys (comma-separated), read only, while `neosc admin rotate-secret-key` moves secrets off them"),
     ("NEOSC_DATA_DIR", "the SQLite file's directory, else data", "where the generated secret key file (secret.key) is kept; back it up with the database"),
     ("NEOSC_SWEEP_INTERVAL_SECS", "300", "pause between passes deleting expired sessions, SSO flows, throttle rows and links"),
+    ("NEOSC_AUDIT_SIGNING_KEY", "key file in NEOSC_DATA_DIR", "Ed25519 seed (32 bytes, base64 or 64 hex digits) that signs the daily audit checkpoints; every instance needs the same"),
+    ("NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS", "3600", "how often each instance looks for audit chains that moved and signs today's checkpoint (one per chain per UTC day)"),
     ("NEOSC_SIGNUPS_PER_HOUR", "20", "registrations and invitation acceptances one client address (and one email address) may attempt per hour (1-100000)"),
     ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
 ];
@@ -340,9 +349,21 @@ impl Config {
         let mail = mail_from_lookup(&get, &default_domain)?;
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         let secrets = secrets_from_lookup(&get, &database_url)?;
+        let audit_signing_key = get("NEOSC_AUDIT_SIGNING_KEY")
+            .map(|k| crate::server::auth::audit_key::AuditSigningSeed::parse(&k))
+            .transpose()
+            .map_err(|m| ConfigError { name: "NEOSC_AUDIT_SIGNING_KEY", message: m })?;
         Ok(Self {
             database_url,
             secrets,
+            audit_signing_key,
+            audit_checkpoint_interval: match parse_num(&get, "NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS")? {
+                Some(0) => {
+                    return Err(ConfigError { name: "NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS", message: "must be at least 1".into() })
+                }
+                Some(secs) => Duration::from_secs(secs),
+                None => Duration::from_secs(3600),
+            },
             sweep_interval: match parse_num(&get, "NEOSC_SWEEP_INTERVAL_SECS")? {
                 Some(0) => return Err(ConfigError { name: "NEOSC_SWEEP_INTERVAL_SECS", message: "must be at least 1".into() }),
                 Some(secs) => Duration::from_secs(secs),
@@ -707,6 +728,10 @@ mod tests {
         );
         assert_eq!(cfg(&[("DATABASE_URL", "postgres://db/neosc")]).unwrap().secrets.data_dir, std::path::PathBuf::from("data"));
         assert_eq!(cfg(&[("NEOSC_SWEEP_INTERVAL_SECS", "0")]).unwrap_err().name, "NEOSC_SWEEP_INTERVAL_SECS");
+        assert_eq!(cfg(&[("NEOSC_AUDIT_SIGNING_KEY", "short")]).unwrap_err().name, "NEOSC_AUDIT_SIGNING_KEY");
+        assert!(cfg(&[("NEOSC_AUDIT_SIGNING_KEY", hex.as_str())]).unwrap().audit_signing_key.is_some());
+        assert_eq!(cfg(&[("NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS", "0")]).unwrap_err().name, "NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS");
+        assert_eq!(cfg(&[]).unwrap().audit_checkpoint_interval, Duration::from_secs(3600));
     }
 
     #[test]

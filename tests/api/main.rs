@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audit_chain;
+mod audit_checkpoints;
 mod auth;
 mod contract;
 mod dns_server;

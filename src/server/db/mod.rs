@@ -15,6 +15,7 @@
 
 mod api_tokens;
 mod audit;
+mod audit_checkpoints;
 mod constraint;
 mod domains;
 mod email_confirmations;
@@ -32,6 +33,7 @@ mod workspaces;
 
 pub use api_tokens::ApiTokenRecord;
 pub use audit::{AuditHead, AuditRecord, ChainedAuditRecord, NewAuditEvent};
+pub use audit_checkpoints::{CheckpointRecord, MovedChain};
 pub use constraint::Constraint;
 pub use domains::DomainRecord;
 pub use invitations::{InvitationRecord, NewInvitation};
