@@ -274,7 +274,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_MAX_REQUESTS_PER_CONNECTION", "1000", "requests served on one keep-alive connection before it is closed"),
     ("NEOSC_SECRET_KEY", "key file in NEOSC_DATA_DIR", "32 bytes (64 hex digits or base64) that encrypt TOTP secrets at rest; every instance needs the same"),
     ("NEOSC_SECRET_KEY_PREVIOUS", "-", "older keys (comma-separated), read only, while `neosc admin rotate-secret-key` moves secrets off them"),
-    ("NEOSC_DATA_DIR", "the SQLite file's directory, else data", "where the generated secret key file (secret.key) is kept; back it up with the database"),
+    ("NEOSC_DATA_DIR", "the SQLite file's directory, else data", "where the generated key files (secret.key, audit-signing.key) are kept; back them up with the database"),
     ("NEOSC_SWEEP_INTERVAL_SECS", "300", "pause between passes deleting expired sessions, SSO flows, throttle rows and links"),
     ("NEOSC_AUDIT_SIGNING_KEY", "key file in NEOSC_DATA_DIR", "Ed25519 seed (32 bytes, base64 or 64 hex digits) that signs the daily audit checkpoints; every instance needs the same"),
     ("NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS", "3600", "how often each instance looks for audit chains that moved and signs today's checkpoint (one per chain per UTC day)"),
@@ -358,9 +358,7 @@ impl Config {
             secrets,
             audit_signing_key,
             audit_checkpoint_interval: match parse_num(&get, "NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS")? {
-                Some(0) => {
-                    return Err(ConfigError { name: "NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS", message: "must be at least 1".into() })
-                }
+                Some(0) => return Err(ConfigError { name: "NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS", message: "must be at least 1".into() }),
                 Some(secs) => Duration::from_secs(secs),
                 None => Duration::from_secs(3600),
             },

@@ -130,13 +130,18 @@ async fn rewrite_and_rehash(app: &TestApp, org: Uuid, seq: i64) {
         let sql = "UPDATE audit_events SET details = $1, prev_hash = $2, hash = $3 WHERE id = $4";
         let details = sqlx::types::Json(details);
         let done = match &app.store {
-            Store::Sqlite(p) => sqlx::query(sql).bind(&details).bind(&prev).bind(&hash).bind(r.id).execute(p).await.map(|r| r.rows_affected()),
-            Store::Postgres(p) => sqlx::query(sql).bind(&details).bind(&prev).bind(&hash).bind(r.id).execute(p).await.map(|r| r.rows_affected()),
+            Store::Sqlite(p) => {
+                sqlx::query(sql).bind(&details).bind(&prev).bind(&hash).bind(r.id).execute(p).await.map(|r| r.rows_affected())
+            }
+            Store::Postgres(p) => {
+                sqlx::query(sql).bind(&details).bind(&prev).bind(&hash).bind(r.id).execute(p).await.map(|r| r.rows_affected())
+            }
         };
         assert_eq!(done.unwrap(), 1);
         prev = hash;
     }
-    let head = exec(app, "UPDATE audit_heads SET hash = $1 WHERE chain_key = $2", &[json!(prev), json!(org.hyphenated().to_string())]).await;
+    let head =
+        exec(app, "UPDATE audit_heads SET hash = $1 WHERE chain_key = $2", &[json!(prev), json!(org.hyphenated().to_string())]).await;
     assert_eq!(head.unwrap(), 1);
 }
 

@@ -144,7 +144,9 @@ fn table(f: &Foreign) -> Vec<Row> {
         row(
             "POST",
             "/api/organizations/{id}/audit/verify",
-            J(json!({ "statement": { "chain": "installation", "seq": 1, "hash": "00", "signed_at": "2026-01-01T00:00:00Z", "key_id": "0" }, "signature": "AA==" })),
+            J(
+                json!({ "statement": { "chain": "installation", "seq": 1, "hash": "00", "signed_at": "2026-01-01T00:00:00Z", "key_id": "0" }, "signature": "AA==" }),
+            ),
             [401, 404, 404, 200],
         ),
         row("GET", "/api/audit/public-key", N, [200, 200, 200, 200]),

@@ -136,9 +136,11 @@ impl AuditSigner {
 
 fn read(path: &Path) -> anyhow::Result<[u8; KEY_BYTES]> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading the audit signing key file {}", path.display()))?;
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).ok_or_else(|| {
-        anyhow::anyhow!("{} holds no key; restore it from the backup or set NEOSC_AUDIT_SIGNING_KEY", path.display())
-    })?;
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .ok_or_else(|| anyhow::anyhow!("{} holds no key; restore it from the backup or set NEOSC_AUDIT_SIGNING_KEY", path.display()))?;
     parse_key(line).map_err(|m| anyhow::anyhow!("{}: the key {m}", path.display()))
 }
 

@@ -72,5 +72,4 @@ impl Db {
         let sql = format!("SELECT {COLUMNS} FROM audit_checkpoints WHERE chain_key = $1 ORDER BY day DESC LIMIT $2");
         Ok(on_conn!(self, |c| sqlx::query_as::<_, CheckpointRecord>(&sql).bind(chain_key).bind(limit).fetch_all(c).await)?)
     }
-
 }

@@ -164,7 +164,7 @@ fn checkpoint_of(r: &CheckpointRecord) -> Checkpoint {
 
 /// The hash chain `org` stores for its event `seq`, if there is one.
 async fn hash_at(db: &mut crate::server::db::Db, org: Option<Uuid>, seq: i64) -> ServiceResult<Option<String>> {
-    let rows = db.audit_chain_page(org, seq - 1, seq, 1).await?;
+    let rows = db.audit_chain_page(org, seq.saturating_sub(1), seq, 1).await?;
     Ok(rows.into_iter().next().and_then(|r| r.hash))
 }
 
@@ -264,12 +264,14 @@ pub async fn latest_org(
     let rows = state.store.conn().await?.audit_checkpoints_of(&chain_key(Some(org.id)), 1).await?;
     let latest = rows.first().map(checkpoint_of).ok_or_else(|| {
         ServiceError::NotFound(
-            "No checkpoint of this organization's audit log has been signed yet: one is signed each day its log has new events."
-                .into(),
+            "No checkpoint of this organization's audit log has been signed yet: one is signed each day its log has new events.".into(),
         )
     })?;
-    let file =
-        CheckpointFile { statement: latest.statement, signature: latest.signature, public_key: Some(state.audit_signer.public_key_base64()) };
+    let file = CheckpointFile {
+        statement: latest.statement,
+        signature: latest.signature,
+        public_key: Some(state.audit_signer.public_key_base64()),
+    };
     Ok((latest.day, file))
 }
 
