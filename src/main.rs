@@ -295,7 +295,7 @@ async fn audit_verify(org: Option<String>, checkpoint: Option<std::path::PathBuf
         println!("{}", serde_json::to_string(chain)?);
     }
     if let Some(check) = &check {
-        println!("{}", serde_json::json!({ "checkpoint": check }));
+        println!(r#"{{"checkpoint":{}}}"#, serde_json::to_string(check)?);
     }
     let broken = checked.iter().filter(|c| !c.report.intact).count();
     if broken > 0 {
@@ -312,7 +312,7 @@ async fn audit_checkpoint() -> anyhow::Result<()> {
     let state = operator_state().await?;
     let pass = audit_checkpoints::checkpoint_all(&state).await?;
     state.store.close().await;
-    println!("{}", serde_json::json!({ "key_id": state.audit_signer.key_id(), "pass": pass }));
+    println!(r#"{{"key_id":{},"pass":{}}}"#, serde_json::to_string(state.audit_signer.key_id())?, serde_json::to_string(&pass)?);
     if !pass.broken.is_empty() {
         anyhow::bail!("{} audit chains do not verify and were not signed: {}", pass.broken.len(), pass.broken.join(", "));
     }
