@@ -15,6 +15,9 @@
 //! the head it names: a broken chain is never signed. Whoever keeps a
 //! checkpoint (an org admin downloads the latest) can later prove that the
 //! chain at that seq still has that hash.
+//!
+//! Signing records no audit event: an event would move the very head just
+//! signed. `audit_checkpoints` is append-only and is its own record.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
