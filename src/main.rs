@@ -10,7 +10,7 @@ use neosc::server::auth::{key_file, secret_box};
 use neosc::server::clock::SystemClock;
 use neosc::server::config::{variables_help, Config};
 use neosc::server::db::{SeedRun, Store};
-use neosc::server::service::operator;
+use neosc::server::service::{audit_checkpoints, operator};
 use neosc::server::startup::{connect, Application};
 use neosc::server::state::AppState;
 use tracing_subscriber::EnvFilter;
@@ -53,7 +53,16 @@ enum AuditCommand {
         /// organization's chain and the installation's
         #[arg(long)]
         org: Option<String>,
+        /// A checkpoint kept earlier (the file `GET /api/organizations/{id}/audit/checkpoints/latest` downloads):
+        /// also check its signature with this installation's key and that the chain at its seq still has its hash;
+        /// one more JSON line, and exit 1 when it does not hold
+        #[arg(long, requires = "org", value_name = "FILE")]
+        checkpoint: Option<std::path::PathBuf>,
     },
+    /// Sign today's checkpoint of every chain that moved since its last one, now (at most one per chain and UTC
+    /// day; the server does it on its own every NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS); prints what it did as a
+    /// JSON line and exits 1 when a chain does not verify (it is not signed)
+    Checkpoint,
 }
 
 #[derive(Subcommand)]
@@ -151,7 +160,8 @@ async fn run() {
         Command::Migrate => migrate().await,
         Command::Admin(cmd) => admin(cmd).await,
         Command::Org(cmd) => org(cmd).await,
-        Command::Audit(AuditCommand::Verify { org }) => audit_verify(org).await,
+        Command::Audit(AuditCommand::Verify { org, checkpoint }) => audit_verify(org, checkpoint).await,
+        Command::Audit(AuditCommand::Checkpoint) => audit_checkpoint().await,
         Command::Dev(DevCommand::Seed(args)) => seed(args).await,
     };
     if let Err(e) = result {
@@ -260,17 +270,51 @@ async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `neosc audit verify`: a JSON line per chain; broken chains fail the command.
-async fn audit_verify(org: Option<String>) -> anyhow::Result<()> {
+/// `neosc audit verify`: a JSON line per chain; broken chains fail the
+/// command. With `--checkpoint`, one more line for the kept checkpoint,
+/// which fails the command when it does not hold.
+async fn audit_verify(org: Option<String>, checkpoint: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let kept = checkpoint
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+            serde_json::from_str::<audit_checkpoints::CheckpointFile>(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a checkpoint file ({{statement, signature}}): {e}", path.display()))
+        })
+        .transpose()?;
     let state = operator_state().await?;
     let checked = operator::verify_audit(&state, org.as_deref()).await?;
+    let check = match (&kept, checked.first()) {
+        (Some(file), Some(chain)) => {
+            let org = chain.organization_id.as_deref().and_then(neosc::model::OrgId::parse).map(|o| o.0);
+            Some(audit_checkpoints::verify_checkpoint(&state, org, file).await?)
+        }
+        _ => None,
+    };
     state.store.close().await;
     for chain in &checked {
         println!("{}", serde_json::to_string(chain)?);
     }
+    if let Some(check) = &check {
+        println!(r#"{{"checkpoint":{}}}"#, serde_json::to_string(check)?);
+    }
     let broken = checked.iter().filter(|c| !c.report.intact).count();
     if broken > 0 {
         anyhow::bail!("{broken} of {} audit chains are broken", checked.len());
+    }
+    if let Some(check) = check.filter(|c| !c.holds) {
+        anyhow::bail!("the checkpoint does not hold: {}", check.reason.unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// `neosc audit checkpoint`: today's checkpoints now.
+async fn audit_checkpoint() -> anyhow::Result<()> {
+    let state = operator_state().await?;
+    let pass = audit_checkpoints::checkpoint_all(&state).await?;
+    state.store.close().await;
+    println!(r#"{{"key_id":{},"pass":{}}}"#, serde_json::to_string(state.audit_signer.key_id())?, serde_json::to_string(&pass)?);
+    if !pass.broken.is_empty() {
+        anyhow::bail!("{} audit chains do not verify and were not signed: {}", pass.broken.len(), pass.broken.join(", "));
     }
     Ok(())
 }

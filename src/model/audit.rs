@@ -158,3 +158,17 @@ pub struct AuditFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
+
+/// The chain's state as the audit page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditChainStatus {
+    pub intact: bool,
+    /// The last verified seq (when intact).
+    pub head_seq: i64,
+    pub first_broken_seq: Option<i64>,
+    pub reason: Option<String>,
+    /// Events up to here were purged by the retention period.
+    pub purged_through_seq: Option<i64>,
+    /// The UTC day (YYYY-MM-DD) of the latest signed checkpoint.
+    pub last_checkpoint: Option<String>,
+}

@@ -27,7 +27,7 @@ mod user;
 mod workspace;
 
 pub use account::{ApiTokenView, CreatedApiToken, MfaStatus, SessionView, TotpSetupView};
-pub use audit::{AuditActor, AuditContext, AuditEvent, AuditFilter, AuditOutcome, AuditPage, AuditTarget};
+pub use audit::{AuditActor, AuditChainStatus, AuditContext, AuditEvent, AuditFilter, AuditOutcome, AuditPage, AuditTarget};
 pub use domain::{DomainMethod, DomainStatus, OrganizationDomain, CHALLENGE_LABEL, CHALLENGE_PREFIX};
 pub use email::Email;
 pub use error::{AppError, ErrorKind};

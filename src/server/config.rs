@@ -62,6 +62,13 @@ pub struct Config {
     pub sweep_interval: Duration,
     /// What an organization may set as its audit retention.
     pub audit_retention: RetentionBounds,
+    /// `NEOSC_AUDIT_SIGNING_KEY`: the seed of the key that signs audit
+    /// checkpoints; None: `audit-signing.key` in the data directory
+    /// (`secrets.data_dir`), made on first start.
+    pub audit_signing_key: Option<crate::server::auth::audit_key::AuditSigningSeed>,
+    /// `NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS`: pause between two passes of
+    /// the task that signs today's checkpoint of every chain that moved.
+    pub audit_checkpoint_interval: Duration,
 }
 
 /// `NEOSC_AUDIT_RETENTION_MIN_DAYS` / `_MAX_DAYS`: the shortest and
@@ -278,10 +285,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_MAX_REQUESTS_PER_CONNECTION", "1000", "requests served on one keep-alive connection before it is closed"),
     ("NEOSC_SECRET_KEY", "key file in NEOSC_DATA_DIR", "32 bytes (64 hex digits or base64) that encrypt TOTP secrets at rest; every instance needs the same"),
     ("NEOSC_SECRET_KEY_PREVIOUS", "-", "older keys (comma-separated), read only, while `neosc admin rotate-secret-key` moves secrets off them"),
-    ("NEOSC_DATA_DIR", "the SQLite file's directory, else data", "where the generated secret key file (secret.key) is kept; back it up with the database"),
+    ("NEOSC_DATA_DIR", "the SQLite file's directory, else data", "where the generated key files (secret.key, audit-signing.key) are kept; back them up with the database"),
     ("NEOSC_SWEEP_INTERVAL_SECS", "300", "pause between passes deleting expired sessions, SSO flows, throttle rows and links"),
     ("NEOSC_AUDIT_RETENTION_MIN_DAYS", "30", "the shortest audit retention an organization may set (days)"),
     ("NEOSC_AUDIT_RETENTION_MAX_DAYS", "3650", "the longest audit retention an organization may set (days); keeping for ever is always allowed"),
+    ("NEOSC_AUDIT_SIGNING_KEY", "key file in NEOSC_DATA_DIR", "Ed25519 seed (32 bytes, base64 or 64 hex digits) that signs the daily audit checkpoints; every instance needs the same"),
+    ("NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS", "3600", "how often each instance looks for audit chains that moved and signs today's checkpoint (one per chain per UTC day)"),
     ("NEOSC_SIGNUPS_PER_HOUR", "20", "registrations and invitation acceptances one client address (and one email address) may attempt per hour (1-100000)"),
     ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
 ];
@@ -366,10 +375,20 @@ impl Config {
                 message: format!("must be between NEOSC_AUDIT_RETENTION_MIN_DAYS ({}) and 36500", audit_retention.min_days),
             });
         }
+        let audit_signing_key = get("NEOSC_AUDIT_SIGNING_KEY")
+            .map(|k| crate::server::auth::audit_key::AuditSigningSeed::parse(&k))
+            .transpose()
+            .map_err(|m| ConfigError { name: "NEOSC_AUDIT_SIGNING_KEY", message: m })?;
         Ok(Self {
             audit_retention,
             database_url,
             secrets,
+            audit_signing_key,
+            audit_checkpoint_interval: match parse_num(&get, "NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS")? {
+                Some(0) => return Err(ConfigError { name: "NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS", message: "must be at least 1".into() }),
+                Some(secs) => Duration::from_secs(secs),
+                None => Duration::from_secs(3600),
+            },
             sweep_interval: match parse_num(&get, "NEOSC_SWEEP_INTERVAL_SECS")? {
                 Some(0) => return Err(ConfigError { name: "NEOSC_SWEEP_INTERVAL_SECS", message: "must be at least 1".into() }),
                 Some(secs) => Duration::from_secs(secs),
@@ -739,6 +758,10 @@ mod tests {
             cfg(&[("NEOSC_AUDIT_RETENTION_MIN_DAYS", "90"), ("NEOSC_AUDIT_RETENTION_MAX_DAYS", "30")]).unwrap_err().name,
             "NEOSC_AUDIT_RETENTION_MAX_DAYS"
         );
+        assert_eq!(cfg(&[("NEOSC_AUDIT_SIGNING_KEY", "short")]).unwrap_err().name, "NEOSC_AUDIT_SIGNING_KEY");
+        assert!(cfg(&[("NEOSC_AUDIT_SIGNING_KEY", hex.as_str())]).unwrap().audit_signing_key.is_some());
+        assert_eq!(cfg(&[("NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS", "0")]).unwrap_err().name, "NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS");
+        assert_eq!(cfg(&[]).unwrap().audit_checkpoint_interval, Duration::from_secs(3600));
     }
 
     #[test]

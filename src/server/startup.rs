@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use super::auth::audit_key::{AuditSigner, SigningKeySource};
 use super::auth::key_file;
 use super::auth::oidc::OidcProvider;
 use super::auth::password::PasswordHasher;
@@ -63,6 +64,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self { listener, state } = self;
         super::sweeper::spawn(state.clone(), state.config.sweep_interval);
+        super::audit_checkpointer::spawn(state.clone(), state.config.audit_checkpoint_interval);
         Reconciler::new(state.clone(), state.config.reconcile).spawn();
         let limits = ConnectionLimits {
             header_read_timeout: state.config.header_read_timeout,
@@ -99,7 +101,15 @@ pub async fn connect(config: Config, leptos_options: LeptosOptions, clock: Arc<d
         );
     }
     let secrets = Arc::new(keys.keyring);
-    Ok(AppState { leptos_options, config: Arc::new(config), store, hasher, clock, mailer, oidc, engine, secrets })
+    let audit_signer = Arc::new(AuditSigner::load(config.audit_signing_key.as_ref(), &config.secrets.data_dir)?);
+    tracing::info!(key_id = audit_signer.key_id(), source = ?audit_signer.source, "audit checkpoint signing key loaded (Ed25519)");
+    if matches!(audit_signer.source, SigningKeySource::File(_)) && matches!(store.backend(), super::db::Backend::Postgres) {
+        tracing::warn!(
+            "the audit signing key comes from this instance's key file: every instance on this PostgreSQL must sign with \
+             the same key, so set NEOSC_AUDIT_SIGNING_KEY on each when you run more than one"
+        );
+    }
+    Ok(AppState { leptos_options, config: Arc::new(config), store, hasher, clock, mailer, oidc, engine, secrets, audit_signer })
 }
 
 /// The workspace engine `NEOSC_WORKSPACE_ENGINE` asks for. An engine that

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use super::auth::audit_key::AuditSigner;
 use super::auth::oidc::OidcProvider;
 use super::auth::password::PasswordHasher;
 use super::auth::secret_box::Keyring;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub engine: Option<Arc<dyn WorkspaceEngine>>,
     /// The keys TOTP secrets are sealed with at rest.
     pub secrets: Arc<Keyring>,
+    /// The key that signs audit checkpoints.
+    pub audit_signer: Arc<AuditSigner>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

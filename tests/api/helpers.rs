@@ -163,6 +163,7 @@ impl TestApp {
         let dns_address = dns.address();
         // A key of its own per app: no key file is written for a test.
         let secret_key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let audit_signing_key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
         let mut vars: HashMap<String, String> = [
             ("DATABASE_URL", db.url.as_str()),
             ("NEOSC_ADMIN_EMAIL", ADMIN_EMAIL),
@@ -174,6 +175,7 @@ impl TestApp {
             // The suites register at .test domains.
             ("NEOSC_ALLOW_RESERVED_DOMAINS", "1"),
             ("NEOSC_SECRET_KEY", secret_key.as_str()),
+            ("NEOSC_AUDIT_SIGNING_KEY", audit_signing_key.as_str()),
             // Every suite registers from 127.0.0.1; the budget per address
             // has tests of its own (throttle.rs) that set it low.
             ("NEOSC_SIGNUPS_PER_HOUR", "100000"),

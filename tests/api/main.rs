@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audit_chain;
+mod audit_checkpoints;
 mod audit_retention;
 mod auth;
 mod contract;

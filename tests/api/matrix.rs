@@ -140,6 +140,19 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("POST", "/api/organizations/{id}/domains/{domain}/verify", N, [401, 404, 404, 422]),
         row("DELETE", "/api/organizations/{id}/domains/{domain}", N, [401, 404, 404, 204]),
         row("GET", "/api/organizations/{id}/audit/verify", N, [401, 404, 404, 200]),
+        // A checkpoint that is not this installation's: checked, and it does not hold (200 with holds: false).
+        row(
+            "POST",
+            "/api/organizations/{id}/audit/verify",
+            J(
+                json!({ "statement": { "chain": "installation", "seq": 1, "hash": "00", "signed_at": "2026-01-01T00:00:00Z", "key_id": "0" }, "signature": "AA==" }),
+            ),
+            [401, 404, 404, 200],
+        ),
+        row("GET", "/api/audit/public-key", N, [200, 200, 200, 200]),
+        row("GET", "/api/organizations/{id}/audit/checkpoints", N, [401, 404, 404, 200]),
+        // The app's first checkpoint pass ran before the foreign organization existed: none yet.
+        row("GET", "/api/organizations/{id}/audit/checkpoints/latest", N, [401, 404, 404, 404]),
         row("GET", "/api/invitations/{token}", N, [404, 404, 404, 404]),
         row("POST", "/api/invitations/{token}/accept", J(json!({ "name": "X", "password": PASSWORD })), [404, 404, 404, 404]),
         row_id("PATCH", "/api/users/{id}", &f.member_id, J(json!({ "role": "user" })), [401, 403, 404, 204]),

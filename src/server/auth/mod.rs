@@ -1,6 +1,7 @@
 //! Credentials: password hashing, session tokens, and how a request carries
 //! them (cookie or bearer).
 
+pub mod audit_key;
 pub mod common_passwords;
 pub mod credentials;
 pub mod forwarded;

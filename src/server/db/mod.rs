@@ -15,6 +15,7 @@
 
 mod api_tokens;
 mod audit;
+mod audit_checkpoints;
 mod audit_purges;
 mod constraint;
 mod domains;
@@ -33,6 +34,7 @@ mod workspaces;
 
 pub use api_tokens::ApiTokenRecord;
 pub use audit::{AuditExtras, AuditHead, AuditRecord, ChainedAuditRecord, NewAuditEvent};
+pub use audit_checkpoints::{CheckpointRecord, MovedChain};
 pub use audit_purges::{AuditPurge, RetentionRule};
 pub use constraint::Constraint;
 pub use domains::DomainRecord;

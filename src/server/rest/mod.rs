@@ -11,6 +11,7 @@
 
 mod account;
 mod audit;
+mod audit_checkpoints;
 mod auth;
 mod docs;
 mod domains;
@@ -90,6 +91,10 @@ pub(crate) fn api() -> Api {
         .routes(routes!(domains::verify))
         .routes(routes!(domains::remove))
         .routes(routes!(audit::verify))
+        .routes(routes!(audit_checkpoints::verify_checkpoint))
+        .routes(routes!(audit_checkpoints::public_key))
+        .routes(routes!(audit_checkpoints::list))
+        .routes(routes!(audit_checkpoints::latest))
         .routes(routes!(invitations::preview))
         .routes(routes!(invitations::accept))
         .routes(routes!(workspaces::list, workspaces::create))

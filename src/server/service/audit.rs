@@ -231,7 +231,7 @@ impl Canonical<'_> {
     }
 
     /// The 0016 fields of a `Canonical`, from the stored columns.
-    fn extras(m: &AuditExtras) -> Canonical<'_> {
+    pub fn extras(m: &AuditExtras) -> Canonical<'_> {
         Canonical {
             seq: 0,
             id: Uuid::nil(),
