@@ -6,6 +6,7 @@ mod helpers;
 
 mod audit_chain;
 mod audit_checkpoints;
+mod audit_refusals;
 mod audit_retention;
 mod auth;
 mod contract;

@@ -51,6 +51,9 @@ pub mod action {
     pub const DISABLE_USER: &str = "disable_user";
     pub const ENABLE_USER: &str = "enable_user";
     pub const CROSS_ORG_ACCESS_DENIED: &str = "cross_org_access_denied";
+    /// A member who is not an admin of their organization tried an admin's
+    /// operation (details: the operation).
+    pub const PERMISSION_DENIED: &str = "permission_denied";
     pub const LOGOUT: &str = "logout";
     pub const CREATE_WORKSPACE: &str = "create_workspace";
     pub const START_WORKSPACE: &str = "start_workspace";
@@ -109,7 +112,7 @@ pub struct Event<'a> {
 /// same list to older rows).
 pub fn outcome_of(action: &str) -> &'static str {
     match action {
-        action::LOGIN_THROTTLED | action::CROSS_ORG_ACCESS_DENIED => "denied",
+        action::LOGIN_THROTTLED | action::CROSS_ORG_ACCESS_DENIED | action::PERMISSION_DENIED => "denied",
         action::LOGIN_FAILED
         | action::MFA_FAILED
         | action::SSO_LOGIN_FAILED

@@ -120,11 +120,29 @@ async fn ensure_reachable(state: &AppState, principal: &Principal, id: Uuid, ope
     Ok(())
 }
 
-fn ensure_admin(principal: &Principal) -> ServiceResult<()> {
-    if principal.role == Role::User {
-        return Err(ServiceError::Forbidden("Only the organization's admins can do this.".into()));
+/// Refuses a member who is not an admin, and records the refusal
+/// (`permission_denied`, in a transaction of its own: the caller holds
+/// none at this point).
+async fn ensure_admin(state: &AppState, principal: &Principal, org: Uuid, operation: &str, meta: &RequestMeta) -> ServiceResult<()> {
+    if principal.role != Role::User {
+        return Ok(());
     }
-    Ok(())
+    let mut db = state.store.begin().await?;
+    audit::record(
+        &mut db,
+        state.clock.now(),
+        meta,
+        Event {
+            org: Some(org),
+            actor: Some(principal.user.id),
+            action: action::PERMISSION_DENIED,
+            target: Some(Target { kind: "organization", id: OrgId(org).to_string() }),
+            details: json!({ "operation": operation, "reason": "not_an_admin" }),
+        },
+    )
+    .await?;
+    db.commit().await?;
+    Err(ServiceError::Forbidden("Only the organization's admins can do this.".into()))
 }
 
 /// The organization `id` if the caller may see it, for reading.
@@ -149,7 +167,7 @@ pub async fn managed_org(
     meta: &RequestMeta,
 ) -> ServiceResult<OrgRecord> {
     let org = visible_org(state, principal, id, operation, meta).await?;
-    ensure_admin(principal)?;
+    ensure_admin(state, principal, org.id, operation, meta).await?;
     Ok(org)
 }
 
@@ -179,13 +197,15 @@ pub async fn begin_managed_org(
     meta: &RequestMeta,
 ) -> ServiceResult<(Db, OrgRecord)> {
     ensure_reachable(state, principal, id, operation, meta).await?;
+    // Decided from the session alone, before the transaction (the refusal
+    // is recorded in one of its own).
+    ensure_admin(state, principal, id, operation, meta).await?;
     let mut db = state.store.begin().await?;
     let org = match hold {
         OrgHold::Lock => db.org_by_id_for_update(id).await?,
         OrgHold::Read => db.org_by_id(id).await?,
     };
     let org = org.ok_or_else(not_found)?;
-    ensure_admin(principal)?;
     Ok((db, org))
 }
 
