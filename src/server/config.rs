@@ -60,6 +60,21 @@ pub struct Config {
     /// `NEOSC_SWEEP_INTERVAL_SECS`: pause between two passes of the sweeper
     /// that deletes expired sessions, flows, throttle rows and links.
     pub sweep_interval: Duration,
+    /// Streaming audit events to each organization's SIEM.
+    pub audit_stream: AuditStreamConfig,
+}
+
+/// The audit stream worker (`audit_delivery`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditStreamConfig {
+    /// `NEOSC_AUDIT_STREAM_INTERVAL_MS`: pause between two passes looking
+    /// for streams with events to send.
+    pub interval: Duration,
+    /// `NEOSC_AUDIT_STREAM_ALLOW_HTTP_LOOPBACK`: receivers on loopback
+    /// (127.0.0.0/8, ::1, localhost) are accepted, over http too. Tests and
+    /// development only: in production a stream goes to https on a public
+    /// address.
+    pub allow_http_loopback: bool,
 }
 
 /// Where the secret-encryption key comes from (see `auth::key_file`).
@@ -269,6 +284,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_SECRET_KEY_PREVIOUS", "-", "older keys (comma-separated), read only, while `neosc admin rotate-secret-key` moves secrets off them"),
     ("NEOSC_DATA_DIR", "the SQLite file's directory, else data", "where the generated secret key file (secret.key) is kept; back it up with the database"),
     ("NEOSC_SWEEP_INTERVAL_SECS", "300", "pause between passes deleting expired sessions, SSO flows, throttle rows and links"),
+    ("NEOSC_AUDIT_STREAM_INTERVAL_MS", "1000", "pause between passes sending audit events to the organizations' SIEM webhooks"),
+    ("NEOSC_AUDIT_STREAM_ALLOW_HTTP_LOOPBACK", "0", "1 accepts audit stream receivers on loopback, over http too (tests and development only)"),
     ("NEOSC_SIGNUPS_PER_HOUR", "20", "registrations and invitation acceptances one client address (and one email address) may attempt per hour (1-100000)"),
     ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
 ];
@@ -347,6 +364,14 @@ impl Config {
                 Some(0) => return Err(ConfigError { name: "NEOSC_SWEEP_INTERVAL_SECS", message: "must be at least 1".into() }),
                 Some(secs) => Duration::from_secs(secs),
                 None => Duration::from_secs(300),
+            },
+            audit_stream: AuditStreamConfig {
+                interval: match parse_num(&get, "NEOSC_AUDIT_STREAM_INTERVAL_MS")? {
+                    Some(0) => return Err(ConfigError { name: "NEOSC_AUDIT_STREAM_INTERVAL_MS", message: "must be at least 1".into() }),
+                    Some(ms) => Duration::from_millis(ms),
+                    None => Duration::from_secs(1),
+                },
+                allow_http_loopback: parse_bool(&get, "NEOSC_AUDIT_STREAM_ALLOW_HTTP_LOOPBACK")?.unwrap_or(false),
             },
             public_url,
             admin_email: get("NEOSC_ADMIN_EMAIL"),

@@ -64,6 +64,7 @@ impl Application {
         let Self { listener, state } = self;
         super::sweeper::spawn(state.clone(), state.config.sweep_interval);
         Reconciler::new(state.clone(), state.config.reconcile).spawn();
+        super::audit_delivery::Delivery::new(state.clone()).spawn();
         let limits = ConnectionLimits {
             header_read_timeout: state.config.header_read_timeout,
             max_requests: state.config.max_requests_per_connection,

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audit_chain;
+mod audit_stream;
 mod auth;
 mod contract;
 mod dns_server;

@@ -15,6 +15,7 @@
 
 mod api_tokens;
 mod audit;
+mod audit_streams;
 mod constraint;
 mod domains;
 mod email_confirmations;
@@ -32,6 +33,7 @@ mod workspaces;
 
 pub use api_tokens::ApiTokenRecord;
 pub use audit::{AuditExtras, AuditHead, AuditRecord, ChainedAuditRecord, NewAuditEvent};
+pub use audit_streams::{AuditStreamRecord, AuditStreamUpdate, NewAuditStreamRow};
 pub use constraint::Constraint;
 pub use domains::DomainRecord;
 pub use invitations::{InvitationRecord, NewInvitation};

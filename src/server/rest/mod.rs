@@ -11,6 +11,7 @@
 
 mod account;
 mod audit;
+mod audit_streams;
 mod auth;
 mod docs;
 mod domains;
@@ -90,6 +91,8 @@ pub(crate) fn api() -> Api {
         .routes(routes!(domains::verify))
         .routes(routes!(domains::remove))
         .routes(routes!(audit::verify))
+        .routes(routes!(audit_streams::get, audit_streams::create, audit_streams::update, audit_streams::delete))
+        .routes(routes!(audit_streams::rotate_secret))
         .routes(routes!(invitations::preview))
         .routes(routes!(invitations::accept))
         .routes(routes!(workspaces::list, workspaces::create))

@@ -85,6 +85,9 @@ pub mod action {
     pub const RESEAL_SECRETS: &str = "reseal_secrets";
     /// `neosc admin rotate-secret-key` (installation-level).
     pub const ROTATE_SECRET_KEY: &str = "rotate_secret_key";
+    pub const CREATE_AUDIT_STREAM: &str = "create_audit_stream";
+    pub const UPDATE_AUDIT_STREAM: &str = "update_audit_stream";
+    pub const DELETE_AUDIT_STREAM: &str = "delete_audit_stream";
 }
 
 /// What an event is about.

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admins;
 pub mod audit;
+pub mod audit_stream;
 pub mod auth;
 pub mod bootstrap;
 pub mod domains;
