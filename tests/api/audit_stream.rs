@@ -197,6 +197,9 @@ async fn more_events(app: &TestApp, token: &str, org: &str, tag: &str, n: usize)
 async fn create(app: &TestApp, token: &str, org: &str, body: Value) -> Value {
     let res = app.post_json(&stream_path(org), token, body).await;
     let status = res.status();
+    if status == StatusCode::CREATED {
+        assert_eq!(res.headers()["location"], stream_path(org).as_str());
+    }
     let body: Value = res.json().await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body
@@ -458,6 +461,27 @@ both_backends! {
         assert_eq!(receiver.seqs(), (1..=h3).collect::<Vec<_>>());
         let _ = stream_id;
         receiver.assert_no_problems();
+    }
+
+    async fn rotating_the_secret_key_reseals_the_stream_secret(app: TestApp) {
+        use neosc::server::auth::secret_box::Keyring;
+        let (token, org) = founder(&app).await;
+        create(&app, &token, &org, json!({ "url": "https://203.0.113.10/siem", "secret": SECRET, "enabled": false })).await;
+        let stored = || async {
+            let mut db = app.store.conn().await.unwrap();
+            db.audit_stream_of_org(neosc::model::OrgId::parse(&org).unwrap().0).await.unwrap().unwrap()
+        };
+        let before = stored().await;
+        assert!(!String::from_utf8_lossy(&before.secret_sealed).contains(SECRET), "sealed at rest");
+        assert_eq!(app.state.secrets.open(before.id, &before.secret_sealed).unwrap(), SECRET.as_bytes());
+
+        let old = app.state.config.secrets.current.unwrap();
+        let (rotation, new_key) = neosc::server::service::secret_keys::rotate(&app.state, None, &[old]).await.unwrap();
+        assert!(rotation.report.resealed >= 1, "{:?}", rotation.report);
+        let after = stored().await;
+        let only_new = Keyring::new(&new_key, &[]);
+        assert!(only_new.is_current(&after.secret_sealed));
+        assert_eq!(only_new.open(after.id, &after.secret_sealed).unwrap(), SECRET.as_bytes());
     }
 
     async fn two_instances_send_each_batch_once_in_order(app: TestApp) {

@@ -3,7 +3,7 @@
 //! organization and platform admins; another organization's answers 404.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::problems::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable};
@@ -45,7 +45,8 @@ pub async fn get(
     request_body = NewAuditStream,
     params(("id" = OrganizationId, Path, description = ORG_ID)),
     responses(
-        (status = 201, description = "Created; the secret is shown this once", body = CreatedAuditStream),
+        (status = 201, description = "Created; the secret is shown this once", body = CreatedAuditStream,
+            headers(("Location" = String, description = "The stream's URL"))),
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unprocessable,
     ))]
 pub async fn create(
@@ -56,7 +57,8 @@ pub async fn create(
     ApiJson(req): ApiJson<NewAuditStream>,
 ) -> Result<Response, ServiceError> {
     let created = audit_stream::create(&state, &principal, org_id(&id)?, &req, &meta).await?;
-    Ok((StatusCode::CREATED, axum::Json(created)).into_response())
+    let location = format!("/api/organizations/{id}/audit/stream");
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(created)).into_response())
 }
 
 /// Change the audit stream
