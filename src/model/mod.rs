@@ -12,6 +12,7 @@
 mod account;
 mod audit;
 pub mod audit_query;
+mod audit_stream;
 mod domain;
 mod email;
 mod error;
@@ -28,6 +29,7 @@ mod workspace;
 
 pub use account::{ApiTokenView, CreatedApiToken, MfaStatus, SessionView, TotpSetupView};
 pub use audit::{AuditActor, AuditChainStatus, AuditContext, AuditEvent, AuditFilter, AuditOutcome, AuditPage, AuditTarget};
+pub use audit_stream::{AuditStream, AuditStreamChanges, CreatedAuditStream, NewAuditStream};
 pub use domain::{DomainMethod, DomainStatus, OrganizationDomain, CHALLENGE_LABEL, CHALLENGE_PREFIX};
 pub use email::Email;
 pub use error::{AppError, ErrorKind};

@@ -69,6 +69,8 @@ pub struct Config {
     /// `NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS`: pause between two passes of
     /// the task that signs today's checkpoint of every chain that moved.
     pub audit_checkpoint_interval: Duration,
+    /// Streaming audit events to each organization's SIEM.
+    pub audit_stream: AuditStreamConfig,
 }
 
 /// `NEOSC_AUDIT_RETENTION_MIN_DAYS` / `_MAX_DAYS`: the shortest and
@@ -78,6 +80,19 @@ pub struct Config {
 pub struct RetentionBounds {
     pub min_days: i64,
     pub max_days: i64,
+}
+
+/// The audit stream worker (`audit_delivery`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditStreamConfig {
+    /// `NEOSC_AUDIT_STREAM_INTERVAL_MS`: pause between two passes looking
+    /// for streams with events to send.
+    pub interval: Duration,
+    /// `NEOSC_AUDIT_STREAM_ALLOW_HTTP_LOOPBACK`: receivers on loopback
+    /// (127.0.0.0/8, ::1, localhost) are accepted, over http too. Tests and
+    /// development only: in production a stream goes to https on a public
+    /// address.
+    pub allow_http_loopback: bool,
 }
 
 /// Where the secret-encryption key comes from (see `auth::key_file`).
@@ -291,6 +306,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("NEOSC_AUDIT_RETENTION_MAX_DAYS", "3650", "the longest audit retention an organization may set (days); keeping for ever is always allowed"),
     ("NEOSC_AUDIT_SIGNING_KEY", "key file in NEOSC_DATA_DIR", "Ed25519 seed (32 bytes, base64 or 64 hex digits) that signs the daily audit checkpoints; every instance needs the same"),
     ("NEOSC_AUDIT_CHECKPOINT_INTERVAL_SECS", "3600", "how often each instance looks for audit chains that moved and signs today's checkpoint (one per chain per UTC day)"),
+    ("NEOSC_AUDIT_STREAM_INTERVAL_MS", "1000", "pause between passes sending audit events to the organizations' SIEM webhooks"),
+    ("NEOSC_AUDIT_STREAM_ALLOW_HTTP_LOOPBACK", "0", "1 accepts audit stream receivers on loopback, over http too (tests and development only)"),
     ("NEOSC_SIGNUPS_PER_HOUR", "20", "registrations and invitation acceptances one client address (and one email address) may attempt per hour (1-100000)"),
     ("RUST_LOG", "info,sqlx=warn", "log filter; add tower_http=debug for a line per request"),
 ];
@@ -393,6 +410,14 @@ impl Config {
                 Some(0) => return Err(ConfigError { name: "NEOSC_SWEEP_INTERVAL_SECS", message: "must be at least 1".into() }),
                 Some(secs) => Duration::from_secs(secs),
                 None => Duration::from_secs(300),
+            },
+            audit_stream: AuditStreamConfig {
+                interval: match parse_num(&get, "NEOSC_AUDIT_STREAM_INTERVAL_MS")? {
+                    Some(0) => return Err(ConfigError { name: "NEOSC_AUDIT_STREAM_INTERVAL_MS", message: "must be at least 1".into() }),
+                    Some(ms) => Duration::from_millis(ms),
+                    None => Duration::from_secs(1),
+                },
+                allow_http_loopback: parse_bool(&get, "NEOSC_AUDIT_STREAM_ALLOW_HTTP_LOOPBACK")?.unwrap_or(false),
             },
             public_url,
             admin_email: get("NEOSC_ADMIN_EMAIL"),

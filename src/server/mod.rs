@@ -2,6 +2,7 @@
 //! authentication, business rules and the HTTP surface.
 
 pub mod audit_checkpointer;
+pub mod audit_delivery;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -66,6 +66,7 @@ impl Application {
         super::sweeper::spawn(state.clone(), state.config.sweep_interval);
         super::audit_checkpointer::spawn(state.clone(), state.config.audit_checkpoint_interval);
         Reconciler::new(state.clone(), state.config.reconcile).spawn();
+        super::audit_delivery::Delivery::new(state.clone()).spawn();
         let limits = ConnectionLimits {
             header_read_timeout: state.config.header_read_timeout,
             max_requests: state.config.max_requests_per_connection,

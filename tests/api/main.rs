@@ -8,6 +8,7 @@ mod audit_chain;
 mod audit_checkpoints;
 mod audit_refusals;
 mod audit_retention;
+mod audit_stream;
 mod auth;
 mod contract;
 mod dns_server;

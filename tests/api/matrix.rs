@@ -153,6 +153,12 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("GET", "/api/organizations/{id}/audit/checkpoints", N, [401, 404, 404, 200]),
         // The app's first checkpoint pass ran before the foreign organization existed: none yet.
         row("GET", "/api/organizations/{id}/audit/checkpoints/latest", N, [401, 404, 404, 404]),
+        // Disabled, so nothing is ever sent to the (unroutable, documentation) address.
+        row("POST", "/api/organizations/{id}/audit/stream", J(json!({ "url": STREAM_URL, "enabled": false })), [401, 404, 404, 201]),
+        row("GET", "/api/organizations/{id}/audit/stream", N, [401, 404, 404, 200]),
+        row("PATCH", "/api/organizations/{id}/audit/stream", J(json!({ "enabled": false })), [401, 404, 404, 200]),
+        row("POST", "/api/organizations/{id}/audit/stream/rotate-secret", N, [401, 404, 404, 200]),
+        row("DELETE", "/api/organizations/{id}/audit/stream", N, [401, 404, 404, 204]),
         row("GET", "/api/invitations/{token}", N, [404, 404, 404, 404]),
         row("POST", "/api/invitations/{token}/accept", J(json!({ "name": "X", "password": PASSWORD })), [404, 404, 404, 404]),
         row_id("PATCH", "/api/users/{id}", &f.member_id, J(json!({ "role": "user" })), [401, 403, 404, 204]),
@@ -299,6 +305,16 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("POST", "/api/fn/organization_usage", form(&[("id", f.org_id.as_str())]), [401, 404, 404, 200]),
         row("POST", "/api/fn/get_quotas", form(&[("id", f.org_id.as_str())]), [401, 404, 404, 200]),
         row("POST", "/api/fn/set_quotas", form(&[("id", f.org_id.as_str()), ("max_workspaces", "10")]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/get_audit_stream", form(&[("org", f.org_id.as_str())]), [401, 404, 404, 200]),
+        row(
+            "POST",
+            "/api/fn/create_audit_stream",
+            form(&[("org", f.org_id.as_str()), ("url", STREAM_URL), ("enabled", "false")]),
+            [401, 404, 404, 200],
+        ),
+        row("POST", "/api/fn/update_audit_stream", form(&[("org", f.org_id.as_str()), ("enabled", "false")]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/rotate_audit_stream_secret", form(&[("org", f.org_id.as_str())]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/delete_audit_stream", form(&[("org", f.org_id.as_str())]), [401, 404, 404, 200]),
         row("POST", "/api/fn/remove_member", form(&[("id", f.org_id.as_str()), ("user_id", f.member2_id.as_str())]), [401, 404, 404, 200]),
         // Sign-out last, as it ends the caller's session.
         row("POST", "/api/auth/logout", N, [401, 204, 204, 204]),
@@ -337,6 +353,10 @@ fn served_routes() -> BTreeSet<String> {
     }
     routes
 }
+
+/// The audit stream receiver of the rows (TEST-NET-3: never reached, the
+/// streams are disabled).
+const STREAM_URL: &str = "https://203.0.113.10/siem";
 
 /// The domain the server functions' rows add, verify and remove.
 const FN_DOMAIN: &str = "matrix-fn.test";

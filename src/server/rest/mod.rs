@@ -12,6 +12,7 @@
 mod account;
 mod audit;
 mod audit_checkpoints;
+mod audit_streams;
 mod auth;
 mod docs;
 mod domains;
@@ -95,6 +96,8 @@ pub(crate) fn api() -> Api {
         .routes(routes!(audit_checkpoints::public_key))
         .routes(routes!(audit_checkpoints::list))
         .routes(routes!(audit_checkpoints::latest))
+        .routes(routes!(audit_streams::get, audit_streams::create, audit_streams::update, audit_streams::delete))
+        .routes(routes!(audit_streams::rotate_secret))
         .routes(routes!(invitations::preview))
         .routes(routes!(invitations::accept))
         .routes(routes!(workspaces::list, workspaces::create))

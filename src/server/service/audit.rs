@@ -90,6 +90,9 @@ pub mod action {
     pub const ROTATE_SECRET_KEY: &str = "rotate_secret_key";
     /// Events older than the organization's retention were deleted (system).
     pub const PURGE_AUDIT_EVENTS: &str = "purge_audit_events";
+    pub const CREATE_AUDIT_STREAM: &str = "create_audit_stream";
+    pub const UPDATE_AUDIT_STREAM: &str = "update_audit_stream";
+    pub const DELETE_AUDIT_STREAM: &str = "delete_audit_stream";
 }
 
 /// What an event is about.

@@ -7,6 +7,7 @@ pub mod admins;
 pub mod audit;
 pub mod audit_checkpoints;
 pub mod audit_retention;
+pub mod audit_stream;
 pub mod auth;
 pub mod bootstrap;
 pub mod domains;

@@ -166,6 +166,10 @@ async fn reseal_all(store: &Store, ring: &Keyring, now: chrono::DateTime<chrono:
             break;
         }
     }
+    // The audit streams' signing secrets are sealed the same way.
+    let (streams, unreadable) = super::audit_stream::reseal_secrets(store, ring).await?;
+    report.resealed += streams;
+    report.unreadable += unreadable;
     Ok(report)
 }
 
