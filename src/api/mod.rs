@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod audit_stream;
+pub mod audit;
 pub mod auth;
 pub mod domains;
 pub mod orgs;

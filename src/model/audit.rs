@@ -153,9 +153,11 @@ pub struct AuditFilter {
     /// The cursor: only events with a seq below this (the `next_before`
     /// of the page before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", param(minimum = 1))]
     pub before: Option<i64>,
     /// Events per page, 1 to 200 (default 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 200))]
     pub limit: Option<i64>,
 }
 
@@ -171,4 +173,34 @@ pub struct AuditChainStatus {
     pub purged_through_seq: Option<i64>,
     /// The UTC day (YYYY-MM-DD) of the latest signed checkpoint.
     pub last_checkpoint: Option<String>,
+}
+
+/// What replaying a chain found (`GET /api/organizations/{id}/audit/verify`).
+/// Either `intact` with the head, or the first seq that does not hold and
+/// why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChainReport {
+    /// Every event from seq 1 to the head is present, in order, and hashes
+    /// to what the next one and the head say.
+    pub intact: bool,
+    /// The last seq (0 for a chain without events). When intact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_seq: Option<i64>,
+    /// The hash of the last event, hex. When intact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
+    /// The first seq that does not hold. When not intact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_broken_seq: Option<i64>,
+    /// `hash mismatch` (the event is not what was hashed), `prev_hash
+    /// mismatch` (it does not follow the event before), `missing seq` (the
+    /// event is not there), `head mismatch` (the chain's head names another
+    /// hash) or `missing head`. When not intact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Events up to this seq were purged by the organization's retention;
+    /// the replay started after it, from the hash its purge row kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purged_through_seq: Option<i64>,
 }

@@ -9,6 +9,7 @@ mod audit_checkpoints;
 mod audit_refusals;
 mod audit_retention;
 mod audit_stream;
+mod audit_read;
 mod auth;
 mod contract;
 mod dns_server;

@@ -18,6 +18,7 @@ mod audit;
 mod audit_checkpoints;
 mod audit_purges;
 mod audit_streams;
+mod audit_read;
 mod constraint;
 mod domains;
 mod email_confirmations;
@@ -38,6 +39,7 @@ pub use audit::{AuditExtras, AuditHead, AuditRecord, ChainedAuditRecord, NewAudi
 pub use audit_checkpoints::{CheckpointRecord, MovedChain};
 pub use audit_purges::{AuditPurge, RetentionRule};
 pub use audit_streams::{AuditStreamRecord, AuditStreamUpdate, NewAuditStreamRow};
+pub use audit_read::{ActionMatch, ActorMatch, AuditQuery, AuditRange};
 pub use constraint::Constraint;
 pub use domains::DomainRecord;
 pub use invitations::{InvitationRecord, NewInvitation};

@@ -93,6 +93,7 @@ pub mod action {
     pub const CREATE_AUDIT_STREAM: &str = "create_audit_stream";
     pub const UPDATE_AUDIT_STREAM: &str = "update_audit_stream";
     pub const DELETE_AUDIT_STREAM: &str = "delete_audit_stream";
+    pub const EXPORT_AUDIT_LOG: &str = "export_audit_log";
 }
 
 /// What an event is about.
@@ -463,33 +464,7 @@ pub async fn chain_unchained(store: &Store) -> ServiceResult<u64> {
     Ok(chained)
 }
 
-/// What `verify` found. Either `intact` with the head, or the first seq
-/// that does not hold and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct ChainReport {
-    /// Every event from seq 1 to the head is present, in order, and hashes
-    /// to what the next one and the head say.
-    pub intact: bool,
-    /// The last seq (0 for a chain without events). When intact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub head_seq: Option<i64>,
-    /// The hash of the last event, hex. When intact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub head_hash: Option<String>,
-    /// The first seq that does not hold. When not intact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_broken_seq: Option<i64>,
-    /// `hash mismatch` (the event is not what was hashed), `prev_hash
-    /// mismatch` (it does not follow the event before), `missing seq` (the
-    /// event is not there), `head mismatch` (the chain's head names another
-    /// hash) or `missing head`. When not intact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Events up to this seq were purged by the organization's retention;
-    /// the replay started after it, from the hash its purge row kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub purged_through_seq: Option<i64>,
-}
+pub use crate::model::ChainReport;
 
 impl ChainReport {
     fn intact(head: AuditHead) -> Self {
