@@ -440,3 +440,39 @@ both_backends! {
         assert_eq!(seqs, (1..=count).collect::<Vec<_>>(), "oldest first, every event once");
     }
 }
+
+both_backends! {
+    async fn the_pages_server_functions_read_the_same_log(app: TestApp) {
+        let (founder, boss) = app.register_founder("boss@fn.test", "Fn Boss", "Fn").await;
+        let org = boss["organization_id"].as_str().unwrap().to_owned();
+        app.login_ok("boss@fn.test", PASSWORD).await;
+        let call = |form: Vec<(&'static str, String)>| {
+            app.post("/api/fn/list_audit_events").header("cookie", format!("neosc_session={founder}")).form(&form).send()
+        };
+        let res = call(vec![("org_id", org.clone()), ("filter[action]", "login".into()), ("filter[limit]", "1".into())]).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let page: Value = res.json().await.unwrap();
+        let rest = get_ok(&app, &founder, &format!("/api/organizations/{org}/audit?action=login&limit=1")).await;
+        assert_eq!(page, rest);
+        assert_eq!(actions(page["events"].as_array().unwrap()), ["login"]);
+        // No filter at all is the whole log.
+        let whole: Value = call(vec![("org_id", org.clone())]).await.unwrap().json().await.unwrap();
+        assert_eq!(whole, get_ok(&app, &founder, &format!("/api/organizations/{org}/audit")).await);
+        let bad = call(vec![("org_id", org.clone()), ("filter[ip]", "nope".into())]).await.unwrap();
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        let bad = bad.text().await.unwrap();
+        assert!(bad.contains("\"field\":\"ip\""), "{bad}");
+
+        let res = app
+            .post("/api/fn/verify_audit_log")
+            .header("cookie", format!("neosc_session={founder}"))
+            .form(&[("org_id", org.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let report: Value = res.json().await.unwrap();
+        assert_eq!(report, get_ok(&app, &founder, &format!("/api/organizations/{org}/audit/verify")).await);
+        assert_eq!(report["intact"], true);
+    }
+}
