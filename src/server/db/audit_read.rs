@@ -28,6 +28,7 @@
 //!   created_at)` and a top-N sort of the range (1 ms for an hour, 270
 //!   events); SQLite keeps the backward seq range and checks the times
 //!   (an hour at the far end of 300,000 events: 0.4 s, once).
+//!
 //! SQLite's plans, `EXPLAIN QUERY PLAN`: `SEARCH audit_events USING
 //! [COVERING] INDEX <index> (organization_id=? [AND action=?] AND seq>? AND
 //! seq<?)`, never `USE TEMP B-TREE FOR ORDER BY`.

@@ -155,6 +155,7 @@ pub enum ExportFormatParam {
 #[allow(dead_code)]
 pub struct ExportQuery {
     /// `csv` (default) or `jsonl`.
+    #[param(inline)]
     format: Option<ExportFormatParam>,
     /// An action name, or a pattern with `*` standing for any characters.
     action: Option<String>,
