@@ -3,8 +3,8 @@
 //! service layer; none holds a rule or a query of its own.
 
 pub mod account;
-pub mod audit_stream;
 pub mod audit;
+pub mod audit_stream;
 pub mod auth;
 pub mod domains;
 pub mod orgs;

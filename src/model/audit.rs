@@ -130,6 +130,7 @@ pub struct AuditFilter {
     /// An action name (`remove_user_from_org`), or a pattern with `*`
     /// standing for any characters (`*_workspace`, `login*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^[a-z0-9_*]*$", max_length = 100))]
     pub action: Option<String>,
     /// Who acted: a user id (`usr-…`) or an email address; `system` or
     /// `operator` for those actors.
@@ -137,6 +138,7 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     /// The target's public id (`usr-…`, `ws-…`, `org-…`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", param(max_length = 200))]
     pub target: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<AuditOutcome>,

@@ -28,9 +28,7 @@ mod user;
 mod workspace;
 
 pub use account::{ApiTokenView, CreatedApiToken, MfaStatus, SessionView, TotpSetupView};
-pub use audit::{
-    AuditActor, AuditChainStatus, AuditContext, AuditEvent, AuditFilter, AuditOutcome, AuditPage, AuditTarget, ChainReport,
-};
+pub use audit::{AuditActor, AuditChainStatus, AuditContext, AuditEvent, AuditFilter, AuditOutcome, AuditPage, AuditTarget, ChainReport};
 pub use audit_stream::{AuditStream, AuditStreamChanges, CreatedAuditStream, NewAuditStream};
 pub use domain::{DomainMethod, DomainStatus, OrganizationDomain, CHALLENGE_LABEL, CHALLENGE_PREFIX};
 pub use email::Email;

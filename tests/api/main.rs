@@ -6,10 +6,11 @@ mod helpers;
 
 mod audit_chain;
 mod audit_checkpoints;
+mod audit_read;
 mod audit_refusals;
 mod audit_retention;
+mod audit_retention;
 mod audit_stream;
-mod audit_read;
 mod auth;
 mod contract;
 mod dns_server;

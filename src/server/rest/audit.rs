@@ -42,27 +42,24 @@ fn invalid(field: &'static str, message: String) -> ServiceError {
     ServiceError::Validation { field: Some(field), message }
 }
 
+/// An empty value is refused like any other that does not parse: the
+/// parameter is left out for "no bound".
 fn time(field: &'static str, v: Option<&str>) -> Result<Option<DateTime<Utc>>, ServiceError> {
-    v.map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            DateTime::parse_from_rfc3339(t)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| invalid(field, format!("{field} must be an RFC 3339 time (2026-11-27T00:00:00Z), not “{t}”.")))
-        })
-        .transpose()
+    v.map(|t| {
+        DateTime::parse_from_rfc3339(t.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| invalid(field, format!("{field} must be an RFC 3339 time (2026-11-27T00:00:00Z), not “{t}”.")))
+    })
+    .transpose()
 }
 
 fn int(field: &'static str, v: Option<&str>) -> Result<Option<i64>, ServiceError> {
-    v.map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| t.parse::<i64>().map_err(|_| invalid(field, format!("{field} must be a whole number, not “{t}”."))))
-        .transpose()
+    v.map(|t| t.trim().parse::<i64>().map_err(|_| invalid(field, format!("{field} must be a whole number, not “{t}”.")))).transpose()
 }
 
 impl RawFilter {
     fn filter(&self) -> Result<AuditFilter, ServiceError> {
-        let outcome = match self.outcome.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        let outcome = match self.outcome.as_deref() {
             None => None,
             Some(o) => Some(
                 AuditOutcome::parse(o)
@@ -158,10 +155,12 @@ pub struct ExportQuery {
     #[param(inline)]
     format: Option<ExportFormatParam>,
     /// An action name, or a pattern with `*` standing for any characters.
+    #[param(pattern = r"^[a-z0-9_*]*$", max_length = 100)]
     action: Option<String>,
     /// A user id (`usr-…`), an email address, `system` or `operator`.
     actor: Option<String>,
     /// The target's public id.
+    #[param(max_length = 200)]
     target: Option<String>,
     outcome: Option<AuditOutcome>,
     /// A client address, or a network in CIDR notation.
