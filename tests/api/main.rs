@@ -9,7 +9,6 @@ mod audit_checkpoints;
 mod audit_read;
 mod audit_refusals;
 mod audit_retention;
-mod audit_retention;
 mod audit_stream;
 mod auth;
 mod contract;

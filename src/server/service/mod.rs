@@ -8,7 +8,6 @@ pub mod audit;
 pub mod audit_checkpoints;
 pub mod audit_log;
 pub mod audit_retention;
-pub mod audit_retention;
 pub mod audit_stream;
 pub mod auth;
 pub mod bootstrap;
