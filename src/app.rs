@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/register") view=RegisterPage/>
                 <Route path=path!("/organizations") view=OrganizationsPage/>
                 <Route path=path!("/organizations/:id") view=OrgDetailPage/>
+                <Route path=path!("/organizations/:id/audit") view=OrgDetailPage/>
                 <Route path=path!("/workspaces") view=WorkspacesPage/>
                 // Rendered whole before it is sent, so a workspace the caller
                 // may not see answers with the server function's 404 status.

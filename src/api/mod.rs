@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod audit_status;
 pub mod audit_stream;
 pub mod auth;
 pub mod domains;

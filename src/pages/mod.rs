@@ -4,6 +4,8 @@ mod account;
 mod auth;
 mod invite;
 mod not_found;
+mod org_audit;
+mod org_audit_stream;
 mod org_detail;
 mod org_domains;
 mod organizations;

@@ -5,8 +5,9 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_location, use_params_map};
 
+use super::org_audit::OrgAudit;
 use super::org_domains::OrgDomains;
 use super::paths;
 use super::status::{member_disabled, org_suspended};
@@ -29,6 +30,7 @@ enum Tab {
     Settings,
     Workspaces,
     Domains,
+    Audit,
 }
 
 impl TabKey for Tab {
@@ -40,6 +42,7 @@ impl TabKey for Tab {
             Tab::Settings => "Settings",
             Tab::Workspaces => "Workspaces",
             Tab::Domains => "Domains",
+            Tab::Audit => "Audit log",
         }
     }
 }
@@ -52,7 +55,10 @@ pub fn OrgDetailPage() -> impl IntoView {
     let org = Resource::new(move || (id.get(), reload.get()), |(id, _)| get_organization(id));
     // Here, not in the view below: the open tab stays open when a change
     // reloads the organization.
-    let tab = RwSignal::new(Tab::Overview);
+    // `/organizations/{id}/audit` (the audit log's own address, which its
+    // searches go to) opens on the audit tab.
+    let start = if use_location().pathname.get_untracked().ends_with("/audit") { Tab::Audit } else { Tab::Overview };
+    let tab = RwSignal::new(start);
     view! {
         <Title text="Organization"/>
         <ConsoleLayout>
@@ -78,7 +84,7 @@ fn OrgView(org: OrganizationDetail, tab: RwSignal<Tab>, reload: RwSignal<u32>) -
             let tabs = if role == Role::User {
                 vec![Tab::Overview, Tab::Workspaces]
             } else {
-                vec![Tab::Overview, Tab::Members, Tab::Invitations, Tab::Workspaces, Tab::Domains, Tab::Settings]
+                vec![Tab::Overview, Tab::Members, Tab::Invitations, Tab::Workspaces, Tab::Domains, Tab::Audit, Tab::Settings]
             };
             let org_id = org.with_value(|o| o.organization.id.to_string());
             view! {
@@ -89,6 +95,7 @@ fn OrgView(org: OrganizationDetail, tab: RwSignal<Tab>, reload: RwSignal<u32>) -
                     Tab::Settings => view! { <Settings org=org.get_value() platform=role == Role::PlatformAdmin reload/> }.into_any(),
                     Tab::Workspaces => view! { <OrgWorkspaces org_id=org_id.clone() platform=role == Role::PlatformAdmin/> }.into_any(),
                     Tab::Domains => view! { <OrgDomains org_id=org_id.clone()/> }.into_any(),
+                    Tab::Audit => view! { <OrgAudit org_id=org_id.clone()/> }.into_any(),
                 }/>
             }
         }}

@@ -195,7 +195,8 @@ both_backends! {
         assert_eq!(removed["actor"]["email"], "boss@filters.test");
         assert_eq!(removed["actor"]["role"], "org_admin");
         // Recorded after the row went: named by what the details keep.
-        assert_eq!(removed["target"]["name"], "member@filters.test");
+        assert_eq!(removed["target"]["name"], "Filters Member");
+        assert_eq!(removed["details"]["email"], "member@filters.test");
         let added = only!("action=add_user_to_org");
         assert_eq!(added[0]["target"]["name"], "Filters Member", "{added:?}");
         assert_eq!(added[0]["actor"]["email"], "member@filters.test");

@@ -228,6 +228,7 @@ fn table(f: &Foreign) -> Vec<Row> {
         row("POST", "/api/fn/list_sessions", form(&[]), [401, 200, 200, 200]),
         row("POST", "/api/fn/list_audit_events", form(&[("org_id", f.org_id.as_str()), ("filter[limit]", "5")]), [401, 404, 404, 200]),
         row("POST", "/api/fn/verify_audit_log", form(&[("org_id", f.org_id.as_str())]), [401, 404, 404, 200]),
+        row("POST", "/api/fn/get_audit_chain_status", form(&[("id", f.org_id.as_str())]), [401, 404, 404, 200]),
         row("POST", "/api/fn/end_session", form(&[("id", f.session_id.as_str())]), [401, 404, 404, 404]),
         row("POST", "/api/fn/list_tokens", form(&[]), [401, 200, 200, 200]),
         row("POST", "/api/fn/create_token", form(&[("name", "matrix"), ("expires_in_days", "")]), [401, 200, 200, 200]),

@@ -66,7 +66,7 @@ pub async fn remove(state: &AppState, principal: &Principal, org_id: Uuid, user_
             actor: Some(principal.user.id),
             action: action::REMOVE_USER_FROM_ORG,
             target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
-            details: json!({ "email": user.email, "role": user.role, "sso_identities_kept_out": identities }),
+            details: json!({ "email": user.email, "name": user.name, "role": user.role, "sso_identities_kept_out": identities }),
         },
     )
     .await?;
