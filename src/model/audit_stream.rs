@@ -56,9 +56,11 @@ pub struct NewAuditStream {
     /// The signing secret, at least 32 characters; absent: the server
     /// generates one (32 random bytes, hex) and answers it once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(min_length = 32, max_length = 256))]
     pub secret: Option<String>,
     /// The first seq to send. Absent: only events recorded from now on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "whole_number")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1))]
     pub start_seq: Option<i64>,
     /// Send the whole log, from seq 1 (instead of `start_seq`).
     #[serde(default)]
@@ -80,6 +82,35 @@ pub struct AuditStreamChanges {
     pub enabled: Option<bool>,
     /// Go on from this seq: back (send again from there) or forward
     /// (skip to there). 1 to the head's seq + 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "whole_number")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1))]
     pub start_seq: Option<i64>,
+}
+
+/// A JSON integer, as JSON Schema counts them: `30.0` is the integer 30;
+/// `30.5` is refused.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else { return Ok(None) };
+    if let Some(i) = n.as_i64() {
+        return Ok(Some(i));
+    }
+    match n.as_f64() {
+        // The bounds are exact powers of two, so the comparison is too.
+        Some(f) if f.fract() == 0.0 && f >= -(2f64.powi(63)) && f < 2f64.powi(63) => Ok(Some(f as i64)),
+        _ => Err(serde::de::Error::custom(format!("expected an integer, found {n}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_seq_written_as_a_whole_float_is_an_integer() {
+        let c: AuditStreamChanges = serde_json::from_str(r#"{"start_seq": 12292.0}"#).unwrap();
+        assert_eq!(c.start_seq, Some(12292));
+        assert!(serde_json::from_str::<AuditStreamChanges>(r#"{"start_seq": 1.5}"#).is_err());
+        let c: AuditStreamChanges = serde_json::from_str(r#"{"start_seq": null}"#).unwrap();
+        assert_eq!(c.start_seq, None);
+    }
 }
