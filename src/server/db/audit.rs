@@ -84,7 +84,7 @@ pub(crate) const CHAINED_COLUMNS: &str = "seq, id, organization_id, actor_user_i
                                           target_name, reason_code, user_agent, request_id";
 
 /// The filter naming one chain: an organization's, or the installation's.
-fn chain_filter(org: Option<Uuid>) -> &'static str {
+pub(super) fn chain_filter(org: Option<Uuid>) -> &'static str {
     match org {
         Some(_) => "organization_id = $1",
         None => "organization_id IS NULL AND $1 IS NULL",

@@ -25,14 +25,11 @@ pub struct RetentionRule {
 impl Db {
     /// The latest purge of one chain (None: the installation's).
     pub async fn latest_audit_purge(&mut self, org: Option<Uuid>) -> DbResult<Option<AuditPurge>> {
-        Ok(on_conn!(self, |c| sqlx::query_as::<_, AuditPurge>(
-            "SELECT purged_through_seq AS seq, hash FROM audit_purges \
-             WHERE (organization_id = $1 OR (organization_id IS NULL AND $1 IS NULL)) \
-             ORDER BY purged_through_seq DESC LIMIT 1"
-        )
-        .bind(org)
-        .fetch_optional(c)
-        .await)?)
+        let sql = format!(
+            "SELECT purged_through_seq AS seq, hash FROM audit_purges WHERE {} ORDER BY purged_through_seq DESC LIMIT 1",
+            super::audit::chain_filter(org)
+        );
+        Ok(on_conn!(self, |c| sqlx::query_as::<_, AuditPurge>(&sql).bind(org).fetch_optional(c).await)?)
     }
 
     /// Organizations with a retention period.
