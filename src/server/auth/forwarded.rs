@@ -10,54 +10,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use axum::http::HeaderMap;
 
-/// An address block, `10.0.0.0/8` or `fd00::/8`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    network: IpAddr,
-    prefix: u8,
-}
-
-impl Cidr {
-    /// `addr/prefix`, or a bare address (a block of one).
-    pub fn parse(s: &str) -> Option<Self> {
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a.trim(), Some(p.trim())),
-            None => (s.trim(), None),
-        };
-        let network = canonical(addr.parse::<IpAddr>().ok()?);
-        let max = if network.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            // Digits only: `u8::from_str` would also take "+8".
-            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
-            Some(_) => return None,
-            None => max,
-        };
-        Some(Self { network, prefix })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.network, canonical(ip)) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(u32::from(net).into(), u32::from(ip).into(), 32, self.prefix),
-            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_eq(u128::from(net), u128::from(ip), 128, self.prefix),
-            _ => false,
-        }
-    }
-}
-
-impl std::fmt::Display for Cidr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.network, self.prefix)
-    }
-}
-
-/// Whether the first `prefix` of `bits` bits of `a` and `b` agree.
-fn prefix_eq(a: u128, b: u128, bits: u8, prefix: u8) -> bool {
-    if prefix == 0 {
-        return true;
-    }
-    let shift = u32::from(bits - prefix);
-    (a >> shift) == (b >> shift)
-}
+pub use crate::model::Cidr;
 
 /// An IPv4 client reached over an IPv6 socket (`::ffff:192.0.2.1`) is that
 /// IPv4 address, so one block matches it however it arrived.
