@@ -72,7 +72,7 @@ async fn login_from(app: &TestApp, forwarded_for: &str, email: &str, password: &
 /// Records `n` events in organization `org`'s chain through the real
 /// writer, as the system, from `ip`, in one transaction.
 async fn record_many(app: &TestApp, org: Option<Uuid>, n: usize, ip: &str) {
-    let meta = RequestMeta { ip: Some(ip.to_owned()), user_agent: Some("bulk".into()), operator: false };
+    let meta = RequestMeta { ip: Some(ip.to_owned()), user_agent: Some("bulk".into()), operator: false, ..Default::default() };
     let mut db = app.store.begin().await.unwrap();
     for i in 0..n {
         let event = Event { org, actor: None, action: action::WORKSPACE_FAILED, target: None, details: json!({ "i": i }) };
@@ -398,7 +398,7 @@ both_backends! {
         let manifest: Value = serde_json::from_str(last.strip_prefix("# manifest: ").expect("a manifest line")).unwrap();
         assert_eq!(manifest["filter"], json!({ "action": "login", "ip": "192.0.2.0/24" }));
         let rows = parse_csv(&format!("{body}\r\n"));
-        assert_eq!(rows[0].join(","), "seq,occurred_at,action,outcome,reason_code,actor_kind,actor_id,actor_email,actor_role,target_type,target_id,target_name,ip,user_agent,request_id,details,hash,prev_hash");
+        assert_eq!(rows[0].join(","), "seq,occurred_at,action,outcome,reason_code,actor_kind,actor_id,actor_email,actor_role,target_type,target_id,target_name,ip,user_agent,request_id,session_kind,details,hash,prev_hash");
         let api = all_events(&app, &founder, &org, "action=login&ip=192.0.2.0/24").await;
         assert_eq!((rows.len() - 1, manifest["count"].as_u64()), (1, Some(1)));
         let row = &rows[1];

@@ -51,10 +51,12 @@ pub async fn reauthenticate(
     meta: &RequestMeta,
 ) -> ServiceResult<SignedIn> {
     let Credential::Session(session_id) = principal.credential else {
-        return Err(ServiceError::Forbidden("API tokens are not sessions; sign in to get a session.".into()));
+        let error = ServiceError::Forbidden("API tokens are not sessions; sign in to get a session.".into());
+        return Err(audit::refuse(state, principal, meta, "reauthenticate", "api_token_not_allowed", None, error).await);
     };
     if principal.stage != SessionStage::Full {
-        return Err(ServiceError::Forbidden("Finish signing in first.".into()));
+        let error = ServiceError::Forbidden("Finish signing in first.".into());
+        return Err(audit::refuse(state, principal, meta, "reauthenticate", "sign_in_incomplete", None, error).await);
     }
     let user = &principal.user;
     let Some(phc) = user.password_hash.clone() else {
