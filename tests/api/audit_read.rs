@@ -407,8 +407,9 @@ both_backends! {
         assert_eq!(row[7], "boss@export.test");
         assert_eq!(row[12], "192.0.2.44");
         assert_eq!(row[13], format!("'{nasty}"), "a formula is text");
-        assert_eq!(serde_json::from_str::<Value>(&row[15]).unwrap(), api[0]["details"]);
-        assert_eq!((row[16].as_str(), row[17].as_str()), (api[0]["hash"].as_str().unwrap(), api[0]["prev_hash"].as_str().unwrap()));
+        assert_eq!(row[15], api[0]["context"]["session_kind"].as_str().unwrap_or_default());
+        assert_eq!(serde_json::from_str::<Value>(&row[16]).unwrap(), api[0]["details"]);
+        assert_eq!((row[17].as_str(), row[18].as_str()), (api[0]["hash"].as_str().unwrap(), api[0]["prev_hash"].as_str().unwrap()));
         assert!(text.contains(&format!(",\"'{}\",", nasty.replace('"', "\"\""))), "quoted as RFC 4180 says");
         // A target name starting with '-' is disarmed too.
         let all_csv = app.get(&format!("/api/organizations/{org}/audit/export")).bearer_auth(&founder).send().await.unwrap().text().await.unwrap();

@@ -273,7 +273,7 @@ both_backends! {
         let res = app.post(&format!("/api/invitations/{token}/accept")).json(&json!({ "name": "Sam", "password": PASSWORD })).send().await.unwrap();
         let status = res.status();
         let joined: Value = res.json().await.unwrap();
-        assert_eq!(status, StatusCode::OK, "{joined}");
+        assert_eq!(status, StatusCode::CREATED, "{joined}");
         let sam_id = joined["user"]["id"].as_str().unwrap().to_owned();
         let events = chain(&app, Some(org)).await;
         assert_eq!(count(&events, "add_user_to_org"), 1, "{events:#?}");
