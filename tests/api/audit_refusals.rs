@@ -107,10 +107,13 @@ both_backends! {
             DisabledAccount,
             SuspendedOrgSignIn,
             InvitationToSuspendedOrg,
-            StepOwedChangesPassword,
+            OwedStepChangesPassword,
         }
         use Step::*;
-        let steps: [(Step, Option<Uuid>, &str, Option<AuditOutcome>, &str, StatusCode); 23] = [
+        /// A step, the chain its refusal lands in, action, outcome (none:
+        /// nothing recorded), reason code, and the answer's status.
+        type Row = (Step, Option<Uuid>, &'static str, Option<AuditOutcome>, &'static str, StatusCode);
+        let steps: [Row; 23] = [
             (MemberEditsOrg, Some(refuse), "permission_denied", Some(AuditOutcome::Denied), "not_an_admin", StatusCode::FORBIDDEN),
             (AdminEditsOtherOrg, Some(refuse), "cross_org_access_denied", Some(AuditOutcome::Denied), "cross_organization", StatusCode::NOT_FOUND),
             (AdminSetsSeatLimit, Some(refuse), "permission_denied", Some(AuditOutcome::Denied), "not_a_platform_admin", StatusCode::FORBIDDEN),
@@ -134,7 +137,7 @@ both_backends! {
             (DisabledAccount, Some(refuse), "login_denied", Some(AuditOutcome::Denied), "account_disabled", StatusCode::FORBIDDEN),
             (SuspendedOrgSignIn, Some(other_org), "login_denied", Some(AuditOutcome::Denied), "org_suspended", StatusCode::FORBIDDEN),
             (InvitationToSuspendedOrg, Some(other_org), "accept_invitation_denied", Some(AuditOutcome::Denied), "org_suspended", StatusCode::FORBIDDEN),
-            (StepOwedChangesPassword, Some(strict_org), "permission_denied", Some(AuditOutcome::Denied), "sign_in_incomplete", StatusCode::FORBIDDEN),
+            (OwedStepChangesPassword, Some(strict_org), "permission_denied", Some(AuditOutcome::Denied), "sign_in_incomplete", StatusCode::FORBIDDEN),
         ];
         let chains = [Some(refuse), Some(other_org), Some(strict_org), None];
         for (step, home, action, outcome, reason, status) in steps {
@@ -154,7 +157,7 @@ both_backends! {
                     let res = app.post(&format!("/api/organizations/{other_id}/suspend")).bearer_auth(&platform).send().await.unwrap();
                     assert_eq!(res.status(), StatusCode::OK);
                 }
-                StepOwedChangesPassword => {
+                OwedStepChangesPassword => {
                     let res = app.patch_json(&format!("/api/organizations/{strict_id}"), &strict, json!({ "require_mfa": true })).await;
                     assert_eq!(res.status(), StatusCode::OK);
                 }
@@ -204,7 +207,7 @@ both_backends! {
                 InvitationToSuspendedOrg => {
                     app.post(&format!("/api/invitations/{invitation}/accept")).json(&json!({ "name": "Ivy", "password": PASSWORD })).send().await.unwrap()
                 }
-                StepOwedChangesPassword => {
+                OwedStepChangesPassword => {
                     // The organization now requires MFA: Lea's sign-in owes enrolment.
                     let step: Value = app.login("lead@strict.test", PASSWORD).await.json().await.unwrap();
                     assert_eq!(step["stage"], "enrol_required", "{step}");

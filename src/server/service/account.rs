@@ -96,13 +96,7 @@ async fn change_password_reserved(
         &mut db,
         now,
         meta,
-        Event {
-            org: Some(user.organization_id),
-            actor: Some(user.id),
-            action: action::CHANGE_PASSWORD,
-            target: None,
-            details: json!({ "other_sessions_ended": ended, "api_tokens_revoked": tokens_revoked }),
-        },
+        Event::by_self(user, action::CHANGE_PASSWORD, json!({ "other_sessions_ended": ended, "api_tokens_revoked": tokens_revoked })),
     )
     .await?;
     let next = if principal.stage == SessionStage::PasswordChangeRequired {

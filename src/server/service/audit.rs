@@ -119,6 +119,15 @@ pub struct Event<'a> {
     pub details: Value,
 }
 
+impl<'a> Event<'a> {
+    /// The person `user` acted on their own account (signed in or out,
+    /// changed their password or second factor): their organization's
+    /// chain, them as the actor, no other target.
+    pub fn by_self(user: &crate::server::db::UserRecord, action: &'a str, details: Value) -> Self {
+        Event { org: Some(user.organization_id), actor: Some(user.id), action, target: None, details }
+    }
+}
+
 /// The outcome of an event, by its action: refusals are `denied` (the
 /// caller may not) or `failure` (the attempt did not succeed); everything
 /// else `success`. The one place that says so (migration 0014 applies the

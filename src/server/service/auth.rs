@@ -355,13 +355,7 @@ async fn check_password(
         &mut db,
         now,
         meta,
-        Event {
-            org: Some(user.organization_id),
-            actor: Some(user.id),
-            action: action::LOGIN,
-            target: None,
-            details: json!({ "method": "password", "session": kind.as_str(), "stage": stage.as_str() }),
-        },
+        Event::by_self(&user, action::LOGIN, json!({ "method": "password", "session": kind.as_str(), "stage": stage.as_str() })),
     )
     .await?;
     db.commit().await?;
@@ -407,13 +401,7 @@ pub async fn logout(state: &AppState, principal: &Principal, meta: &RequestMeta)
     let now = state.clock.now();
     let mut db = state.store.begin().await?;
     db.delete_session(session).await?;
-    audit::record(
-        &mut db,
-        now,
-        meta,
-        Event { org: Some(principal.org_id()), actor: Some(principal.user.id), action: action::LOGOUT, target: None, details: json!({}) },
-    )
-    .await?;
+    audit::record(&mut db, now, meta, Event::by_self(&principal.user, action::LOGOUT, json!({}))).await?;
     db.commit().await?;
     Ok(())
 }

@@ -116,19 +116,7 @@ async fn confirm_reserved(
     let codes = totp::new_recovery_codes();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| hash_token(&totp::normalize_recovery_code(c))).collect();
     db.replace_recovery_codes(user.id, &hashes).await?;
-    audit::record(
-        &mut db,
-        now,
-        meta,
-        Event {
-            org: Some(user.organization_id),
-            actor: Some(user.id),
-            action: action::MFA_ENABLED,
-            target: None,
-            details: json!({ "method": "totp" }),
-        },
-    )
-    .await?;
+    audit::record(&mut db, now, meta, Event::by_self(user, action::MFA_ENABLED, json!({ "method": "totp" }))).await?;
     let next = if principal.stage == SessionStage::EnrolRequired {
         Some(advance(state, &mut db, principal, true, kind, meta).await?)
     } else {
@@ -227,8 +215,7 @@ async fn prove_reserved(
         reservation.succeed(&mut db).await?;
     }
     if let Some((action, details)) = event {
-        audit::record(&mut db, now, meta, Event { org: Some(user.organization_id), actor: Some(user.id), action, target: None, details })
-            .await?;
+        audit::record(&mut db, now, meta, Event::by_self(user, action, details)).await?;
     }
     db.commit().await?;
     proven.ok_or_else(|| ServiceError::Validation { field: Some("code"), message: BAD_CODE.into() })
@@ -251,13 +238,11 @@ pub async fn complete_sign_in(
         &mut db,
         state.clock.now(),
         meta,
-        Event {
-            org: Some(principal.org_id()),
-            actor: Some(principal.user.id),
-            action: action::LOGIN,
-            target: None,
-            details: json!({ "method": match method { SecondFactor::Totp => "totp", SecondFactor::RecoveryCode => "recovery_code" } }),
-        },
+        Event::by_self(
+            &principal.user,
+            action::LOGIN,
+            json!({ "method": match method { SecondFactor::Totp => "totp", SecondFactor::RecoveryCode => "recovery_code" } }),
+        ),
     )
     .await?;
     db.commit().await?;
@@ -284,13 +269,7 @@ pub async fn disable(state: &AppState, principal: &Principal, code: &str, meta: 
     }
     db.set_totp(user.id, None, None, now).await?;
     db.replace_recovery_codes(user.id, &[]).await?;
-    audit::record(
-        &mut db,
-        now,
-        meta,
-        Event { org: Some(user.organization_id), actor: Some(user.id), action: action::MFA_DISABLED, target: None, details: json!({}) },
-    )
-    .await?;
+    audit::record(&mut db, now, meta, Event::by_self(user, action::MFA_DISABLED, json!({}))).await?;
     db.commit().await?;
     Ok(())
 }

@@ -128,8 +128,16 @@ async fn ensure_admin(state: &AppState, principal: &Principal, org: Uuid, operat
         return Ok(());
     }
     let error = ServiceError::Forbidden("Only the organization's admins can do this.".into());
-    Err(audit::refuse(state, principal, meta, operation, "not_an_admin", Some(Target { kind: "organization", id: OrgId(org).to_string() }), error)
-        .await)
+    Err(audit::refuse(
+        state,
+        principal,
+        meta,
+        operation,
+        "not_an_admin",
+        Some(Target { kind: "organization", id: OrgId(org).to_string() }),
+        error,
+    )
+    .await)
 }
 
 /// The organization `id` if the caller may see it, for reading.

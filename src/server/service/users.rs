@@ -54,7 +54,9 @@ async fn begin_managed(
     }
     if principal.role == Role::OrgAdmin && user.role == Role::PlatformAdmin {
         let error = ServiceError::Forbidden("Only a platform admin can manage a platform admin.".into());
-        return Err(audit::refuse_in(state, db, principal, meta, "manage_user", "not_a_platform_admin", Some(user_target(target)), error).await);
+        return Err(
+            audit::refuse_in(state, db, principal, meta, "manage_user", "not_a_platform_admin", Some(user_target(target)), error).await
+        );
     }
     Ok((db, org, user))
 }
@@ -63,7 +65,17 @@ pub async fn change_role(state: &AppState, principal: &Principal, target: Uuid, 
     let (mut db, org, user) = begin_managed(state, principal, target, meta).await?;
     if role == Role::PlatformAdmin && principal.role != Role::PlatformAdmin {
         let error = ServiceError::Forbidden("Only a platform admin can make platform admins.".into());
-        return Err(audit::refuse_in(state, db, principal, meta, "change_user_role", "not_a_platform_admin", Some(user_target(target)), error).await);
+        return Err(audit::refuse_in(
+            state,
+            db,
+            principal,
+            meta,
+            "change_user_role",
+            "not_a_platform_admin",
+            Some(user_target(target)),
+            error,
+        )
+        .await);
     }
     if user.role == role {
         return Ok(());
