@@ -28,7 +28,7 @@ pub async fn get_mfa_status() -> Result<MfaStatus, AppError> {
 pub async fn begin_totp() -> Result<TotpSetupView, AppError> {
     use crate::server::{service, sfn};
     let (call, principal) = sfn::principal_any_stage().await?;
-    let s = service::mfa::begin_enrolment(&call.state, &principal).await.map_err(sfn::fail)?;
+    let s = service::mfa::begin_enrolment(&call.state, &principal, &call.meta).await.map_err(sfn::fail)?;
     Ok(TotpSetupView { secret: s.secret, otpauth_uri: s.otpauth_uri, qr_svg: s.qr_svg })
 }
 

@@ -77,6 +77,13 @@ pub struct AuditContext {
     /// The `X-Request-Id` of the request, as in the server's log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// How the actor was authenticated for the request: `password`,
+    /// `password_mfa`, `sso`, `api_token`, or `operator` (the command
+    /// line). Absent for the system, for sign-in attempts not yet
+    /// authenticated, and on events recorded before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(example = "password_mfa"))]
+    pub session_kind: Option<String>,
 }
 
 /// One audit event.

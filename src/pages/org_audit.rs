@@ -268,6 +268,7 @@ fn EventRow(event: AuditEvent) -> impl IntoView {
                             <dt class="text-muted-foreground">"Target"</dt>
                             <dd>{format!("{} {}{}", t.kind, t.id, t.name.map(|n| format!(" · {n}")).unwrap_or_default())}</dd>
                         })}
+                        {event.context.session_kind.clone().map(|k| view! { <dt class="text-muted-foreground">"Signed in with"</dt><dd class="font-mono" data-testid="audit-session-kind">{k}</dd> })}
                         {event.context.user_agent.clone().map(|ua| view! { <dt class="text-muted-foreground">"Client"</dt><dd>{ua}</dd> })}
                         {event.context.request_id.clone().map(|r| view! { <dt class="text-muted-foreground">"Request"</dt><dd class="font-mono">{r}</dd> })}
                         <dt class="text-muted-foreground">"Details"</dt><dd><pre class="whitespace-pre-wrap font-mono">{details}</pre></dd>

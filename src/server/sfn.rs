@@ -35,6 +35,7 @@ pub fn call() -> Result<Call, AppError> {
 pub async fn principal() -> Result<(Call, Principal), AppError> {
     let call = call()?;
     let principal = auth::authenticate(&call.state, call.token.as_deref()).await.map_err(fail)?;
+    note_session_kind(&call, &principal);
     Ok((call, principal))
 }
 
@@ -43,7 +44,15 @@ pub async fn principal() -> Result<(Call, Principal), AppError> {
 pub async fn principal_any_stage() -> Result<(Call, Principal), AppError> {
     let call = call()?;
     let principal = auth::authenticate_any_stage(&call.state, call.token.as_deref()).await.map_err(fail)?;
+    note_session_kind(&call, &principal);
     Ok((call, principal))
+}
+
+/// How the caller was authenticated, for the audit events of this call.
+fn note_session_kind(call: &Call, principal: &Principal) {
+    if let Some(kind) = principal.session_kind() {
+        call.meta.session.set(kind);
+    }
 }
 
 /// Maps a service error to the server function's error, with the same HTTP

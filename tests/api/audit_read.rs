@@ -72,7 +72,7 @@ async fn login_from(app: &TestApp, forwarded_for: &str, email: &str, password: &
 /// Records `n` events in organization `org`'s chain through the real
 /// writer, as the system, from `ip`, in one transaction.
 async fn record_many(app: &TestApp, org: Option<Uuid>, n: usize, ip: &str) {
-    let meta = RequestMeta { ip: Some(ip.to_owned()), user_agent: Some("bulk".into()), operator: false };
+    let meta = RequestMeta { ip: Some(ip.to_owned()), user_agent: Some("bulk".into()), operator: false, ..Default::default() };
     let mut db = app.store.begin().await.unwrap();
     for i in 0..n {
         let event = Event { org, actor: None, action: action::WORKSPACE_FAILED, target: None, details: json!({ "i": i }) };
@@ -398,7 +398,7 @@ both_backends! {
         let manifest: Value = serde_json::from_str(last.strip_prefix("# manifest: ").expect("a manifest line")).unwrap();
         assert_eq!(manifest["filter"], json!({ "action": "login", "ip": "192.0.2.0/24" }));
         let rows = parse_csv(&format!("{body}\r\n"));
-        assert_eq!(rows[0].join(","), "seq,occurred_at,action,outcome,reason_code,actor_kind,actor_id,actor_email,actor_role,target_type,target_id,target_name,ip,user_agent,request_id,details,hash,prev_hash");
+        assert_eq!(rows[0].join(","), "seq,occurred_at,action,outcome,reason_code,actor_kind,actor_id,actor_email,actor_role,target_type,target_id,target_name,ip,user_agent,request_id,session_kind,details,hash,prev_hash");
         let api = all_events(&app, &founder, &org, "action=login&ip=192.0.2.0/24").await;
         assert_eq!((rows.len() - 1, manifest["count"].as_u64()), (1, Some(1)));
         let row = &rows[1];
@@ -407,8 +407,9 @@ both_backends! {
         assert_eq!(row[7], "boss@export.test");
         assert_eq!(row[12], "192.0.2.44");
         assert_eq!(row[13], format!("'{nasty}"), "a formula is text");
-        assert_eq!(serde_json::from_str::<Value>(&row[15]).unwrap(), api[0]["details"]);
-        assert_eq!((row[16].as_str(), row[17].as_str()), (api[0]["hash"].as_str().unwrap(), api[0]["prev_hash"].as_str().unwrap()));
+        assert_eq!(row[15], api[0]["context"]["session_kind"].as_str().unwrap_or_default());
+        assert_eq!(serde_json::from_str::<Value>(&row[16]).unwrap(), api[0]["details"]);
+        assert_eq!((row[17].as_str(), row[18].as_str()), (api[0]["hash"].as_str().unwrap(), api[0]["prev_hash"].as_str().unwrap()));
         assert!(text.contains(&format!(",\"'{}\",", nasty.replace('"', "\"\""))), "quoted as RFC 4180 says");
         // A target name starting with '-' is disarmed too.
         let all_csv = app.get(&format!("/api/organizations/{org}/audit/export")).bearer_auth(&founder).send().await.unwrap().text().await.unwrap();

@@ -206,7 +206,7 @@ both_backends! {
             target: None,
             details: serde_json::json!({}),
         };
-        let meta = neosc::server::auth::credentials::RequestMeta { ip: None, user_agent: None, operator: false };
+        let meta = neosc::server::auth::credentials::RequestMeta { ip: None, user_agent: None, operator: false, ..Default::default() };
         let recorded = tokio::time::timeout(
             std::time::Duration::from_secs(10),
             neosc::server::service::audit::record(&mut sign_in, chrono::Utc::now(), &meta, event),

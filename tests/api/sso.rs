@@ -105,10 +105,14 @@ async fn me_with_cookie(app: &TestApp, cookie: &str) -> Value {
     res.json().await.unwrap()
 }
 
-/// The reasons of the `sso_login_failed` events, oldest first.
+/// The reasons of the `sso_login_failed` and `sso_login_denied` events,
+/// oldest first.
 async fn failure_reasons(app: &TestApp) -> Vec<String> {
-    let mut events = app.store.conn().await.unwrap().audit_events_with_action("sso_login_failed", 100).await.unwrap();
-    events.reverse();
+    let mut conn = app.store.conn().await.unwrap();
+    let mut events = conn.audit_events_with_action("sso_login_failed", 100).await.unwrap();
+    events.extend(conn.audit_events_with_action("sso_login_denied", 100).await.unwrap());
+    // Ids are UUIDv7: in the order they were made.
+    events.sort_by_key(|e| e.id);
     events.iter().map(|e| e.details.0["reason"].as_str().unwrap_or_default().to_owned()).collect()
 }
 

@@ -87,6 +87,7 @@ both_backends! {
                 ip: None,
                 user_agent: None,
                 id_token: None,
+                auth_method: "password",
             })
             .await
             .unwrap();

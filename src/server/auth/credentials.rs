@@ -3,9 +3,10 @@
 //! session list and the audit trail.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::ConnectInfo;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue};
 
 use crate::server::config::Config;
 
@@ -83,6 +84,38 @@ pub struct RequestMeta {
     /// The `neosc` command line acting on the server (an operator), not a
     /// request nor the server's own background work. Audit events say so.
     pub operator: bool,
+    /// How the caller was authenticated, once their credential is resolved.
+    pub session: SessionKindSlot,
+}
+
+/// How the caller of a request was authenticated (`password`,
+/// `password_mfa`, `sso`, `api_token`), for the audit trail. A REST
+/// handler takes its `RequestMeta` and its caller in two extractors, in
+/// either order; both share this slot through the request's extensions, so
+/// the one that resolves the credential fills the slot the other holds.
+#[derive(Debug, Clone, Default)]
+pub struct SessionKindSlot(Arc<OnceLock<&'static str>>);
+
+impl SessionKindSlot {
+    /// The request's slot, made on first use.
+    pub fn of(extensions: &mut Extensions) -> Self {
+        if let Some(slot) = extensions.get::<SessionKindSlot>() {
+            return slot.clone();
+        }
+        let slot = SessionKindSlot::default();
+        extensions.insert(slot.clone());
+        slot
+    }
+
+    /// Fills the slot; a request is authenticated once, so a second value
+    /// (there is none) would be ignored.
+    pub fn set(&self, kind: &'static str) {
+        let _ = self.0.set(kind);
+    }
+
+    pub fn get(&self) -> Option<&'static str> {
+        self.0.get().copied()
+    }
 }
 
 impl RequestMeta {
@@ -92,7 +125,18 @@ impl RequestMeta {
     pub fn from_parts(config: &Config, headers: &HeaderMap, connect: Option<&ConnectInfo<SocketAddr>>) -> Self {
         let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
         let ip = connect.map(|c| config.trusted_proxies.client_ip(c.0.ip(), headers).to_string());
-        Self { ip, user_agent, operator: false }
+        Self { ip, user_agent, operator: false, session: SessionKindSlot::default() }
+    }
+
+    /// How the actor of this request was authenticated: `operator` at the
+    /// command line, else what the request's credential was (none for the
+    /// system and for requests not signed in).
+    pub fn session_kind(&self) -> Option<&'static str> {
+        if self.operator {
+            Some("operator")
+        } else {
+            self.session.get()
+        }
     }
 
     /// What throttles count this client under: the IPv4 address, or the

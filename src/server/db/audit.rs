@@ -38,6 +38,8 @@ pub struct AuditExtras {
     pub reason_code: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
+    /// Added by migration 0021: how the actor was authenticated.
+    pub session_kind: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -81,7 +83,7 @@ pub struct AuditHead {
 
 pub(crate) const CHAINED_COLUMNS: &str = "seq, id, organization_id, actor_user_id, action, outcome, target_type, target_id, \
                                           details, ip, created_at, prev_hash, hash, actor_kind, actor_email, actor_role, \
-                                          target_name, reason_code, user_agent, request_id";
+                                          target_name, reason_code, user_agent, request_id, session_kind";
 
 /// The filter naming one chain: an organization's, or the installation's.
 pub(super) fn chain_filter(org: Option<Uuid>) -> &'static str {
@@ -96,7 +98,8 @@ impl Db {
         on_conn!(self, |c| sqlx::query(
             "INSERT INTO audit_events (id, organization_id, actor_user_id, action, outcome, target_type, target_id, details, ip, \
              created_at, seq, prev_hash, hash, actor_kind, actor_email, actor_role, target_name, reason_code, user_agent, \
-             request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+             request_id, session_kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         )
         .bind(e.id)
         .bind(e.organization_id)
@@ -118,6 +121,7 @@ impl Db {
         .bind(e.more.reason_code.as_deref())
         .bind(e.more.user_agent.as_deref())
         .bind(e.more.request_id.as_deref())
+        .bind(e.more.session_kind.as_deref())
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;

@@ -15,9 +15,12 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// How it was signed in (`password`, `password_mfa`, `sso`); NULL for
+    /// sessions opened before migration 0021.
+    pub auth_method: Option<String>,
 }
 
-const SESSION_COLUMNS: &str = "id, user_id, kind, stage, created_at, last_seen_at, expires_at, ip, user_agent";
+const SESSION_COLUMNS: &str = "id, user_id, kind, stage, created_at, last_seen_at, expires_at, ip, user_agent, auth_method";
 
 pub struct NewSession<'a> {
     pub id: Uuid,
@@ -31,13 +34,15 @@ pub struct NewSession<'a> {
     pub user_agent: Option<&'a str>,
     /// The ID token of an SSO sign-in (the hint for RP-initiated logout).
     pub id_token: Option<&'a str>,
+    /// `password`, `password_mfa` or `sso` (see `service::auth::AuthMethod`).
+    pub auth_method: &'a str,
 }
 
 impl Db {
     pub async fn insert_session(&mut self, new: &NewSession<'_>) -> DbResult<()> {
         on_conn!(self, |c| sqlx::query(
-            "INSERT INTO sessions (id, token_hash, user_id, kind, created_at, last_seen_at, expires_at, ip, user_agent, stage, id_token) \
-             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO sessions (id, token_hash, user_id, kind, created_at, last_seen_at, expires_at, ip, user_agent, stage, id_token, \
+             auth_method) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11)"
         )
         .bind(new.id)
         .bind(new.token_hash)
@@ -49,6 +54,7 @@ impl Db {
         .bind(new.user_agent)
         .bind(new.stage)
         .bind(new.id_token)
+        .bind(new.auth_method)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;

@@ -60,6 +60,30 @@ impl Db {
         Ok(())
     }
 
+    /// Claims the recording of the refusal of `subject`'s current block:
+    /// true the first time for a block (the caller records it), false while
+    /// the same block lasts, or when the subject is not blocked at `now`.
+    /// A block is known by the last counted attempt (`last_failure_at`),
+    /// which nothing moves while the subject is blocked (a refused attempt
+    /// is not counted), whereas `blocked_until` may still be pushed out by
+    /// the failures of attempts reserved before it. One conditional UPDATE,
+    /// so of concurrent refusals (on any instance) exactly one gets true:
+    /// PostgreSQL re-checks the condition after waiting for the row, SQLite
+    /// runs one writer at a time.
+    pub async fn throttle_claim_refusal_record(&mut self, subject: &str, now: DateTime<Utc>) -> DbResult<bool> {
+        let claimed = on_conn!(self, |c| sqlx::query(
+            "UPDATE auth_throttle SET refusal_recorded_for = last_failure_at \
+             WHERE subject = $1 AND blocked_until > $2 \
+               AND (refusal_recorded_for IS NULL OR refusal_recorded_for <> last_failure_at)"
+        )
+        .bind(subject)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(claimed > 0)
+    }
+
     /// Gives one reserved attempt back. The block the reservation set
     /// (`block_set`) goes with it, unless something later replaced it.
     pub async fn throttle_refund(&mut self, subject: &str, block_set: Option<DateTime<Utc>>) -> DbResult<()> {

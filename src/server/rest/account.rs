@@ -199,8 +199,12 @@ pub async fn mfa_status(State(state): State<AppState>, AnyStage(principal): AnyS
         (status = 200, description = "A new secret, pending until confirmed", body = TotpSetupView),
         Unauthorized, Forbidden, Conflict,
     ))]
-pub async fn totp_setup(State(state): State<AppState>, AnyStage(principal): AnyStage) -> Result<axum::Json<TotpSetupView>, ServiceError> {
-    let setup = mfa::begin_enrolment(&state, &principal).await?;
+pub async fn totp_setup(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    AnyStage(principal): AnyStage,
+) -> Result<axum::Json<TotpSetupView>, ServiceError> {
+    let setup = mfa::begin_enrolment(&state, &principal, &meta).await?;
     Ok(axum::Json(TotpSetupView { secret: setup.secret, otpauth_uri: setup.otpauth_uri, qr_svg: setup.qr_svg }))
 }
 

@@ -181,7 +181,7 @@ pub struct ExportQuery {
 /// `{"manifest": {"organization_id", "format", "filter", "count", "first_seq", "last_seq", "head_seq", "head_hash",
 /// "exported_at"}}`. `format=csv` (RFC 4180, CRLF): a header row `seq, occurred_at, action, outcome, reason_code,
 /// actor_kind, actor_id, actor_email, actor_role, target_type, target_id, target_name, ip, user_agent, request_id,
-/// details (JSON), hash, prev_hash`, one row per event, and as its last line the same manifest as a comment:
+/// session_kind, details (JSON), hash, prev_hash`, one row per event, and as its last line the same manifest as a comment:
 /// `# manifest: {…}`. A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'` so
 /// spreadsheets do not run it. `head_seq`/`head_hash` let the file be checked against a later `verify`; a file
 /// without its manifest line was cut short.
@@ -189,7 +189,7 @@ pub struct ExportQuery {
     params(("id" = OrganizationId, Path, description = "The organization's id"), ExportQuery),
     responses(
         (status = 200, description = "The export, as an attachment `audit-<org>-<from>-<to>.<format>`", content(
-            (String = "text/csv", example = "seq,occurred_at,action,outcome,reason_code,actor_kind,actor_id,actor_email,actor_role,target_type,target_id,target_name,ip,user_agent,request_id,details,hash,prev_hash\r\n1,2026-11-27T18:00:00.123456Z,create_organization,success,,user,usr-…,ada@example.com,org_admin,organization,org-…,Acme,192.0.2.7,curl/8.5.0,7f0c…,\"{\"\"name\"\":\"\"Acme\"\"}\",5a61…,0000…\r\n# manifest: {\"count\":1,…}\r\n"),
+            (String = "text/csv", example = "seq,occurred_at,action,outcome,reason_code,actor_kind,actor_id,actor_email,actor_role,target_type,target_id,target_name,ip,user_agent,request_id,session_kind,details,hash,prev_hash\r\n1,2026-11-27T18:00:00.123456Z,create_organization,success,,user,usr-…,ada@example.com,org_admin,organization,org-…,Acme,192.0.2.7,curl/8.5.0,7f0c…,api_token,\"{\"\"name\"\":\"\"Acme\"\"}\",5a61…,0000…\r\n# manifest: {\"count\":1,…}\r\n"),
             (String = "application/x-ndjson", example = "{\"seq\":1,\"action\":\"create_organization\",…}\n{\"manifest\":{\"count\":1,\"head_seq\":1,…}}\n"),
         )),
         BadRequest, Unauthorized, Forbidden, NotFound,

@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::server::auth::credentials::{token_from_headers, RequestMeta};
+use crate::server::auth::credentials::{token_from_headers, RequestMeta, SessionKindSlot};
 use crate::server::error::ServiceError;
 use crate::server::service::{auth, Principal};
 use crate::server::state::AppState;
@@ -21,7 +21,9 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = token_from_headers(&state.config, &parts.headers);
-        auth::authenticate(state, token.as_deref()).await.map(Authenticated)
+        let principal = auth::authenticate(state, token.as_deref()).await?;
+        note_session_kind(parts, &principal);
+        Ok(Authenticated(principal))
     }
 }
 
@@ -34,11 +36,22 @@ impl FromRequestParts<AppState> for AnyStage {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = token_from_headers(&state.config, &parts.headers);
-        auth::authenticate_any_stage(state, token.as_deref()).await.map(AnyStage)
+        let principal = auth::authenticate_any_stage(state, token.as_deref()).await?;
+        note_session_kind(parts, &principal);
+        Ok(AnyStage(principal))
     }
 }
 
-/// Who is asking: IP and user agent.
+/// Puts how the caller was authenticated where the request's `Meta` sees
+/// it, whichever of the two extractors ran first.
+fn note_session_kind(parts: &mut Parts, principal: &Principal) {
+    if let Some(kind) = principal.session_kind() {
+        SessionKindSlot::of(&mut parts.extensions).set(kind);
+    }
+}
+
+/// Who is asking: IP and user agent, and (once the caller is resolved) how
+/// they were authenticated.
 pub struct Meta(pub RequestMeta);
 
 impl FromRequestParts<AppState> for Meta {
@@ -46,7 +59,8 @@ impl FromRequestParts<AppState> for Meta {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let connect = parts.extensions.get::<ConnectInfo<SocketAddr>>();
-        Ok(Meta(RequestMeta::from_parts(&state.config, &parts.headers, connect)))
+        let meta = RequestMeta::from_parts(&state.config, &parts.headers, connect);
+        Ok(Meta(RequestMeta { session: SessionKindSlot::of(&mut parts.extensions), ..meta }))
     }
 }
 

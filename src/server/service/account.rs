@@ -29,7 +29,8 @@ pub async fn change_password(
     meta: &RequestMeta,
 ) -> ServiceResult<Option<SignedIn>> {
     if !matches!(principal.stage, SessionStage::Full | SessionStage::PasswordChangeRequired) {
-        return Err(ServiceError::Forbidden("Finish signing in first.".into()));
+        let error = ServiceError::Forbidden("Finish signing in first.".into());
+        return Err(audit::refuse(state, principal, meta, "change_password", "sign_in_incomplete", None, error).await);
     }
     let user = &principal.user;
     let email = Email::parse(&user.email)?;
@@ -95,13 +96,7 @@ async fn change_password_reserved(
         &mut db,
         now,
         meta,
-        Event {
-            org: Some(user.organization_id),
-            actor: Some(user.id),
-            action: action::CHANGE_PASSWORD,
-            target: None,
-            details: json!({ "other_sessions_ended": ended, "api_tokens_revoked": tokens_revoked }),
-        },
+        Event::by_self(user, action::CHANGE_PASSWORD, json!({ "other_sessions_ended": ended, "api_tokens_revoked": tokens_revoked })),
     )
     .await?;
     let next = if principal.stage == SessionStage::PasswordChangeRequired {
@@ -179,7 +174,9 @@ pub async fn create_api_token(
     meta: &RequestMeta,
 ) -> ServiceResult<NewApiToken> {
     if principal.stage != SessionStage::Full || matches!(principal.credential, Credential::ApiToken(_)) {
-        return Err(ServiceError::Forbidden("API tokens are created from a signed-in session, not with another token.".into()));
+        let reason = if principal.stage == SessionStage::Full { "api_token_not_allowed" } else { "sign_in_incomplete" };
+        let error = ServiceError::Forbidden("API tokens are created from a signed-in session, not with another token.".into());
+        return Err(audit::refuse(state, principal, meta, "create_api_token", reason, None, error).await);
     }
     super::reauth::require_recent(state, principal)?;
     let name = name.trim();

@@ -38,6 +38,9 @@ pub mod action {
     pub const LOGIN: &str = "login";
     pub const LOGIN_FAILED: &str = "login_failed";
     pub const LOGIN_THROTTLED: &str = "login_throttled";
+    /// The password was right but the account may not sign in (disabled,
+    /// organization suspended); details `reason`.
+    pub const LOGIN_DENIED: &str = "login_denied";
     pub const MFA_FAILED: &str = "mfa_failed";
     pub const MFA_ENABLED: &str = "mfa_enabled";
     pub const MFA_DISABLED: &str = "mfa_disabled";
@@ -69,6 +72,12 @@ pub mod action {
     pub const CREATE_WORKSPACE_TEMPLATE: &str = "create_workspace_template";
     pub const SSO_LOGIN: &str = "sso_login";
     pub const SSO_LOGIN_FAILED: &str = "sso_login_failed";
+    /// The identity provider vouched for the person, and a rule of ours
+    /// refused them (suspended, disabled, MFA required, …); details `reason`.
+    pub const SSO_LOGIN_DENIED: &str = "sso_login_denied";
+    /// An invitation's link was used, and refused by a rule (the
+    /// organization is suspended); details `reason`.
+    pub const ACCEPT_INVITATION_DENIED: &str = "accept_invitation_denied";
     pub const LINK_SSO_IDENTITY: &str = "link_sso_identity";
     pub const REGISTER_PENDING: &str = "register_pending";
     pub const RESEND_VERIFICATION: &str = "resend_verification";
@@ -110,13 +119,27 @@ pub struct Event<'a> {
     pub details: Value,
 }
 
+impl<'a> Event<'a> {
+    /// The person `user` acted on their own account (signed in or out,
+    /// changed their password or second factor): their organization's
+    /// chain, them as the actor, no other target.
+    pub fn by_self(user: &crate::server::db::UserRecord, action: &'a str, details: Value) -> Self {
+        Event { org: Some(user.organization_id), actor: Some(user.id), action, target: None, details }
+    }
+}
+
 /// The outcome of an event, by its action: refusals are `denied` (the
 /// caller may not) or `failure` (the attempt did not succeed); everything
 /// else `success`. The one place that says so (migration 0014 applies the
 /// same list to older rows).
 pub fn outcome_of(action: &str) -> &'static str {
     match action {
-        action::LOGIN_THROTTLED | action::CROSS_ORG_ACCESS_DENIED | action::PERMISSION_DENIED => "denied",
+        action::LOGIN_THROTTLED
+        | action::CROSS_ORG_ACCESS_DENIED
+        | action::PERMISSION_DENIED
+        | action::LOGIN_DENIED
+        | action::SSO_LOGIN_DENIED
+        | action::ACCEPT_INVITATION_DENIED => "denied",
         action::LOGIN_FAILED
         | action::MFA_FAILED
         | action::SSO_LOGIN_FAILED
@@ -171,6 +194,9 @@ pub struct Canonical<'a> {
     pub user_agent: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<&'a str>,
+    // Added by migration 0021, left out when absent likewise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_kind: Option<&'a str>,
 }
 
 /// A JSON value with every object's keys in sorted order, whatever order
@@ -237,7 +263,8 @@ impl Canonical<'_> {
         }
     }
 
-    /// The 0016 fields of a `Canonical`, from the stored columns.
+    /// The fields of migrations 0016 and 0021 of a `Canonical`, from the
+    /// stored columns.
     pub fn extras(m: &AuditExtras) -> Canonical<'_> {
         Canonical {
             seq: 0,
@@ -258,6 +285,7 @@ impl Canonical<'_> {
             reason_code: m.reason_code.as_deref(),
             user_agent: m.user_agent.as_deref(),
             request_id: m.request_id.as_deref(),
+            session_kind: m.session_kind.as_deref(),
         }
     }
 }
@@ -347,7 +375,12 @@ pub fn view_of(r: &ChainedAuditRecord) -> AuditEvent {
             (Some(kind), Some(id)) => Some(AuditTarget { kind: kind.clone(), id: id.clone(), name: r.more.target_name.clone() }),
             _ => None,
         },
-        context: AuditContext { ip: r.ip.clone(), user_agent: r.more.user_agent.clone(), request_id: r.more.request_id.clone() },
+        context: AuditContext {
+            ip: r.ip.clone(),
+            user_agent: r.more.user_agent.clone(),
+            request_id: r.more.request_id.clone(),
+            session_kind: r.more.session_kind.clone(),
+        },
         details: r.details.0.clone(),
         hash: r.hash.clone().unwrap_or_default(),
         prev_hash: r.prev_hash.clone().unwrap_or_default(),
@@ -378,6 +411,7 @@ pub async fn record(db: &mut Db, now: chrono::DateTime<chrono::Utc>, meta: &Requ
         reason_code: reason_code_of(e.action, outcome, &details),
         user_agent: meta.user_agent.clone(),
         request_id: crate::server::request_id::current(),
+        session_kind: meta.session_kind().map(str::to_owned),
     };
     let (target_type, target_id) = match e.target {
         Some(t) => (Some(t.kind), Some(t.id)),
@@ -424,6 +458,65 @@ pub async fn record(db: &mut Db, now: chrono::DateTime<chrono::Utc>, meta: &Requ
     .await?;
     db.set_audit_head(&key, &AuditHead { seq, hash }).await?;
     Ok(())
+}
+
+/// Records `e`, a refusal, in a transaction of its own that commits
+/// although the request it refuses fails. The caller holds no transaction
+/// at this point, or has rolled its own back: on SQLite a second writer
+/// would wait for it.
+pub async fn record_refusal(state: &crate::server::state::AppState, meta: &RequestMeta, e: Event<'_>) -> ServiceResult<()> {
+    let mut db = state.store.begin().await?;
+    record(&mut db, state.clock.now(), meta, e).await?;
+    db.commit().await?;
+    Ok(())
+}
+
+/// Refuses the signed-in caller `operation` for `reason` (a stable
+/// snake_case code, README "Reason codes"): records `permission_denied`,
+/// outcome `denied`, in the caller's organization's chain (see
+/// `record_refusal`) and hands back `error` to answer with, or the error
+/// that kept the refusal from being recorded.
+pub async fn refuse(
+    state: &crate::server::state::AppState,
+    principal: &super::Principal,
+    meta: &RequestMeta,
+    operation: &str,
+    reason: &str,
+    target: Option<Target<'_>>,
+    error: ServiceError,
+) -> ServiceError {
+    let org = principal.org_id();
+    let event = Event {
+        org: Some(org),
+        actor: Some(principal.user.id),
+        action: action::PERMISSION_DENIED,
+        target: Some(target.unwrap_or_else(|| Target { kind: "organization", id: OrgId(org).to_string() })),
+        details: serde_json::json!({ "operation": operation, "reason": reason }),
+    };
+    match record_refusal(state, meta, event).await {
+        Ok(()) => error,
+        Err(e) => e,
+    }
+}
+
+/// `refuse`, from inside the transaction the refusal was decided in:
+/// that transaction is rolled back first (nothing of it is kept, and on
+/// SQLite the refusal's own transaction would wait for it).
+#[allow(clippy::too_many_arguments)]
+pub async fn refuse_in(
+    state: &crate::server::state::AppState,
+    db: Db,
+    principal: &super::Principal,
+    meta: &RequestMeta,
+    operation: &str,
+    reason: &str,
+    target: Option<Target<'_>>,
+    error: ServiceError,
+) -> ServiceError {
+    if let Err(e) = db.rollback().await {
+        return e.into();
+    }
+    refuse(state, principal, meta, operation, reason, target, error).await
 }
 
 /// Chains the events written before the chain existed (migration 0014
@@ -610,6 +703,7 @@ mod tests {
             reason_code: Some("bad_credentials".into()),
             user_agent: Some("Mozilla/5.0 (é)".into()),
             request_id: Some("req-1".into()),
+            session_kind: None,
         };
         let event = Canonical {
             seq: 2,
@@ -626,6 +720,48 @@ mod tests {
             ..Canonical::extras(&more)
         };
         assert_eq!(event.hash(GENESIS_HASH).unwrap(), "4f7795e90df84fad0a00b36e5fd1d1e09f2df9f69048119e05a481a50fca9372");
+    }
+
+    /// The session kind of migration 0021 comes last, when present (absent
+    /// in the vectors above, whose hashes it does not change). Expected
+    /// hash from Python's hashlib over the JSON written out by hand:
+    /// `{"seq":3,"id":"0190c7a2-0000-7000-8000-000000000003","occurred_at":"2026-11-27T18:00:02.000000Z",
+    /// "org":"0190c7a2-0000-7000-8000-0000000000aa","actor":"0190c7a2-0000-7000-8000-0000000000bb",
+    /// "action":"update_organization","outcome":"success","target_type":"organization","target_id":"org-x",
+    /// "details":{"name":{"new":"B","old":"A"}},"ip":"192.0.2.9","actor_kind":"user","actor_email":"ada@example.com",
+    /// "actor_role":"org_admin","target_name":"B","request_id":"req-3","session_kind":"password_mfa"}`
+    /// (no whitespace), after 32 zero bytes.
+    #[test]
+    fn the_hash_covers_the_session_kind_only_when_present() {
+        let at = DateTime::parse_from_rfc3339("2026-11-27T18:00:02Z").unwrap().with_timezone(&Utc);
+        let more = AuditExtras {
+            actor_kind: Some("user".into()),
+            actor_email: Some("ada@example.com".into()),
+            actor_role: Some("org_admin".into()),
+            target_name: Some("B".into()),
+            reason_code: None,
+            user_agent: None,
+            request_id: Some("req-3".into()),
+            session_kind: Some("password_mfa".into()),
+        };
+        let event = Canonical {
+            seq: 3,
+            id: Uuid::parse_str("0190c7a2-0000-7000-8000-000000000003").unwrap(),
+            occurred_at: occurred_at(at),
+            org: Some(Uuid::parse_str("0190c7a2-0000-7000-8000-0000000000aa").unwrap()),
+            actor: Some(Uuid::parse_str("0190c7a2-0000-7000-8000-0000000000bb").unwrap()),
+            action: "update_organization",
+            outcome: "success",
+            target_type: Some("organization"),
+            target_id: Some("org-x"),
+            details: sorted(&serde_json::json!({ "name": { "old": "A", "new": "B" } })),
+            ip: Some("192.0.2.9"),
+            ..Canonical::extras(&more)
+        };
+        assert_eq!(event.hash(GENESIS_HASH).unwrap(), "75760dd575d7ce0e7ba4b39109b0ae3dab1981edf50aae4b3c36d04c8b82ad42");
+        let without = AuditExtras { session_kind: None, ..more.clone() };
+        let json = serde_json::to_string(&Canonical { ..Canonical::extras(&without) }).unwrap();
+        assert!(!json.contains("session_kind"), "{json}");
     }
 
     #[test]

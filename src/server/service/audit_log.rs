@@ -196,9 +196,10 @@ pub async fn list(
     read_page(&state.store, &check(Some(org.id), filter)?).await
 }
 
-fn platform_only(principal: &Principal) -> ServiceResult<()> {
+async fn platform_only(state: &AppState, principal: &Principal, meta: &RequestMeta) -> ServiceResult<()> {
     if principal.role != Role::PlatformAdmin {
-        return Err(ServiceError::Forbidden("Only a platform admin can read the installation's audit log.".into()));
+        let error = ServiceError::Forbidden("Only a platform admin can read the installation's audit log.".into());
+        return Err(audit::refuse(state, principal, meta, "read_installation_audit_log", "not_a_platform_admin", None, error).await);
     }
     Ok(())
 }
@@ -210,9 +211,9 @@ pub async fn list_installation(
     state: &AppState,
     principal: &Principal,
     filter: &AuditFilter,
-    _meta: &RequestMeta,
+    meta: &RequestMeta,
 ) -> ServiceResult<AuditPage> {
-    platform_only(principal)?;
+    platform_only(state, principal, meta).await?;
     read_page(&state.store, &check(None, filter)?).await
 }
 
@@ -379,7 +380,7 @@ impl Export {
 }
 
 /// The CSV columns, in order.
-pub const CSV_COLUMNS: [&str; 18] = [
+pub const CSV_COLUMNS: [&str; 19] = [
     "seq",
     "occurred_at",
     "action",
@@ -395,6 +396,7 @@ pub const CSV_COLUMNS: [&str; 18] = [
     "ip",
     "user_agent",
     "request_id",
+    "session_kind",
     "details",
     "hash",
     "prev_hash",
@@ -440,6 +442,7 @@ pub fn csv_row(e: &AuditEvent) -> String {
         opt(&e.context.ip),
         opt(&e.context.user_agent),
         opt(&e.context.request_id),
+        opt(&e.context.session_kind),
         e.details.to_string(),
         e.hash.clone(),
         e.prev_hash.clone(),

@@ -152,9 +152,10 @@ pub(crate) fn next_stage(user: &UserRecord, second_factor_done: bool) -> Session
     }
 }
 
-/// Opens a session at `stage`. Every step of a sign-in opens a new one
-/// (and the caller ends the old), so a session id never outlives a change
-/// of privilege.
+/// Opens a session at `stage`, signed in with a password (and the second
+/// factor, once the account has one and `stage` is past the code step).
+/// Every step of a sign-in opens a new one (and the caller ends the old),
+/// so a session id never outlives a change of privilege.
 pub(crate) async fn open_session(
     state: &AppState,
     db: &mut Db,
@@ -163,7 +164,17 @@ pub(crate) async fn open_session(
     kind: SessionKind,
     meta: &RequestMeta,
 ) -> ServiceResult<SignedIn> {
-    open_session_with(state, db, user, stage, kind, meta, None).await
+    open_session_as(state, db, user, stage, kind, meta, None, password_method(user, stage)).await
+}
+
+/// How a password sign-in that reached `stage` was proven: with the second
+/// factor when the account has one and the code step is behind it.
+fn password_method(user: &UserRecord, stage: SessionStage) -> &'static str {
+    if user.mfa_enabled && stage != SessionStage::MfaPending {
+        "password_mfa"
+    } else {
+        "password"
+    }
 }
 
 /// `open_session`, remembering the ID token of an SSO sign-in.
@@ -175,6 +186,22 @@ pub(crate) async fn open_session_with(
     kind: SessionKind,
     meta: &RequestMeta,
     id_token: Option<&str>,
+) -> ServiceResult<SignedIn> {
+    open_session_as(state, db, user, stage, kind, meta, id_token, "sso").await
+}
+
+/// Opens a session signed in by `method` (`password`, `password_mfa`,
+/// `sso`; what audit events of its requests give as their session kind).
+#[allow(clippy::too_many_arguments)]
+async fn open_session_as(
+    state: &AppState,
+    db: &mut Db,
+    user: &UserRecord,
+    stage: SessionStage,
+    kind: SessionKind,
+    meta: &RequestMeta,
+    id_token: Option<&str>,
+    method: &'static str,
 ) -> ServiceResult<SignedIn> {
     let now = state.clock.now();
     let full = ChronoDuration::from_std(state.config.session_ttl).map_err(ServiceError::internal)?;
@@ -191,6 +218,7 @@ pub(crate) async fn open_session_with(
         ip: meta.ip.as_deref(),
         user_agent: meta.user_agent.as_deref(),
         id_token,
+        auth_method: method,
     })
     .await?;
     Ok(SignedIn { token, stage, user: user_view(user), max_age_secs: ttl.num_seconds().max(0) as u64 })
@@ -247,6 +275,17 @@ async fn check_password(
     if let (None, Some(_)) = (&user, &pending) {
         if verified != Verified::No {
             // Nothing to sign in to yet; the page offers to resend the link.
+            // No organization yet either: the installation's chain. The
+            // answer already tells the registration exists (to whoever has
+            // its password); the event tells no one else.
+            let event = Event {
+                org: None,
+                actor: None,
+                action: action::LOGIN_DENIED,
+                target: None,
+                details: json!({ "email": email.as_str(), "reason": "email_unverified" }),
+            };
+            audit::record_refusal(state, meta, event).await?;
             return Err(super::verification::unverified(email));
         }
     }
@@ -288,7 +327,27 @@ async fn check_password(
     };
     // Before the success is counted: a disabled account's right password
     // is refunded (by `settle`), not taken as proof of anything.
-    ensure_may_sign_in(&user)?;
+    if let Err((reason, error)) = may_sign_in(&user) {
+        // The password was right, so the account is named (its owner, or
+        // whoever has their password, tried): `login_denied` in its
+        // organization. Committed with the transaction (a rehash in it is
+        // harmless); `settle` then refunds the attempt.
+        audit::record(
+            &mut db,
+            now,
+            meta,
+            Event {
+                org: Some(user.organization_id),
+                actor: Some(user.id),
+                action: action::LOGIN_DENIED,
+                target: Some(Target { kind: "user", id: UserId(user.id).to_string() }),
+                details: json!({ "reason": reason }),
+            },
+        )
+        .await?;
+        db.commit().await?;
+        return Err(error);
+    }
     reservation.succeed(&mut db).await?;
     let stage = next_stage(&user, false);
     let signed_in = open_session(state, &mut db, &user, stage, kind, meta).await?;
@@ -296,25 +355,20 @@ async fn check_password(
         &mut db,
         now,
         meta,
-        Event {
-            org: Some(user.organization_id),
-            actor: Some(user.id),
-            action: action::LOGIN,
-            target: None,
-            details: json!({ "method": "password", "session": kind.as_str(), "stage": stage.as_str() }),
-        },
+        Event::by_self(&user, action::LOGIN, json!({ "method": "password", "session": kind.as_str(), "stage": stage.as_str() })),
     )
     .await?;
     db.commit().await?;
     Ok(signed_in)
 }
 
-fn ensure_may_sign_in(user: &UserRecord) -> ServiceResult<()> {
+/// Whether the account may sign in; if not, the reason code and the answer.
+fn may_sign_in(user: &UserRecord) -> Result<(), (&'static str, ServiceError)> {
     if user.status != UserStatus::Active {
-        return Err(ServiceError::Forbidden("This account is disabled. Contact your organization's admin.".into()));
+        return Err(("account_disabled", ServiceError::Forbidden("This account is disabled. Contact your organization's admin.".into())));
     }
     if user.organization_status != OrgStatus::Active {
-        return Err(ServiceError::Forbidden(format!("Your organization “{}” is suspended.", user.organization_name)));
+        return Err(("org_suspended", ServiceError::Forbidden(format!("Your organization “{}” is suspended.", user.organization_name))));
     }
     Ok(())
 }
@@ -333,7 +387,10 @@ pub(crate) async fn advance(
     if let Some(id) = principal.session_id() {
         db.delete_session(id).await?;
     }
-    open_session(state, db, &user, next_stage(&user, second_factor_done), kind, meta).await
+    let stage = next_stage(&user, second_factor_done);
+    // A session signed in by SSO stays one through the steps it owes.
+    let method = if principal.session_method.as_deref() == Some("sso") { "sso" } else { password_method(&user, stage) };
+    open_session_as(state, db, &user, stage, kind, meta, None, method).await
 }
 
 /// Ends the caller's session on the server; the token is dead from now on.
@@ -344,13 +401,7 @@ pub async fn logout(state: &AppState, principal: &Principal, meta: &RequestMeta)
     let now = state.clock.now();
     let mut db = state.store.begin().await?;
     db.delete_session(session).await?;
-    audit::record(
-        &mut db,
-        now,
-        meta,
-        Event { org: Some(principal.org_id()), actor: Some(principal.user.id), action: action::LOGOUT, target: None, details: json!({}) },
-    )
-    .await?;
+    audit::record(&mut db, now, meta, Event::by_self(&principal.user, action::LOGOUT, json!({}))).await?;
     db.commit().await?;
     Ok(())
 }
@@ -391,7 +442,7 @@ pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> Se
     // nothing, which autocommit keeps whole.
     let mut db = state.store.conn().await?;
     let hash = hash_token(token);
-    let (credential, stage, user_id, authenticated_at) = if token.starts_with(API_TOKEN_PREFIX) {
+    let (credential, stage, user_id, authenticated_at, session_method) = if token.starts_with(API_TOKEN_PREFIX) {
         let t = db.api_token_by_hash(&hash).await?.ok_or_else(ServiceError::unauthenticated)?;
         if t.expires_at.is_some_and(|e| now >= e) {
             return Err(ServiceError::Unauthorized("This API token has expired.".into()));
@@ -399,7 +450,7 @@ pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> Se
         if t.last_used_at.is_none_or(|seen| (now - seen).num_seconds() >= TOUCH_EVERY_SECS) {
             db.touch_api_token(t.id, now).await?;
         }
-        (Credential::ApiToken(t.id), SessionStage::Full, t.user_id, None)
+        (Credential::ApiToken(t.id), SessionStage::Full, t.user_id, None, None)
     } else {
         let s = db.session_by_token_hash(&hash).await?.ok_or_else(ServiceError::unauthenticated)?;
         if !session_is_live(state, &s, now)? {
@@ -409,7 +460,7 @@ pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> Se
         if (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
             db.touch_session(s.id, now).await?;
         }
-        (Credential::Session(s.id), s.stage, s.user_id, Some(s.created_at))
+        (Credential::Session(s.id), s.stage, s.user_id, Some(s.created_at), s.auth_method)
     };
     let user = db.user_by_id(user_id).await?.ok_or_else(ServiceError::unauthenticated)?;
     if user.status != UserStatus::Active || user.organization_status != OrgStatus::Active {
@@ -419,7 +470,7 @@ pub async fn authenticate_any_stage(state: &AppState, token: Option<&str>) -> Se
         return Err(ServiceError::unauthenticated());
     }
     let stage = owed_step(&user, stage);
-    Ok(Principal { credential, stage, role: user.role, user, authenticated_at })
+    Ok(Principal { credential, stage, role: user.role, user, authenticated_at, session_method })
 }
 
 /// What the account owes now, whatever the credential was granted with: a

@@ -29,7 +29,7 @@ pub async fn run(state: &AppState) -> ServiceResult<()> {
 }
 
 fn system() -> RequestMeta {
-    RequestMeta { ip: None, user_agent: Some("neosc bootstrap".into()), operator: false }
+    RequestMeta { ip: None, user_agent: Some("neosc bootstrap".into()), operator: false, ..Default::default() }
 }
 
 pub async fn ensure_default_org(state: &AppState) -> ServiceResult<OrgRecord> {

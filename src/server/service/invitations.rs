@@ -182,8 +182,9 @@ fn ensure_accepts_members(org: &OrgRecord) -> ServiceResult<()> {
     }
 }
 
-/// The live invitation a token names, with its organization's name.
-async fn live(state: &AppState, token: &str) -> ServiceResult<(InvitationRecord, String)> {
+/// The live invitation a token names, with its organization (which may
+/// not accept members: see `ensure_accepts_members`).
+async fn live(state: &AppState, token: &str) -> ServiceResult<(InvitationRecord, OrgRecord)> {
     let mut db = state.store.conn().await?;
     let record = db
         .invitation_by_token_hash(&hash_token(token))
@@ -191,14 +192,32 @@ async fn live(state: &AppState, token: &str) -> ServiceResult<(InvitationRecord,
         .filter(|r| is_live(state, r))
         .ok_or_else(|| ServiceError::NotFound(DEAD_LINK.into()))?;
     let org = db.org_by_id(record.organization_id).await?.ok_or_else(|| ServiceError::NotFound(DEAD_LINK.into()))?;
-    ensure_accepts_members(&org)?;
-    Ok((record, org.name))
+    Ok((record, org))
 }
 
 /// What the acceptance page shows. Public: the token is the credential.
 pub async fn preview(state: &AppState, token: &str) -> ServiceResult<InvitationPreview> {
-    let (r, organization) = live(state, token).await?;
-    Ok(InvitationPreview { organization, email: r.email, role: r.role, expires_at: r.expires_at })
+    let (r, org) = live(state, token).await?;
+    // Showing the page is no attempt yet: refused without a record.
+    ensure_accepts_members(&org)?;
+    Ok(InvitationPreview { organization: org.name, email: r.email, role: r.role, expires_at: r.expires_at })
+}
+
+/// Records `accept_invitation_denied` in the inviting organization (its own
+/// transaction) and hands back the refusal. Only reached after the
+/// acceptance budget was spent, so refusals cannot flood the log.
+async fn refuse_acceptance(state: &AppState, meta: &RequestMeta, invitation: &InvitationRecord, error: ServiceError) -> ServiceError {
+    let event = Event {
+        org: Some(invitation.organization_id),
+        actor: None,
+        action: action::ACCEPT_INVITATION_DENIED,
+        target: None,
+        details: json!({ "email": invitation.email, "invitation_id": invitation.id.to_string(), "reason": "org_suspended" }),
+    };
+    match audit::record_refusal(state, meta, event).await {
+        Ok(()) => error,
+        Err(e) => e,
+    }
 }
 
 /// Creates the invitee's account in the inviting organization and signs
@@ -211,7 +230,7 @@ pub async fn accept(
     kind: SessionKind,
     meta: &RequestMeta,
 ) -> ServiceResult<SignedIn> {
-    let (checked, _) = live(state, token).await?;
+    let (checked, org) = live(state, token).await?;
     let email = Email::parse(&checked.email)?;
     let name = PersonName::parse(name)?;
     let password = new_password(state, password, &email)?;
@@ -220,6 +239,9 @@ pub async fn accept(
     // counted apart).
     let subjects = throttle::rate_subjects("accept", email.as_str(), state.config.signups_per_hour, meta, state.clock.now());
     throttle::reserve(state, &subjects, meta, Some(checked.organization_id)).await?;
+    if let Err(error) = ensure_accepts_members(&org) {
+        return Err(refuse_acceptance(state, meta, &checked, error).await);
+    }
     // Hashed before the transaction, so no lock waits on it; the link and
     // the organization are then checked again where they are used: a link
     // re-sent, revoked or used meanwhile, or an organization suspended
@@ -234,7 +256,10 @@ pub async fn accept(
     let mut db = state.store.begin().await?;
     let dead = || ServiceError::NotFound(DEAD_LINK.into());
     let org = db.org_by_id(checked.organization_id).await?.ok_or_else(dead)?;
-    ensure_accepts_members(&org)?;
+    if let Err(error) = ensure_accepts_members(&org) {
+        db.rollback().await?;
+        return Err(refuse_acceptance(state, meta, &checked, error).await);
+    }
     let record = db
         .invitation_by_token_hash_for_update(&hash_token(token))
         .await?

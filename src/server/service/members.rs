@@ -49,7 +49,9 @@ pub async fn remove(state: &AppState, principal: &Principal, org_id: Uuid, user_
         .filter(|u| u.organization_id == org.id)
         .ok_or_else(|| ServiceError::NotFound("No such member.".into()))?;
     if user.role == Role::PlatformAdmin && principal.role != Role::PlatformAdmin {
-        return Err(ServiceError::Forbidden("Only a platform admin can remove a platform admin.".into()));
+        let error = ServiceError::Forbidden("Only a platform admin can remove a platform admin.".into());
+        let target = Target { kind: "user", id: UserId(user.id).to_string() };
+        return Err(audit::refuse_in(state, db, principal, meta, "remove_member", "not_a_platform_admin", Some(target), error).await);
     }
     admins::ensure_one_remains(&mut db, &org, &user, Change::Remove).await?;
     let now = state.clock.now();

@@ -32,17 +32,26 @@ pub enum SecondFactor {
 
 const BAD_CODE: &str = "That code is not valid. Codes change every 30 seconds and work once.";
 
-fn allowed(principal: &Principal, stages: &[SessionStage]) -> ServiceResult<()> {
+/// Refuses (and records) a step the caller's sign-in is not at.
+async fn allowed(
+    state: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    stages: &[SessionStage],
+    operation: &str,
+) -> ServiceResult<()> {
     if stages.contains(&principal.stage) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden("Finish signing in first.".into()))
+        return Ok(());
     }
+    // Only a step owed by a sign-in in progress reaches here with the wrong
+    // stage; a finished sign-in asking for the code step is refused too.
+    let error = ServiceError::Forbidden("Finish signing in first.".into());
+    Err(audit::refuse(state, principal, meta, operation, "sign_in_incomplete", None, error).await)
 }
 
 /// Starts enrolment: a new secret, kept pending until a code confirms it.
-pub async fn begin_enrolment(state: &AppState, principal: &Principal) -> ServiceResult<TotpSetup> {
-    allowed(principal, &[SessionStage::Full, SessionStage::EnrolRequired])?;
+pub async fn begin_enrolment(state: &AppState, principal: &Principal, meta: &RequestMeta) -> ServiceResult<TotpSetup> {
+    allowed(state, principal, meta, &[SessionStage::Full, SessionStage::EnrolRequired], "enable_mfa").await?;
     super::reauth::require_recent(state, principal)?;
     if principal.user.mfa_enabled {
         return Err(already_on());
@@ -68,7 +77,7 @@ pub async fn confirm_enrolment(
     kind: SessionKind,
     meta: &RequestMeta,
 ) -> ServiceResult<(Vec<String>, Option<SignedIn>)> {
-    allowed(principal, &[SessionStage::Full, SessionStage::EnrolRequired])?;
+    allowed(state, principal, meta, &[SessionStage::Full, SessionStage::EnrolRequired], "enable_mfa").await?;
     super::reauth::require_recent(state, principal)?;
     let subjects = mfa_subjects(&principal.user);
     let reservation = throttle::reserve(state, &subjects, meta, Some(principal.org_id())).await?;
@@ -107,19 +116,7 @@ async fn confirm_reserved(
     let codes = totp::new_recovery_codes();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| hash_token(&totp::normalize_recovery_code(c))).collect();
     db.replace_recovery_codes(user.id, &hashes).await?;
-    audit::record(
-        &mut db,
-        now,
-        meta,
-        Event {
-            org: Some(user.organization_id),
-            actor: Some(user.id),
-            action: action::MFA_ENABLED,
-            target: None,
-            details: json!({ "method": "totp" }),
-        },
-    )
-    .await?;
+    audit::record(&mut db, now, meta, Event::by_self(user, action::MFA_ENABLED, json!({ "method": "totp" }))).await?;
     let next = if principal.stage == SessionStage::EnrolRequired {
         Some(advance(state, &mut db, principal, true, kind, meta).await?)
     } else {
@@ -137,6 +134,15 @@ fn already_on() -> ServiceError {
 /// changes their second factor.
 async fn locked_user(db: &mut Db, principal: &Principal) -> ServiceResult<UserRecord> {
     db.user_by_id_for_update(principal.user.id).await?.ok_or_else(ServiceError::unauthenticated)
+}
+
+/// Records the refusal to turn MFA off when the organization requires it
+/// (a policy refusal); "already off" is only answered.
+async fn refuse_disable(state: &AppState, principal: &Principal, meta: &RequestMeta, error: ServiceError) -> ServiceError {
+    match error {
+        ServiceError::Forbidden(_) => audit::refuse(state, principal, meta, "disable_mfa", "mfa_required_by_org", None, error).await,
+        other => other,
+    }
 }
 
 /// Turning MFA off needs it on and the organization not requiring it.
@@ -209,8 +215,7 @@ async fn prove_reserved(
         reservation.succeed(&mut db).await?;
     }
     if let Some((action, details)) = event {
-        audit::record(&mut db, now, meta, Event { org: Some(user.organization_id), actor: Some(user.id), action, target: None, details })
-            .await?;
+        audit::record(&mut db, now, meta, Event::by_self(user, action, details)).await?;
     }
     db.commit().await?;
     proven.ok_or_else(|| ServiceError::Validation { field: Some("code"), message: BAD_CODE.into() })
@@ -225,7 +230,7 @@ pub async fn complete_sign_in(
     kind: SessionKind,
     meta: &RequestMeta,
 ) -> ServiceResult<SignedIn> {
-    allowed(principal, &[SessionStage::MfaPending])?;
+    allowed(state, principal, meta, &[SessionStage::MfaPending], "login").await?;
     let method = prove_second_factor(state, &principal.user, code, meta).await?;
     let mut db = state.store.begin().await?;
     let signed_in = advance(state, &mut db, principal, true, kind, meta).await?;
@@ -233,13 +238,11 @@ pub async fn complete_sign_in(
         &mut db,
         state.clock.now(),
         meta,
-        Event {
-            org: Some(principal.org_id()),
-            actor: Some(principal.user.id),
-            action: action::LOGIN,
-            target: None,
-            details: json!({ "method": match method { SecondFactor::Totp => "totp", SecondFactor::RecoveryCode => "recovery_code" } }),
-        },
+        Event::by_self(
+            &principal.user,
+            action::LOGIN,
+            json!({ "method": match method { SecondFactor::Totp => "totp", SecondFactor::RecoveryCode => "recovery_code" } }),
+        ),
     )
     .await?;
     db.commit().await?;
@@ -249,25 +252,24 @@ pub async fn complete_sign_in(
 /// Turns MFA off; needs a current code or a recovery code, and is refused
 /// while the organization requires MFA.
 pub async fn disable(state: &AppState, principal: &Principal, code: &str, meta: &RequestMeta) -> ServiceResult<()> {
-    allowed(principal, &[SessionStage::Full])?;
+    allowed(state, principal, meta, &[SessionStage::Full], "disable_mfa").await?;
     super::reauth::require_recent(state, principal)?;
     let user = &principal.user;
     // Checked before a code is spent, and again where MFA goes off: the
     // organization may have started requiring it meanwhile.
-    ensure_may_disable(user)?;
+    if let Err(error) = ensure_may_disable(user) {
+        return Err(refuse_disable(state, principal, meta, error).await);
+    }
     prove_second_factor(state, user, code, meta).await?;
     let now = state.clock.now();
     let mut db = state.store.begin().await?;
-    ensure_may_disable(&locked_user(&mut db, principal).await?)?;
+    if let Err(error) = ensure_may_disable(&locked_user(&mut db, principal).await?) {
+        db.rollback().await?;
+        return Err(refuse_disable(state, principal, meta, error).await);
+    }
     db.set_totp(user.id, None, None, now).await?;
     db.replace_recovery_codes(user.id, &[]).await?;
-    audit::record(
-        &mut db,
-        now,
-        meta,
-        Event { org: Some(user.organization_id), actor: Some(user.id), action: action::MFA_DISABLED, target: None, details: json!({}) },
-    )
-    .await?;
+    audit::record(&mut db, now, meta, Event::by_self(user, action::MFA_DISABLED, json!({}))).await?;
     db.commit().await?;
     Ok(())
 }

@@ -54,11 +54,28 @@ pub struct Principal {
     /// replaced at every step, so this is its creation). `None` for an API
     /// token, which never counts as a recent sign-in.
     pub authenticated_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// How the session was signed in (`password`, `password_mfa`, `sso`);
+    /// `None` for an API token and for sessions older than migration 0021.
+    pub session_method: Option<String>,
 }
 
 impl Principal {
     pub fn org_id(&self) -> Uuid {
         self.user.organization_id
+    }
+
+    /// How the caller was authenticated for this request, as audit events
+    /// give it: the session's sign-in method, or `api_token`.
+    pub fn session_kind(&self) -> Option<&'static str> {
+        match self.credential {
+            Credential::ApiToken(_) => Some("api_token"),
+            Credential::Session(_) => match self.session_method.as_deref() {
+                Some("password") => Some("password"),
+                Some("password_mfa") => Some("password_mfa"),
+                Some("sso") => Some("sso"),
+                _ => None,
+            },
+        }
     }
 
     pub fn session_id(&self) -> Option<Uuid> {

@@ -15,7 +15,7 @@ use crate::server::error::{ServiceError, ServiceResult};
 use crate::server::state::AppState;
 
 fn operator() -> RequestMeta {
-    RequestMeta { ip: None, user_agent: Some("neosc admin (operator CLI)".into()), operator: true }
+    RequestMeta { ip: None, user_agent: Some("neosc admin (operator CLI)".into()), operator: true, ..Default::default() }
 }
 
 /// Creates an account with a one-time password (returned, to print once):

@@ -127,22 +127,17 @@ async fn ensure_admin(state: &AppState, principal: &Principal, org: Uuid, operat
     if principal.role != Role::User {
         return Ok(());
     }
-    let mut db = state.store.begin().await?;
-    audit::record(
-        &mut db,
-        state.clock.now(),
+    let error = ServiceError::Forbidden("Only the organization's admins can do this.".into());
+    Err(audit::refuse(
+        state,
+        principal,
         meta,
-        Event {
-            org: Some(org),
-            actor: Some(principal.user.id),
-            action: action::PERMISSION_DENIED,
-            target: Some(Target { kind: "organization", id: OrgId(org).to_string() }),
-            details: json!({ "operation": operation, "reason": "not_an_admin" }),
-        },
+        operation,
+        "not_an_admin",
+        Some(Target { kind: "organization", id: OrgId(org).to_string() }),
+        error,
     )
-    .await?;
-    db.commit().await?;
-    Err(ServiceError::Forbidden("Only the organization's admins can do this.".into()))
+    .await)
 }
 
 /// The organization `id` if the caller may see it, for reading.
@@ -295,9 +290,10 @@ pub async fn create(
     meta: &RequestMeta,
 ) -> ServiceResult<OrganizationDetail> {
     if principal.role != Role::PlatformAdmin {
-        return Err(ServiceError::Forbidden(
+        let error = ServiceError::Forbidden(
             "Organizations are created automatically at registration and SSO sign-in, or by a platform admin.".into(),
-        ));
+        );
+        return Err(audit::refuse(state, principal, meta, "create_organization", "not_a_platform_admin", None, error).await);
     }
     create_as(state, Some(principal.user.id), "api", name, domain, changes, meta).await
 }
@@ -366,7 +362,9 @@ pub async fn update(
     // suspension or edit is neither undone nor overwritten.
     let (mut db, before) = begin_managed_org(state, principal, id, OrgHold::Lock, "update_organization", meta).await?;
     if changes.seat_limit.is_some() && principal.role != Role::PlatformAdmin {
-        return Err(ServiceError::Forbidden("Only a platform admin can change the seat limit.".into()));
+        let error = ServiceError::Forbidden("Only a platform admin can change the seat limit.".into());
+        let target = Some(org_target(&before));
+        return Err(audit::refuse_in(state, db, principal, meta, "update_organization", "not_a_platform_admin", target, error).await);
     }
     let mut after = before.clone();
     if let Some(name) = &changes.name {
@@ -473,7 +471,10 @@ pub async fn set_suspended(
     let mut db = state.store.begin().await?;
     let mut org = db.org_by_id_for_update(id).await?.ok_or_else(not_found)?;
     if principal.role != Role::PlatformAdmin {
-        return Err(ServiceError::Forbidden("Only a platform admin can suspend or reactivate an organization.".into()));
+        let error = ServiceError::Forbidden("Only a platform admin can suspend or reactivate an organization.".into());
+        let operation = if suspended { "suspend_organization" } else { "activate_organization" };
+        let target = Some(org_target(&org));
+        return Err(audit::refuse_in(state, db, principal, meta, operation, "not_a_platform_admin", target, error).await);
     }
     if suspended && org.is_default {
         return Err(ServiceError::Conflict("The default organization holds the platform admins and cannot be suspended.".into()));

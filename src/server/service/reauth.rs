@@ -51,10 +51,12 @@ pub async fn reauthenticate(
     meta: &RequestMeta,
 ) -> ServiceResult<SignedIn> {
     let Credential::Session(session_id) = principal.credential else {
-        return Err(ServiceError::Forbidden("API tokens are not sessions; sign in to get a session.".into()));
+        let error = ServiceError::Forbidden("API tokens are not sessions; sign in to get a session.".into());
+        return Err(audit::refuse(state, principal, meta, "reauthenticate", "api_token_not_allowed", None, error).await);
     };
     if principal.stage != SessionStage::Full {
-        return Err(ServiceError::Forbidden("Finish signing in first.".into()));
+        let error = ServiceError::Forbidden("Finish signing in first.".into());
+        return Err(audit::refuse(state, principal, meta, "reauthenticate", "sign_in_incomplete", None, error).await);
     }
     let user = &principal.user;
     let Some(phc) = user.password_hash.clone() else {
@@ -96,19 +98,7 @@ async fn reauthenticate_reserved(
     let current = db.user_by_id_for_update(user.id).await?.filter(|u| u.password_hash == user.password_hash);
     let Some(current) = current.filter(|_| verified != Verified::No) else {
         reservation.fail(&mut db, now).await?;
-        audit::record(
-            &mut db,
-            now,
-            meta,
-            Event {
-                org: Some(user.organization_id),
-                actor: Some(user.id),
-                action: action::REAUTHENTICATION_FAILED,
-                target: None,
-                details: json!({}),
-            },
-        )
-        .await?;
+        audit::record(&mut db, now, meta, Event::by_self(user, action::REAUTHENTICATION_FAILED, json!({}))).await?;
         db.commit().await?;
         return Err(ServiceError::Validation { field: Some("password"), message: "The password is not correct.".into() });
     };
@@ -125,13 +115,7 @@ async fn reauthenticate_reserved(
         &mut db,
         now,
         meta,
-        Event {
-            org: Some(user.organization_id),
-            actor: Some(user.id),
-            action: action::REAUTHENTICATE,
-            target: None,
-            details: json!({ "method": "password", "session": kind.as_str() }),
-        },
+        Event::by_self(user, action::REAUTHENTICATE, json!({ "method": "password", "session": kind.as_str() })),
     )
     .await?;
     db.commit().await?;

@@ -86,7 +86,7 @@ pub async fn rotate(
     audit::record(
         &mut db,
         now,
-        &RequestMeta { ip: None, user_agent: Some("neosc admin (operator CLI)".into()), operator: true },
+        &RequestMeta { ip: None, user_agent: Some("neosc admin (operator CLI)".into()), operator: true, ..Default::default() },
         Event {
             org: None,
             actor: None,
@@ -145,7 +145,7 @@ async fn reseal_all(store: &Store, ring: &Keyring, now: chrono::DateTime<chrono:
             audit::record(
                 &mut db,
                 now,
-                &RequestMeta { ip: None, user_agent: Some(format!("neosc ({source})")), operator: false },
+                &RequestMeta { ip: None, user_agent: Some(format!("neosc ({source})")), operator: false, ..Default::default() },
                 Event {
                     org: None,
                     actor: None,

@@ -409,8 +409,11 @@ fn public_refusal(code: &str) -> SsoRefusal {
     }
 }
 
-/// Records `sso_login_failed` in its own transaction (whatever the sign-in
-/// wrote was rolled back) and hands back the refusal to answer with.
+/// Records the refusal in its own transaction (whatever the sign-in wrote
+/// was rolled back) and hands back the refusal to answer with: a rule of
+/// ours refusing a person the provider vouched for (a 403) is
+/// `sso_login_denied`; anything else (the provider's answer did not hold,
+/// a conflict) is `sso_login_failed`.
 async fn refuse(state: &AppState, meta: &RequestMeta, r: Refusal) -> SsoRefused {
     tracing::warn!(reason = r.code, detail = %r.detail, "SSO sign-in refused");
     let now = state.clock.now();
@@ -424,7 +427,7 @@ async fn refuse(state: &AppState, meta: &RequestMeta, r: Refusal) -> SsoRefused 
             Event {
                 org: r.org,
                 actor: None,
-                action: action::SSO_LOGIN_FAILED,
+                action: if matches!(r.error, ServiceError::Forbidden(_)) { action::SSO_LOGIN_DENIED } else { action::SSO_LOGIN_FAILED },
                 target: None,
                 details: json!({ "reason": r.code, "detail": r.detail, "issuer": issuer }),
             },

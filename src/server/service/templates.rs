@@ -77,7 +77,8 @@ pub async fn create(
     meta: &RequestMeta,
 ) -> ServiceResult<WorkspaceTemplate> {
     if principal.role != Role::PlatformAdmin {
-        return Err(ServiceError::Forbidden("Only a platform admin can add workspace templates.".into()));
+        let error = ServiceError::Forbidden("Only a platform admin can add workspace templates.".into());
+        return Err(audit::refuse(state, principal, meta, "create_workspace_template", "not_a_platform_admin", None, error).await);
     }
     let (name, image) = check(req)?;
     if let Some(engine) = &state.engine {

@@ -179,7 +179,15 @@ pub async fn reserve(
 }
 
 /// Records the refusal (its own transaction: it is kept although the caller
-/// goes no further) and returns the 429 to answer.
+/// goes no further) and returns the 429 to answer. Recorded once per block
+/// of a subject, not once per refused request: a blocked client may retry
+/// as fast as it likes, each retry is answered with a single indexed
+/// read, and writing an event (a chained insert, serialised per chain)
+/// for each would let it grow the log and load the database without
+/// bound, the very thing the throttle is there to stop. The first refusal
+/// of a block says who was blocked and for how long; the later ones of the
+/// same block would say nothing new. The next block (after more failures)
+/// is recorded again.
 async fn refuse(
     state: &AppState,
     subjects: &[(String, Policy)],
@@ -191,6 +199,16 @@ async fn refuse(
     // Rounded up: retrying at Retry-After must not be too early.
     let secs = ((wait.num_milliseconds() + 999) / 1000).max(1) as u64;
     let mut db = state.store.begin().await?;
+    let mut first_of_block = false;
+    for (subject, _) in subjects {
+        // Every blocked subject is claimed (not just the first), so each
+        // block is recorded once, whichever subject a request meets first.
+        first_of_block |= db.throttle_claim_refusal_record(subject, now).await?;
+    }
+    if !first_of_block {
+        db.rollback().await?;
+        return Ok(too_many(secs));
+    }
     audit::record(
         &mut db,
         now,

@@ -38,7 +38,8 @@ async fn begin_managed(
     meta: &RequestMeta,
 ) -> ServiceResult<(Db, OrgRecord, UserRecord)> {
     if principal.role == Role::User {
-        return Err(ServiceError::Forbidden("Only admins can manage other accounts.".into()));
+        let error = ServiceError::Forbidden("Only admins can manage other accounts.".into());
+        return Err(audit::refuse(state, principal, meta, "manage_user", "not_an_admin", Some(user_target(target)), error).await);
     }
     let mut db = state.store.begin().await?;
     let Some((org, user)) = admins::lock_member(&mut db, target).await? else {
@@ -52,7 +53,10 @@ async fn begin_managed(
         return Err(not_found());
     }
     if principal.role == Role::OrgAdmin && user.role == Role::PlatformAdmin {
-        return Err(ServiceError::Forbidden("Only a platform admin can manage a platform admin.".into()));
+        let error = ServiceError::Forbidden("Only a platform admin can manage a platform admin.".into());
+        return Err(
+            audit::refuse_in(state, db, principal, meta, "manage_user", "not_a_platform_admin", Some(user_target(target)), error).await
+        );
     }
     Ok((db, org, user))
 }
@@ -60,7 +64,18 @@ async fn begin_managed(
 pub async fn change_role(state: &AppState, principal: &Principal, target: Uuid, role: Role, meta: &RequestMeta) -> ServiceResult<()> {
     let (mut db, org, user) = begin_managed(state, principal, target, meta).await?;
     if role == Role::PlatformAdmin && principal.role != Role::PlatformAdmin {
-        return Err(ServiceError::Forbidden("Only a platform admin can make platform admins.".into()));
+        let error = ServiceError::Forbidden("Only a platform admin can make platform admins.".into());
+        return Err(audit::refuse_in(
+            state,
+            db,
+            principal,
+            meta,
+            "change_user_role",
+            "not_a_platform_admin",
+            Some(user_target(target)),
+            error,
+        )
+        .await);
     }
     if user.role == role {
         return Ok(());

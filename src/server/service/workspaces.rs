@@ -101,13 +101,10 @@ async fn reachable_org(state: &AppState, principal: &Principal, id: Uuid, operat
     Ok(org)
 }
 
-/// Users see only their own workspaces; another member's is "not found".
-fn ensure_visible(principal: &Principal, ws: &WorkspaceRecord) -> ServiceResult<()> {
-    if is_admin_of(principal, ws.organization_id) || ws.owner_id == Some(principal.user.id) {
-        Ok(())
-    } else {
-        Err(not_found())
-    }
+/// Users see only their own workspaces; another member's is "not found"
+/// (the attempt is recorded in the organization, whose admins may see it).
+fn is_visible(principal: &Principal, ws: &WorkspaceRecord) -> bool {
+    is_admin_of(principal, ws.organization_id) || ws.owner_id == Some(principal.user.id)
 }
 
 /// Opens the transaction of a change to workspace `id`, its row locked and
@@ -122,32 +119,55 @@ async fn begin_workspace(
     let org = reachable_org(state, principal, id, operation, meta).await?;
     let mut db = state.store.begin().await?;
     let ws = db.workspace_of_org_for_update(org, id).await?.ok_or_else(not_found)?;
-    ensure_visible(principal, &ws)?;
+    if !is_visible(principal, &ws) {
+        return Err(audit::refuse_in(state, db, principal, meta, operation, "not_workspace_owner", Some(target(ws.id)), not_found()).await);
+    }
     if ws.desired_state == DesiredState::Deleted {
         return Err(ServiceError::Conflict(format!("The workspace “{}” was deleted.", ws.name)));
     }
     Ok((db, ws))
 }
 
-fn ensure_admin(principal: &Principal, ws: &WorkspaceRecord, what: &str) -> ServiceResult<()> {
+/// Refuses (and records) a change only the organization's admins make.
+#[allow(clippy::too_many_arguments)]
+async fn ensure_admin(
+    state: &AppState,
+    db: Db,
+    principal: &Principal,
+    meta: &RequestMeta,
+    ws: &WorkspaceRecord,
+    what: &str,
+    operation: &str,
+) -> ServiceResult<Db> {
     if is_admin_of(principal, ws.organization_id) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(format!("Only the organization's admins can {what} a workspace.")))
+        return Ok(db);
     }
+    let error = ServiceError::Forbidden(format!("Only the organization's admins can {what} a workspace."));
+    Err(audit::refuse_in(state, db, principal, meta, operation, "not_an_admin", Some(target(ws.id)), error).await)
 }
 
-/// Admins, or the owner when the organization allows self-service.
-async fn ensure_self_service(db: &mut Db, principal: &Principal, ws: &WorkspaceRecord, what: &str) -> ServiceResult<()> {
+/// Admins, or the owner when the organization allows self-service; the
+/// refusal is recorded.
+#[allow(clippy::too_many_arguments)]
+async fn ensure_self_service(
+    state: &AppState,
+    mut db: Db,
+    principal: &Principal,
+    meta: &RequestMeta,
+    ws: &WorkspaceRecord,
+    what: &str,
+    operation: &str,
+) -> ServiceResult<Db> {
     if is_admin_of(principal, ws.organization_id) {
-        return Ok(());
+        return Ok(db);
     }
     let org = db.org_by_id(ws.organization_id).await?.ok_or_else(not_found)?;
     if org.self_service_workspaces && ws.owner_id == Some(principal.user.id) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(format!("Only the organization's admins can {what} this workspace (self-service is off).")))
+        return Ok(db);
     }
+    let error = ServiceError::Forbidden(format!("Only the organization's admins can {what} this workspace (self-service is off)."));
+    let reason = if org.self_service_workspaces { "not_workspace_owner" } else { "self_service_off" };
+    Err(audit::refuse_in(state, db, principal, meta, operation, reason, Some(target(ws.id)), error).await)
 }
 
 /// With an engine connected, actions need it to answer: a request it
@@ -285,7 +305,10 @@ pub async fn detail(state: &AppState, principal: &Principal, id: Uuid, meta: &Re
     let org = reachable_org(state, principal, id, "view_workspace", meta).await?;
     let mut db = state.store.conn().await?;
     let ws = db.workspace_of_org(org, id).await?.ok_or_else(not_found)?;
-    ensure_visible(principal, &ws)?;
+    if !is_visible(principal, &ws) {
+        drop(db);
+        return Err(audit::refuse(state, principal, meta, "view_workspace", "not_workspace_owner", Some(target(ws.id)), not_found()).await);
+    }
     let events = db
         .workspace_events(ws.id, TIMELINE)
         .await?
@@ -321,12 +344,14 @@ pub async fn create(state: &AppState, principal: &Principal, req: &NewWorkspaceR
     let org = db.org_by_id_for_update(org.id).await?.ok_or_else(|| ServiceError::NotFound("No such organization.".into()))?;
     if !is_admin_of(principal, org.id) {
         if !org.self_service_workspaces {
-            return Err(ServiceError::Forbidden(
+            let error = ServiceError::Forbidden(
                 "Your organization's admins allocate workspaces; self-service is off. Ask an admin for one.".into(),
-            ));
+            );
+            return Err(audit::refuse_in(state, db, principal, meta, "create_workspace", "self_service_off", None, error).await);
         }
         if owner_id != principal.user.id {
-            return Err(ServiceError::Forbidden("You can create workspaces for yourself only.".into()));
+            let error = ServiceError::Forbidden("You can create workspaces for yourself only.".into());
+            return Err(audit::refuse_in(state, db, principal, meta, "create_workspace", "not_an_admin", None, error).await);
         }
     }
     // Like a user id in a path: one of another organization is "not
@@ -516,7 +541,7 @@ pub async fn suspend(state: &AppState, principal: &Principal, id: Uuid, reason: 
     }
     ensure_engine_answers(state).await?;
     let (db, ws) = begin_workspace(state, principal, id, "suspend_workspace", meta).await?;
-    ensure_admin(principal, &ws, "suspend")?;
+    let db = ensure_admin(state, db, principal, meta, &ws, "suspend", "suspend_workspace").await?;
     let (status, pending_reason) = pending_status(state, WorkspaceStatus::Stopping);
     let intent_reason = format!("suspended by admin: {why}");
     let intent = Intent {
@@ -533,7 +558,7 @@ pub async fn suspend(state: &AppState, principal: &Principal, id: Uuid, reason: 
 
 pub async fn resume(state: &AppState, principal: &Principal, id: Uuid, meta: &RequestMeta) -> ServiceResult<Workspace> {
     let (db, ws) = begin_workspace(state, principal, id, "resume_workspace", meta).await?;
-    ensure_admin(principal, &ws, "resume")?;
+    let db = ensure_admin(state, db, principal, meta, &ws, "resume", "resume_workspace").await?;
     if ws.suspended_reason.is_none() {
         return Ok(view(&ws));
     }
@@ -562,8 +587,8 @@ pub async fn update(
     changes: &WorkspaceChanges,
     meta: &RequestMeta,
 ) -> ServiceResult<Workspace> {
-    let (mut db, ws) = begin_workspace(state, principal, id, "update_workspace", meta).await?;
-    ensure_self_service(&mut db, principal, &ws, "rename or resize").await?;
+    let (db, ws) = begin_workspace(state, principal, id, "update_workspace", meta).await?;
+    let mut db = ensure_self_service(state, db, principal, meta, &ws, "rename or resize", "update_workspace").await?;
     let name = match &changes.name {
         Some(n) => check_workspace_name(n)?,
         None => ws.name.clone(),
@@ -621,8 +646,8 @@ pub async fn update(
 /// the audit trail, and its name is free again.
 pub async fn delete(state: &AppState, principal: &Principal, id: Uuid, meta: &RequestMeta) -> ServiceResult<Workspace> {
     ensure_engine_answers(state).await?;
-    let (mut db, ws) = begin_workspace(state, principal, id, "delete_workspace", meta).await?;
-    ensure_self_service(&mut db, principal, &ws, "delete").await?;
+    let (db, ws) = begin_workspace(state, principal, id, "delete_workspace", meta).await?;
+    let db = ensure_self_service(state, db, principal, meta, &ws, "delete", "delete_workspace").await?;
     let (status, reason) = match &state.engine {
         Some(_) => (WorkspaceStatus::Deleting, ""),
         // Nothing to remove that NeoSC knows of; containers made under an
@@ -709,7 +734,9 @@ pub async fn set_quotas(
 ) -> ServiceResult<Quotas> {
     let org = visible_org(state, principal, org_id, "update_quota", meta).await?;
     if principal.role != Role::PlatformAdmin {
-        return Err(ServiceError::Forbidden("Only a platform admin can change an organization's quotas.".into()));
+        let error = ServiceError::Forbidden("Only a platform admin can change an organization's quotas.".into());
+        let target = Target { kind: "organization", id: crate::model::OrgId(org.id).to_string() };
+        return Err(audit::refuse(state, principal, meta, "update_quota", "not_a_platform_admin", Some(target), error).await);
     }
     let fields = [
         ("max_workspaces", changes.max_workspaces),
