@@ -71,7 +71,7 @@ run_case() {
             ;;
         *) echo "bench-audit: unknown backend $backend" >&2; exit 1 ;;
     esac
-    export DATABASE_URL=$url RUST_LOG=warn,sqlx=error
+    export DATABASE_URL=$url RUST_LOG=error
     timed "$backend: neosc dev seed-audit" "$BIN" dev seed-audit --events "$AUDIT_EVENTS" --orgs "$AUDIT_ORGS" \
         --big-org-events "$AUDIT_BIG" --actors "$AUDIT_ACTORS" | tee "$work/seed.txt"
     big=$(sed -n 's/.*big_org=\(org-[0-9a-f-]*\).*/\1/p' "$work/seed.txt")
@@ -85,8 +85,9 @@ run_case() {
     timed "$backend: neosc audit verify --org <big>" "$BIN" audit verify --org "$big"
     # Every chain replayed, then signed; prints one long JSON line.
     timed "$backend: neosc audit checkpoint (replays every chain)" \
-        bash -c "'$BIN' audit checkpoint | python3 -c 'import json, sys; p = json.load(sys.stdin)[\"pass\"]; print(len(p[\"written\"]), \"chains verified and signed,\", len(p[\"broken\"]), \"broken\")'"
+        bash -c "'$BIN' audit checkpoint | python3 -c 'import json, sys; p = [json.loads(l) for l in sys.stdin if l.startswith(\"{\")][-1][\"pass\"]; print(len(p[\"written\"]), \"chains verified and signed,\", len(p[\"broken\"]), \"broken\")'"
 
+    unset RUST_LOG
     port=$(free_port)
     base=http://127.0.0.1:$port
     LEPTOS_SITE_ADDR=127.0.0.1:$port LEPTOS_ENV=PROD LEPTOS_OUTPUT_NAME=neosc NEOSC_ADMIN_EMAIL=$admin_email \

@@ -702,7 +702,8 @@ mod audit_bench {
     }
 
     async fn get_json(client: &reqwest::Client, args: &Args, path: &str) -> Result<serde_json::Value, String> {
-        let res = client.get(format!("{}{path}", args.url)).bearer_auth(&args.token).send().await.map_err(|e| format!("GET {path}: {e}"))?;
+        let res =
+            client.get(format!("{}{path}", args.url)).bearer_auth(&args.token).send().await.map_err(|e| format!("GET {path}: {e}"))?;
         let status = res.status();
         let text = res.text().await.map_err(|e| format!("GET {path}: {e}"))?;
         if !status.is_success() {
@@ -726,7 +727,8 @@ mod audit_bench {
             .find(|ip| ip.starts_with("10."))
             .ok_or(format!("no event of {org} came from an office (10.x) address"))?;
         let network = format!("{}.0/24", office.rsplit_once('.').map_or(office, |(net, _)| net));
-        let newest_at = newest["occurred_at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).ok_or("no occurred_at")?;
+        let newest_at =
+            newest["occurred_at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).ok_or("no occurred_at")?;
         let from = newest_at - chrono::Duration::days(365);
         let to = from + chrono::Duration::days(30);
         let time = |t: chrono::DateTime<chrono::FixedOffset>| encode(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
@@ -741,7 +743,12 @@ mod audit_bench {
             (format!("ip={network}"), format!("ip={}", encode(&network))),
             ("before=100 (deep cursor)".to_owned(), "before=100".to_owned()),
         ];
-        Ok((head, list.into_iter().map(|(name, q)| (format!("audit {name}"), if q.is_empty() { base.clone() } else { format!("{base}?{q}") })).collect()))
+        Ok((
+            head,
+            list.into_iter()
+                .map(|(name, q)| (format!("audit {name}"), if q.is_empty() { base.clone() } else { format!("{base}?{q}") }))
+                .collect(),
+        ))
     }
 
     /// `super::load` for one fixed path.
@@ -820,7 +827,8 @@ mod audit_bench {
             .build()
             .map_err(|e| e.to_string())?;
         if let Some(org) = flag_value(raw, "--audit-export") {
-            let pid: u64 = flag_value(raw, "--pid").and_then(|p| p.parse().ok()).ok_or("--audit-export needs --pid (the server's process)")?;
+            let pid: u64 =
+                flag_value(raw, "--pid").and_then(|p| p.parse().ok()).ok_or("--audit-export needs --pid (the server's process)")?;
             for format in ["csv", "jsonl"] {
                 export(&client, &args, org, format, pid).await?;
             }
@@ -874,12 +882,8 @@ mod audit_bench {
         };
         let started = Instant::now();
         let path = format!("/api/organizations/{org}/audit/export?format={format}");
-        let mut res = client
-            .get(format!("{}{path}", args.url))
-            .bearer_auth(&args.token)
-            .send()
-            .await
-            .map_err(|e| format!("GET {path}: {e}"))?;
+        let mut res =
+            client.get(format!("{}{path}", args.url)).bearer_auth(&args.token).send().await.map_err(|e| format!("GET {path}: {e}"))?;
         if !res.status().is_success() {
             return Err(format!("GET {path} answered {}", res.status()));
         }

@@ -150,7 +150,9 @@ fn build(q: &AuditQuery, range: AuditRange, limit: i64) -> Built {
     // stops at the first page of matches, is the better plan.
     let by_time = q.to.is_some();
     if by_time {
-        b.sql.push_str(&format!("SELECT {CHAINED_COLUMNS} FROM audit_events WHERE {outer_chain} AND seq IN (SELECT seq FROM audit_events WHERE "));
+        b.sql.push_str(&format!(
+            "SELECT {CHAINED_COLUMNS} FROM audit_events WHERE {outer_chain} AND seq IN (SELECT seq FROM audit_events WHERE "
+        ));
         let inner_chain = chain(&mut b, q.org);
         b.sql.push_str(&inner_chain);
     } else {

@@ -304,7 +304,14 @@ type Batch = (Vec<SeedAuditRow>, Vec<(usize, AuditHead)>);
 
 /// Generates every event, oldest first, in batches; returns each
 /// organization's event count.
-fn generate(mut orgs: Vec<OrgState>, plan: AuditSeedPlan, start_us: i64, span_us: i64, salt: u64, tx: tokio::sync::mpsc::Sender<Batch>) -> Vec<i64> {
+fn generate(
+    mut orgs: Vec<OrgState>,
+    plan: AuditSeedPlan,
+    start_us: i64,
+    span_us: i64,
+    salt: u64,
+    tx: tokio::sync::mpsc::Sender<Batch>,
+) -> Vec<i64> {
     let mut rng = Rng((0x9E37_79B9_7F4A_7C15 ^ salt.wrapping_mul(0x1000_0000_01B3)) | 1);
     let n = plan.events.max(1);
     let big = plan.big_org_events.min(n);
