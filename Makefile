@@ -2,7 +2,8 @@
 #   make run    build the release site and serve it on SQLite (DEMO=1 adds demo data)
 #   make test   fmt and clippy gates, Rust tests on SQLite and PostgreSQL, then Playwright against a fresh server
 #   make bench  the organization list under load with 10,000 organizations and 1,000,000 users;
-#               200 workspaces started at once and the workspace list with 10,000 rows
+#               200 workspaces started at once and the workspace list with 10,000 rows;
+#               the audit log filtered and exported with 10,000,000 events (scripts/bench-audit.sh)
 # Every tool is installed here when missing; when present, each check is quick.
 
 SHELL := /bin/bash
@@ -134,6 +135,7 @@ bench: engine postgres
 	LEPTOS_OUTPUT_NAME=neosc cargo build --release --features ssr --bin neosc --bin neosc-bench
 	ORGS='$(ORGS)' USERS='$(USERS)' scripts/bench.sh
 	scripts/bench-workspaces.sh
+	scripts/bench-audit.sh
 
 clean:
 	cargo clean

@@ -10,7 +10,7 @@ use neosc::server::auth::{key_file, secret_box};
 use neosc::server::clock::SystemClock;
 use neosc::server::config::{variables_help, Config};
 use neosc::server::db::{SeedRun, Store};
-use neosc::server::service::{audit_checkpoints, operator};
+use neosc::server::service::{audit_checkpoints, audit_seed, operator};
 use neosc::server::startup::{connect, Application};
 use neosc::server::state::AppState;
 use tracing_subscriber::EnvFilter;
@@ -122,6 +122,29 @@ enum DevCommand {
     /// (u<n>@seed<k>.test, no password, cannot sign in), optionally W workspaces; a few set-based statements in one
     /// transaction, counts checked afterwards
     Seed(SeedArgs),
+    /// Audit events in bulk for the benchmark: N events over M new seed organizations (with --actors members each)
+    /// across the last --days days, one organization holding --big-org-events of them; hashed and chained as the
+    /// server records events, so `neosc audit verify` passes and later events continue the chains
+    SeedAudit(SeedAuditArgs),
+}
+
+#[derive(Args)]
+struct SeedAuditArgs {
+    /// Events to add
+    #[arg(long, value_parser = parse_count)]
+    events: i64,
+    /// New organizations to spread them over
+    #[arg(long, value_parser = parse_count)]
+    orgs: i64,
+    /// Events of the first new organization (the one to export)
+    #[arg(long, value_parser = parse_count, default_value = "1000000")]
+    big_org_events: i64,
+    /// Members per organization, the actors of its events
+    #[arg(long, value_parser = parse_count, default_value = "200")]
+    actors: i64,
+    /// Days the events span, ending now
+    #[arg(long, value_parser = parse_count, default_value = "730")]
+    days: i64,
 }
 
 #[derive(Args)]
@@ -163,6 +186,7 @@ async fn run() {
         Command::Audit(AuditCommand::Verify { org, checkpoint }) => audit_verify(org, checkpoint).await,
         Command::Audit(AuditCommand::Checkpoint) => audit_checkpoint().await,
         Command::Dev(DevCommand::Seed(args)) => seed(args).await,
+        Command::Dev(DevCommand::SeedAudit(args)) => seed_audit(args).await,
     };
     if let Err(e) = result {
         eprintln!("neosc: {e:#}");
@@ -392,5 +416,35 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     drop(db);
     println!("seeded in {:.1} s", elapsed());
     store.close().await;
+    Ok(())
+}
+
+/// `neosc dev seed-audit`: see `service::audit_seed`. The last lines name
+/// the big organization and a typical one (`big_org=org-… events=N`,
+/// `typical_org=…`) for scripts/bench-audit.sh.
+async fn seed_audit(args: SeedAuditArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let SeedAuditArgs { events, orgs, big_org_events, actors, days } = args;
+    if orgs == 0 || actors == 0 || days == 0 {
+        anyhow::bail!("--orgs, --actors and --days must be at least 1");
+    }
+    let state = operator_state().await?;
+    let store = state.store.clone();
+    println!(
+        "seeding {events} audit events over {orgs} new organizations ({actors} members each, {} in the first) into the {:?} database",
+        big_org_events.min(events),
+        store.backend()
+    );
+    let plan = audit_seed::AuditSeedPlan { events, orgs, big_org_events, actors, span_days: days };
+    let report = audit_seed::seed_audit(&store, state.clock.now(), plan, |done| {
+        println!("  events {done:>10} / {events}  {:6.1} s", started.elapsed().as_secs_f64());
+    })
+    .await?;
+    store.close().await;
+    println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
+    println!("big_org={} events={}", neosc::model::OrgId(report.big_org.0), report.big_org.1);
+    if let Some((id, n)) = report.typical_org {
+        println!("typical_org={} events={n}", neosc::model::OrgId(id));
+    }
     Ok(())
 }

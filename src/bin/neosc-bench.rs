@@ -40,6 +40,9 @@
 //!   registrations from one address (127.0.2.1), 16 at a time, while a
 //!   legitimate sign-in from 127.0.0.1 is timed; counts the 429 answers.
 //!
+//! `--audit` and `--audit-export` measure the audit log (see `mod
+//! audit_bench` at the end; scripts/bench-audit.sh runs them).
+//!
 //! Only loopback URLs are accepted: this is for measuring one's own server.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,6 +66,10 @@ usage: neosc-bench --url http://127.0.0.1:PORT --token TOKEN [options]
   --provision N        request N workspaces at once, time until all run, then delete them
   --create-stopped N   allocate N stopped workspaces (--concurrency at a time)
   --template ID        the template for --provision / --create-stopped
+
+audit log (issue 13; see `mod audit_bench`):
+  --audit ORG[,ORG]    /healthz, then each organization's audit list unfiltered and by each filter
+  --audit-export ORG   the organization's full export (CSV, then JSONL), with the server's RSS; needs --pid
 
 abuse resistance (no --token):
   --abandon-logins N   N sign-ins sent at once and abandoned; needs --pid, --login-email, --login-password
@@ -349,6 +356,13 @@ async fn main() {
     let raw: Vec<String> = std::env::args().skip(1).collect();
     if raw.iter().any(|a| a == "--help" || a == "-h") {
         print!("{USAGE}");
+        return;
+    }
+    if raw.iter().any(|a| a == "--audit" || a == "--audit-export") {
+        if let Err(e) = audit_bench::run(&raw).await {
+            eprintln!("neosc-bench: {e}");
+            std::process::exit(1);
+        }
         return;
     }
     if raw.iter().any(|a| a == "--abandon-logins" || a == "--register-flood") {
@@ -648,6 +662,260 @@ mod abuse {
         if status != 200 {
             return Err(format!("the legitimate sign-in answered {status}"));
         }
+        Ok(())
+    }
+}
+
+/// `--audit ORG[,ORG…]` and `--audit-export ORG --pid PID`: the audit log
+/// of issue 13 (scripts/bench-audit.sh runs them).
+///
+/// `--audit`: `/healthz`, then for each organization the list
+/// (`GET /api/organizations/{id}/audit`, pages of 50) unfiltered and with
+/// each filter, one after another, p50/p99 each. What the filters name is
+/// read from the organization's newest events first: an actor (by user id
+/// and by email) and the /24 of an office address among them, and one
+/// month a year before the newest event. The exact action is
+/// `remove_user_from_org` (about 2 % of seeded events), the pattern
+/// `*_workspace` (the workspace family), the deep cursor `before=100`.
+///
+/// `--audit-export`: the organization's full export as CSV, then as JSON
+/// Lines, read to the end as fast as the server sends it, while the
+/// server's resident memory is sampled from /proc/PID/status every 10 ms:
+/// bytes, events (the manifest's count), seconds, RSS before / peak /
+/// after.
+mod audit_bench {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::{flag_value, parse_args, percentile, Args, Outcome, Target};
+
+    /// A query value with the characters that mean something in a URL
+    /// escaped.
+    fn encode(v: &str) -> String {
+        v.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    async fn get_json(client: &reqwest::Client, args: &Args, path: &str) -> Result<serde_json::Value, String> {
+        let res =
+            client.get(format!("{}{path}", args.url)).bearer_auth(&args.token).send().await.map_err(|e| format!("GET {path}: {e}"))?;
+        let status = res.status();
+        let text = res.text().await.map_err(|e| format!("GET {path}: {e}"))?;
+        if !status.is_success() {
+            return Err(format!("GET {path} answered {status}: {}", &text[..text.len().min(300)]));
+        }
+        serde_json::from_str(&text).map_err(|e| format!("GET {path}: {e}"))
+    }
+
+    /// The endpoints for one organization: (name, path).
+    async fn endpoints(client: &reqwest::Client, args: &Args, org: &str) -> Result<(i64, Vec<(String, String)>), String> {
+        let base = format!("/api/organizations/{org}/audit");
+        let page = get_json(client, args, &format!("{base}?limit=200")).await?;
+        let events = page["events"].as_array().cloned().unwrap_or_default();
+        let newest = events.first().ok_or(format!("{org} has no audit events (seed it first)"))?;
+        let head = newest["seq"].as_i64().unwrap_or(0);
+        let user = events.iter().find(|e| e["actor"]["kind"] == "user").ok_or(format!("no event of {org} has a user as actor"))?;
+        let (actor_id, actor_email) = (user["actor"]["id"].as_str().unwrap_or(""), user["actor"]["email"].as_str().unwrap_or(""));
+        let office = events
+            .iter()
+            .filter_map(|e| e["context"]["ip"].as_str())
+            .find(|ip| ip.starts_with("10."))
+            .ok_or(format!("no event of {org} came from an office (10.x) address"))?;
+        let network = format!("{}.0/24", office.rsplit_once('.').map_or(office, |(net, _)| net));
+        let newest_at =
+            newest["occurred_at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).ok_or("no occurred_at")?;
+        let from = newest_at - chrono::Duration::days(365);
+        let to = from + chrono::Duration::days(30);
+        let time = |t: chrono::DateTime<chrono::FixedOffset>| encode(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let list = [
+            ("first page".to_owned(), String::new()),
+            ("action=remove_user_from_org".to_owned(), "action=remove_user_from_org".to_owned()),
+            ("action=*_workspace".to_owned(), "action=*_workspace".to_owned()),
+            ("actor=<user id>".to_owned(), format!("actor={}", encode(actor_id))),
+            ("actor=<email>".to_owned(), format!("actor={}", encode(actor_email))),
+            ("from/to: 1 month, 1 year ago".to_owned(), format!("from={}&to={}", time(from), time(to))),
+            ("outcome=denied".to_owned(), "outcome=denied".to_owned()),
+            (format!("ip={network}"), format!("ip={}", encode(&network))),
+            ("before=100 (deep cursor)".to_owned(), "before=100".to_owned()),
+        ];
+        Ok((
+            head,
+            list.into_iter()
+                .map(|(name, q)| (format!("audit {name}"), if q.is_empty() { base.clone() } else { format!("{base}?{q}") }))
+                .collect(),
+        ))
+    }
+
+    /// `super::load` for one fixed path.
+    async fn load_path(client: &reqwest::Client, args: &Args, path: &str, time: Duration) -> (Outcome, Duration) {
+        let started = Instant::now();
+        let deadline = started + time;
+        let issued = Arc::new(AtomicU64::new(0));
+        let mut workers = Vec::with_capacity(args.concurrency);
+        for _ in 0..args.concurrency {
+            let (client, issued, max) = (client.clone(), issued.clone(), args.requests);
+            let (url, auth) = (format!("{}{path}", args.url), format!("Bearer {}", args.token));
+            workers.push(tokio::spawn(async move {
+                let mut out = Outcome { latencies: Vec::new(), errors: 0, first_error: None };
+                while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < max {
+                    let sent = Instant::now();
+                    let result = async {
+                        let res = client.get(&url).header("authorization", &auth).send().await.map_err(|e| e.to_string())?;
+                        let status = res.status();
+                        let body = res.bytes().await.map_err(|e| e.to_string())?;
+                        if status.is_success() {
+                            Ok(())
+                        } else {
+                            Err(format!("{status} for {url}: {}", String::from_utf8_lossy(&body[..body.len().min(200)])))
+                        }
+                    }
+                    .await;
+                    match result {
+                        Ok(()) => out.latencies.push(sent.elapsed().as_micros() as u64),
+                        Err(e) => {
+                            out.errors += 1;
+                            out.first_error.get_or_insert(e);
+                        }
+                    }
+                }
+                out
+            }));
+        }
+        let mut all = Outcome { latencies: Vec::new(), errors: 0, first_error: None };
+        for w in workers {
+            let out = w.await.expect("a worker panicked");
+            all.latencies.extend(out.latencies);
+            all.errors += out.errors;
+            if all.first_error.is_none() {
+                all.first_error = out.first_error;
+            }
+        }
+        (all, started.elapsed())
+    }
+
+    fn row(label: &str, name: &str, mut out: Outcome, elapsed: Duration) -> bool {
+        out.latencies.sort_unstable();
+        let n = out.latencies.len() as u64;
+        println!(
+            "{:<24} {:<34} {:>9} {:>6} {:>8.0} {:>8.2} {:>8.2} {:>8.2}",
+            label,
+            name,
+            n,
+            out.errors,
+            n as f64 / elapsed.as_secs_f64(),
+            percentile(&out.latencies, 50.0),
+            percentile(&out.latencies, 99.0),
+            percentile(&out.latencies, 100.0),
+        );
+        if let Some(e) = out.first_error {
+            eprintln!("neosc-bench: {name} failed {} times; first: {e}", out.errors);
+            return false;
+        }
+        true
+    }
+
+    pub async fn run(raw: &[String]) -> Result<(), String> {
+        let args = parse_args(raw)?;
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(args.concurrency)
+            .timeout(Duration::from_secs(600))
+            .build()
+            .map_err(|e| e.to_string())?;
+        if let Some(org) = flag_value(raw, "--audit-export") {
+            let pid: u64 =
+                flag_value(raw, "--pid").and_then(|p| p.parse().ok()).ok_or("--audit-export needs --pid (the server's process)")?;
+            for format in ["csv", "jsonl"] {
+                export(&client, &args, org, format, pid).await?;
+            }
+            return Ok(());
+        }
+        let orgs = flag_value(raw, "--audit").ok_or("--audit wants organization ids")?;
+        if args.header {
+            println!(
+                "{:<24} {:<34} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8}",
+                "setup", "endpoint", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"
+            );
+        }
+        let mut ok = true;
+        let _ = super::load(&client, &args, Target::Health, args.warmup, args.requests).await;
+        let (out, elapsed) = super::load(&client, &args, Target::Health, args.duration, args.requests).await;
+        ok &= row(&args.label, Target::Health.name(), out, elapsed);
+        for org in orgs.split(',').filter(|o| !o.is_empty()) {
+            let (head, list) = endpoints(&client, &args, org).await?;
+            let label = format!("{} {}k-event org", args.label, (head + 500) / 1000);
+            for (name, path) in list {
+                let _ = load_path(&client, &args, &path, args.warmup).await;
+                let (out, elapsed) = load_path(&client, &args, &path, args.duration).await;
+                ok &= row(&label, &name, out, elapsed);
+            }
+        }
+        if ok {
+            Ok(())
+        } else {
+            Err("some requests failed".into())
+        }
+    }
+
+    fn rss_kib(pid: u64) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    async fn export(client: &reqwest::Client, args: &Args, org: &str, format: &str, pid: u64) -> Result<(), String> {
+        let before = rss_kib(pid).ok_or(format!("no /proc/{pid}/status: is --pid the server?"))?;
+        let (peak, stop) = (Arc::new(AtomicU64::new(before)), Arc::new(AtomicBool::new(false)));
+        let sampler = {
+            let (peak, stop) = (peak.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(kib) = rss_kib(pid) {
+                        peak.fetch_max(kib, Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            })
+        };
+        let started = Instant::now();
+        let path = format!("/api/organizations/{org}/audit/export?format={format}");
+        let mut res =
+            client.get(format!("{}{path}", args.url)).bearer_auth(&args.token).send().await.map_err(|e| format!("GET {path}: {e}"))?;
+        if !res.status().is_success() {
+            return Err(format!("GET {path} answered {}", res.status()));
+        }
+        let (mut bytes, mut lines) = (0_u64, 0_u64);
+        // The end of the body, for the manifest on its last line.
+        let mut tail: Vec<u8> = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| format!("GET {path} cut short: {e}"))? {
+            bytes += chunk.len() as u64;
+            lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+            tail.extend_from_slice(&chunk);
+            if tail.len() > 64 * 1024 {
+                tail.drain(..tail.len() - 8 * 1024);
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        stop.store(true, Ordering::Relaxed);
+        sampler.await.map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&tail);
+        let last = text.trim_end().rsplit('\n').next().unwrap_or("");
+        let manifest: serde_json::Value = serde_json::from_str(last.strip_prefix("# manifest: ").unwrap_or(last)).unwrap_or_default();
+        let manifest = if manifest.get("manifest").is_some() { manifest["manifest"].clone() } else { manifest };
+        let count = manifest["count"].as_i64().ok_or(format!("the {format} export ended without its manifest line"))?;
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        println!(
+            "{:<24} export {format:<5} {count} events, {bytes} bytes ({:.0} MiB, {lines} lines) in {seconds:.1} s ({:.0} events/s); server RSS {:.1} MiB before, peak {:.1} MiB, {:.1} MiB after",
+            args.label,
+            bytes as f64 / 1048576.0,
+            count as f64 / seconds,
+            mib(before),
+            mib(peak.load(Ordering::Relaxed)),
+            mib(rss_kib(pid).unwrap_or(0))
+        );
         Ok(())
     }
 }

@@ -129,14 +129,34 @@ impl Built {
     }
 }
 
+/// The condition naming the chain, its org bound as a new bind.
+fn chain(b: &mut Built, org: Option<Uuid>) -> String {
+    match org {
+        Some(org) => format!("organization_id = {}", b.bind(Bind::Uuid(org))),
+        None => "organization_id IS NULL".to_owned(),
+    }
+}
+
 fn build(q: &AuditQuery, range: AuditRange, limit: i64) -> Built {
-    let mut b = Built { sql: format!("SELECT {CHAINED_COLUMNS} FROM audit_events WHERE "), binds: Vec::new() };
-    match q.org {
-        Some(org) => {
-            let p = b.bind(Bind::Uuid(org));
-            b.sql.push_str(&format!("organization_id = {p}"));
-        }
-        None => b.sql.push_str("organization_id IS NULL"),
+    let mut b = Built { sql: String::new(), binds: Vec::new() };
+    let outer_chain = chain(&mut b, q.org);
+    // With an upper time bound the page is the newest (or, forwards, the
+    // oldest) seqs of a time range: read from `audit_events_time_idx
+    // (organization_id, created_at, seq)` alone and sorted, then only the
+    // page's rows fetched. `+seq` is the same value, but no index is
+    // ordered by it, so neither planner walks the chain by seq looking for
+    // the range (a range a year old sits behind most of the chain). Without
+    // `to` the range reaches the newest events and the walk by seq, which
+    // stops at the first page of matches, is the better plan.
+    let by_time = q.to.is_some();
+    if by_time {
+        b.sql.push_str(&format!(
+            "SELECT {CHAINED_COLUMNS} FROM audit_events WHERE {outer_chain} AND seq IN (SELECT seq FROM audit_events WHERE "
+        ));
+        let inner_chain = chain(&mut b, q.org);
+        b.sql.push_str(&inner_chain);
+    } else {
+        b.sql.push_str(&format!("SELECT {CHAINED_COLUMNS} FROM audit_events WHERE {outer_chain}"));
     }
     // Unchained rows (before the start-up pass) are not part of a chain yet.
     b.and("seq IS NOT NULL");
@@ -201,7 +221,11 @@ fn build(q: &AuditQuery, range: AuditRange, limit: i64) -> Built {
         }
     };
     let p = b.bind(Bind::Int(limit));
-    b.sql.push_str(&format!(" ORDER BY seq {order} LIMIT {p}"));
+    if by_time {
+        b.sql.push_str(&format!(" ORDER BY +seq {order} LIMIT {p}) ORDER BY seq {order}"));
+    } else {
+        b.sql.push_str(&format!(" ORDER BY seq {order} LIMIT {p}"));
+    }
     b
 }
 
@@ -250,8 +274,12 @@ mod tests {
         };
         let b = build(&q, AuditRange::Before(10), 50);
         assert!(!b.sql.contains("OR 1=1"), "{}", b.sql);
-        assert_eq!(b.binds.len(), 10);
-        assert!(b.sql.ends_with("seq < $9 ORDER BY seq DESC LIMIT $10"), "{}", b.sql);
+        // The organization twice: the page's rows, and the time range's seqs.
+        assert_eq!(b.binds.len(), 11);
+        assert!(b.sql.ends_with("seq < $10 ORDER BY +seq DESC LIMIT $11) ORDER BY seq DESC"), "{}", b.sql);
+        let untimed = build(&AuditQuery { to: None, ..q.clone() }, AuditRange::Before(10), 50);
+        assert!(!untimed.sql.contains(" IN (SELECT"), "{}", untimed.sql);
+        assert!(untimed.sql.ends_with("seq < $9 ORDER BY seq DESC LIMIT $10"), "{}", untimed.sql);
         let installation = build(&AuditQuery::default(), AuditRange::Between { after: 0, up_to: 5 }, 1000);
         assert!(installation.sql.contains("organization_id IS NULL"), "{}", installation.sql);
         assert!(installation.sql.ends_with("seq > $1 AND seq <= $2 ORDER BY seq ASC LIMIT $3"), "{}", installation.sql);

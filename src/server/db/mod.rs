@@ -18,6 +18,7 @@ mod audit;
 mod audit_checkpoints;
 mod audit_purges;
 mod audit_read;
+mod audit_seed;
 mod audit_streams;
 mod constraint;
 mod domains;
@@ -39,6 +40,7 @@ pub use audit::{AuditExtras, AuditHead, AuditRecord, ChainedAuditRecord, NewAudi
 pub use audit_checkpoints::{CheckpointRecord, MovedChain};
 pub use audit_purges::{AuditPurge, RetentionRule};
 pub use audit_read::{ActionMatch, ActorMatch, AuditQuery, AuditRange};
+pub use audit_seed::{SeedActor, SeedAuditRow};
 pub use audit_streams::{AuditStreamRecord, AuditStreamUpdate, NewAuditStreamRow};
 pub use constraint::Constraint;
 pub use domains::DomainRecord;

@@ -201,7 +201,7 @@ pub struct Canonical<'a> {
 
 /// A JSON value with every object's keys in sorted order, whatever order
 /// it was built or stored in (PostgreSQL's JSONB reorders keys).
-fn sorted(v: &Value) -> Value {
+pub(crate) fn sorted(v: &Value) -> Value {
     match v {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
@@ -233,7 +233,7 @@ fn from_hex(text: &str) -> Option<Vec<u8>> {
 }
 
 /// The time as the chain records it: microseconds, RFC 3339, `Z`.
-fn occurred_at(at: DateTime<Utc>) -> String {
+pub(crate) fn occurred_at(at: DateTime<Utc>) -> String {
     at.trunc_subsecs(6).to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
@@ -292,7 +292,7 @@ impl Canonical<'_> {
 
 /// Why a refusal was refused, as a stable code: the `reason` the service
 /// put in the details, or the action's own. `None` for a success.
-fn reason_code_of(action: &str, outcome: &str, details: &Value) -> Option<String> {
+pub(crate) fn reason_code_of(action: &str, outcome: &str, details: &Value) -> Option<String> {
     if outcome == "success" {
         return None;
     }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_checkpoints;
 pub mod audit_log;
 pub mod audit_retention;
+pub mod audit_seed;
 pub mod audit_stream;
 pub mod auth;
 pub mod bootstrap;
