@@ -13,13 +13,14 @@
 #
 # Expects the release site from `make build` (target/site, target/release/
 # neosc, target/release/hash.txt). Settings: DURATION, CONNECTIONS, THREADS
-# (wrk threads, default 2), BIN, SITE_ROOT.
+# (wrk threads, default 2), VISIT=0 to leave out the browser, BIN, SITE_ROOT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
+VISIT=${VISIT:-1}
 BIN=${BIN:-./target/release/neosc}
 SITE_ROOT=${SITE_ROOT:-target/site}
 PG_URL=${NEOSC_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -67,10 +68,13 @@ done
 base=http://127.0.0.1:$port
 
 # 2. The first visit, as Chromium receives it.
-echo
-echo "=== first visit to /login in Chromium (empty cache; bytes received per response)"
-(cd end2end && node first-visit.mjs "$base/login") | tee "$work/visit.txt"
-visit_bytes=$(awk '$1 == "total" { print $2 }' "$work/visit.txt")
+visit_bytes="not measured (VISIT=0)"
+if [[ $VISIT == 1 ]]; then
+    echo
+    echo "=== first visit to /login in Chromium (empty cache; bytes received per response)"
+    (cd end2end && node first-visit.mjs "$base/login") | tee "$work/visit.txt"
+    visit_bytes=$(awk '$1 == "total" { print $2 }' "$work/visit.txt")
+fi
 
 # 3. The console page next to /healthz.
 token=$(curl -fsS -X POST "$base/api/auth/login" -H 'Content-Type: application/json' \
