@@ -44,9 +44,7 @@ pub async fn static_cache(req: Request, next: Next) -> Response<Body> {
         return res;
     }
     let headers = res.headers_mut();
-    headers
-        .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static(if hashed { IMMUTABLE } else { REVALIDATE }));
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(if hashed { IMMUTABLE } else { REVALIDATE }));
     // The same URL answers brotli, gzip or plain bytes: caches must key
     // on the request's Accept-Encoding.
     headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
@@ -57,11 +55,7 @@ pub async fn static_cache(req: Request, next: Next) -> Response<Body> {
 /// shared, always fetched anew (`no-cache` without validators).
 pub async fn page_cache(req: Request, next: Next) -> Response<Body> {
     let mut res = next.run(req).await;
-    let html = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/html"));
+    let html = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("text/html"));
     if html {
         res.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("private, no-cache"));
     }
@@ -110,10 +104,7 @@ struct DynamicPredicate;
 
 impl Predicate for DynamicPredicate {
     fn should_compress<B: HttpBody>(&self, response: &Response<B>) -> bool {
-        let eligible = NotForContentType::IMAGES
-            .and(NotForContentType::SSE)
-            .and(NotForContentType::GRPC)
-            .should_compress(response);
+        let eligible = NotForContentType::IMAGES.and(NotForContentType::SSE).and(NotForContentType::GRPC).should_compress(response);
         eligible && response.body().size_hint().exact().is_none_or(|len| len >= MIN_COMPRESSED_BYTES)
     }
 }
@@ -158,15 +149,14 @@ mod tests {
     #[tokio::test]
     async fn streamed_bodies_are_flushed_before_they_end() {
         let (tx, rx) = mpsc::channel::<String>(1);
-        let rx = std::sync::Mutex::new(Some(rx));
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(Some(rx)));
         let router = Router::new()
             .route(
                 "/export",
                 get(move || {
                     let rx = rx.lock().unwrap().take().unwrap();
-                    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
-                        rx.recv().await.map(|s| (Ok::<_, std::io::Error>(s), rx))
-                    });
+                    let chunks =
+                        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|s| (Ok::<_, std::io::Error>(s), rx)) });
                     async move { Body::from_stream(chunks) }
                 }),
             )

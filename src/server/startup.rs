@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::middleware::{from_fn, from_fn_with_state};
 use axum::handler::Handler;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -164,8 +164,8 @@ pub fn router(state: AppState) -> Router {
     let pkg_dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
     let pkg = Router::new().fallback_service(assets::site_files(&pkg_dir)).layer(from_fn(assets::static_cache));
     // Other site files (the favicon), else the not-found page.
-    let files_or_not_found =
-        leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos::nonce::provide_nonce, shell).layer(from_fn(assets::static_cache));
+    let files_or_not_found = leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos::nonce::provide_nonce, shell)
+        .layer(from_fn(assets::static_cache));
     Router::new()
         .merge(rest::router())
         .leptos_routes_with_context(&state, routes, leptos::nonce::provide_nonce, move || shell(options.clone()))
