@@ -173,8 +173,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(files_or_not_found)
         .layer(from_fn_with_state(state.clone(), web::page_guard))
         .layer(from_fn_with_state(state.clone(), web::origin_check))
-        .layer(from_fn(assets::page_cache))
         .layer(from_fn_with_state(state.clone(), web::security_headers))
+        // Outside security_headers, so its no-store for /api and /auth stays.
+        .layer(from_fn(assets::page_cache))
         // Outside the layers that read or set headers of the plain answer.
         .layer(from_fn(assets::fuse_streams))
         .layer(assets::compression())
