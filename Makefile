@@ -4,6 +4,7 @@
 #   make bench  the organization list under load with 10,000 organizations and 1,000,000 users;
 #               200 workspaces started at once and the workspace list with 10,000 rows;
 #               the audit log filtered and exported with 10,000,000 events (scripts/bench-audit.sh)
+#               bundle bytes, a first visit in Chromium, the console page against /healthz
 # Every tool is installed here when missing; when present, each check is quick.
 
 SHELL := /bin/bash
@@ -52,8 +53,12 @@ end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
 	cd end2end && npm ci --no-audit --no-fund
 	@touch $@
 
+# The site's files get content-hashed names (hash-files in Cargo.toml), then
+# brotli and gzip copies next to them (scripts/precompress.mjs), which the
+# server sends by the request's Accept-Encoding.
 build: tools
 	cargo leptos build --release
+	node scripts/precompress.mjs target/site
 
 run: build
 	@# The demo's workspaces run on Docker; without it they stay pending.
@@ -131,11 +136,14 @@ api-contract: node_modules/.installed .venv/.installed
 # CONCURRENCY, BACKENDS, PAGE). LEPTOS_OUTPUT_NAME is set as cargo-leptos
 # sets it (Leptos compiles it in), so the two builds do not invalidate each
 # other's compiled Leptos crates.
-bench: engine postgres
+# bench-assets.sh needs the built site (make build): bundle sizes, the first
+# visit in Chromium, and the /organizations page against /healthz.
+bench: engine postgres build
 	LEPTOS_OUTPUT_NAME=neosc cargo build --release --features ssr --bin neosc --bin neosc-bench
 	ORGS='$(ORGS)' USERS='$(USERS)' scripts/bench.sh
 	scripts/bench-workspaces.sh
 	scripts/bench-audit.sh
+	scripts/bench-assets.sh
 
 clean:
 	cargo clean

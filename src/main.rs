@@ -204,7 +204,8 @@ async fn operator_state() -> anyhow::Result<AppState> {
 
 async fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let leptos = get_configuration(None)?.leptos_options;
+    let mut leptos = get_configuration(None)?.leptos_options;
+    neosc::server::assets::use_hashed_names_when_built(&mut leptos);
     let app = Application::build(config, leptos).await?;
     tracing::info!("NeoSC listening on http://{}", app.state().leptos_options.site_addr);
     app.run_until_stopped().await

@@ -263,6 +263,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("DATABASE_URL", DEFAULT_DATABASE_URL, "sqlite://path or postgres://user@host/db"),
     ("LEPTOS_SITE_ADDR", "127.0.0.1:3000", "address to listen on"),
     ("LEPTOS_SITE_ROOT", "target/site", "where the built site (pkg/, CSS, assets) is served from"),
+    ("LEPTOS_HASH_FILES", "-", "true/false: the bundle's content-hashed names; unset: used when hash.txt is next to the binary"),
     ("NEOSC_PUBLIC_URL", "-", "the URL people use; https makes cookies Secure and is the only Origin accepted for changes"),
     ("NEOSC_ADMIN_EMAIL", "admin@<default domain>", "the first platform admin"),
     ("NEOSC_ADMIN_PASSWORD", "generated", "its password (printed once when generated)"),

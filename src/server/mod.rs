@@ -1,6 +1,7 @@
 //! Everything that runs only on the server: configuration, storage,
 //! authentication, business rules and the HTTP surface.
 
+pub mod assets;
 pub mod audit_checkpointer;
 pub mod audit_delivery;
 pub mod auth;

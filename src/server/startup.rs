@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::handler::Handler;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -23,7 +24,7 @@ use super::mailer::Mailer;
 use super::reconciler::Reconciler;
 use super::serve::{serve, ConnectionLimits};
 use super::state::AppState;
-use super::{request_id, rest, service, web};
+use super::{assets, request_id, rest, service, web};
 use crate::app::{shell, App};
 
 pub struct Application {
@@ -158,13 +159,26 @@ async fn connect_engine(config: &Config) -> Option<Arc<dyn WorkspaceEngine>> {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    // The bundle: precompressed files, cached by whether their name is
+    // content-hashed (src/server/assets.rs).
+    let pkg_dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
+    let pkg = Router::new().fallback_service(assets::site_files(&pkg_dir)).layer(from_fn(assets::static_cache));
+    // Other site files (the favicon), else the not-found page.
+    let files_or_not_found = leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos::nonce::provide_nonce, shell)
+        .layer(from_fn(assets::static_cache));
     Router::new()
         .merge(rest::router())
         .leptos_routes_with_context(&state, routes, leptos::nonce::provide_nonce, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos::nonce::provide_nonce, shell))
+        .nest(&format!("/{}", state.leptos_options.site_pkg_dir), pkg)
+        .fallback(files_or_not_found)
         .layer(from_fn_with_state(state.clone(), web::page_guard))
         .layer(from_fn_with_state(state.clone(), web::origin_check))
         .layer(from_fn_with_state(state.clone(), web::security_headers))
+        // Outside security_headers, so its no-store for /api and /auth stays.
+        .layer(from_fn(assets::page_cache))
+        // Outside the layers that read or set headers of the plain answer.
+        .layer(from_fn(assets::fuse_streams))
+        .layer(assets::compression())
         // Innermost first: the id is readable by the problem renderer, comes
         // back on the response, names the span of every log line, and is
         // made when the client sent none (or one not worth keeping).

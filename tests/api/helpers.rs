@@ -185,7 +185,9 @@ impl TestApp {
         .collect();
         vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
-        let leptos = LeptosOptions::builder().output_name("neosc").site_root("target/site").site_addr(([127, 0, 0, 1], 0)).build();
+        // The site's files from LEPTOS_SITE_ROOT when a test makes its own (assets.rs).
+        let site_root = vars.get("LEPTOS_SITE_ROOT").cloned().unwrap_or_else(|| "target/site".to_owned());
+        let leptos = LeptosOptions::builder().output_name("neosc").site_root(site_root).site_addr(([127, 0, 0, 1], 0)).build();
         let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
         let app = Application::build_with_clock(config, leptos, clock.clone()).await.expect("application starts");
         let address = format!("http://127.0.0.1:{}", app.port());

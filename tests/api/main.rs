@@ -4,6 +4,7 @@
 #[macro_use]
 mod helpers;
 
+mod assets;
 mod audit_chain;
 mod audit_checkpoints;
 mod audit_read;
