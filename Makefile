@@ -134,6 +134,7 @@ bench: engine postgres
 	LEPTOS_OUTPUT_NAME=neosc cargo build --release --features ssr --bin neosc --bin neosc-bench
 	ORGS='$(ORGS)' USERS='$(USERS)' scripts/bench.sh
 	scripts/bench-workspaces.sh
+	scripts/bench-memory.sh
 
 clean:
 	cargo clean
