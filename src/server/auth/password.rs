@@ -403,6 +403,24 @@ mod tests {
         held.clear();
     }
 
+    /// Hashes made here and by the argon2 crate's own `PasswordHasher`
+    /// (every hash stored before this module reused its memory) check
+    /// against each other.
+    #[tokio::test]
+    async fn hashes_interoperate_with_the_argon2_crates_own() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let h = cheap();
+        let ours = h.hash("correct horse battery".into()).await.unwrap();
+        Argon2::default().verify_password(b"correct horse battery", &PasswordHash::new(&ours).unwrap()).expect("the crate accepts ours");
+        let params = Params::new(1024, 1, 1, None).unwrap();
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(b"correct horse battery", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert_eq!(h.verify("correct horse battery".into(), theirs.clone()).await.unwrap(), Verified::Yes);
+        assert_eq!(h.verify("correct horse battery!".into(), theirs).await.unwrap(), Verified::No);
+    }
+
     #[tokio::test]
     async fn garbage_hashes_never_verify() {
         assert_eq!(cheap().verify("x".into(), "not a phc string".into()).await.unwrap(), Verified::No);
