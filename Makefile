@@ -3,8 +3,9 @@
 #   make test   fmt and clippy gates, Rust tests on SQLite and PostgreSQL, then Playwright against a fresh server
 #   make bench  the organization list under load with 10,000 organizations and 1,000,000 users;
 #               200 workspaces started at once and the workspace list with 10,000 rows;
-#               the audit log filtered and exported with 10,000,000 events (scripts/bench-audit.sh)
-#               bundle bytes, a first visit in Chromium, the console page against /healthz
+#               the audit log filtered and exported with 10,000,000 events (scripts/bench-audit.sh);
+#               bundle bytes, a first visit in Chromium, the console page against /healthz;
+#               memory and fairness under password sign-ins (scripts/bench-memory.sh)
 # Every tool is installed here when missing; when present, each check is quick.
 
 SHELL := /bin/bash
@@ -144,6 +145,7 @@ bench: engine postgres build
 	scripts/bench-workspaces.sh
 	scripts/bench-audit.sh
 	scripts/bench-assets.sh
+	scripts/bench-memory.sh
 
 clean:
 	cargo clean

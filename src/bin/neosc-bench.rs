@@ -43,6 +43,18 @@
 //! `--audit` and `--audit-export` measure the audit log (see `mod
 //! audit_bench` at the end; scripts/bench-audit.sh runs them).
 //!
+//! One more measures memory and fairness under password sign-ins
+//! (scripts/bench-memory.sh runs it):
+//!
+//! - `--login-load N --pid PID --login-email E --login-password P`: N
+//!   sign-ins to a real account in flight for `--duration` s, each worker
+//!   from its own loopback address (127.3.x.y), while `/api/auth/me` is
+//!   timed at 100/s from 127.0.0.1 and the server's RSS sampled every 5 ms;
+//!   before that, the same idle, and one argon2id hash timed on one core
+//!   with the server's parameters (the limit: cores ÷ time per hash).
+//!   Prints sign-ins/s against that limit, RSS before / peak / after
+//!   `--settle` s idle, and `/api/auth/me` p50 / p99 idle and under load.
+//!
 //! Only loopback URLs are accepted: this is for measuring one's own server.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,6 +83,11 @@ audit log (issue 13; see `mod audit_bench`):
   --audit ORG[,ORG]    /healthz, then each organization's audit list unfiltered and by each filter
   --audit-export ORG   the organization's full export (CSV, then JSONL), with the server's RSS; needs --pid
 
+
+memory under sign-ins (no --token):
+  --login-load N       N password sign-ins in flight for --duration s (default 10), each from its own address,
+                       while /api/auth/me is timed at 100/s; needs --pid and --login-*; --settle S (default 10)
+                       idle seconds before the RSS after
 abuse resistance (no --token):
   --abandon-logins N   N sign-ins sent at once and abandoned; needs --pid, --login-email, --login-password
   --register-flood N   N registrations from one address during a legitimate sign-in; needs --login-*
@@ -360,6 +377,13 @@ async fn main() {
     }
     if raw.iter().any(|a| a == "--audit" || a == "--audit-export") {
         if let Err(e) = audit_bench::run(&raw).await {
+            eprintln!("neosc-bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if raw.iter().any(|a| a == "--login-load") {
+        if let Err(e) = login_load::run(&raw).await {
             eprintln!("neosc-bench: {e}");
             std::process::exit(1);
         }
@@ -916,6 +940,235 @@ mod audit_bench {
             mib(peak.load(Ordering::Relaxed)),
             mib(rss_kib(pid).unwrap_or(0))
         );
+        Ok(())
+    }
+}
+
+/// The login-load measurement (`--login-load N`): what a stream of
+/// password sign-ins costs the server in memory and in latency for
+/// everyone else, next to what the machine could hash at most.
+mod login_load {
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::{flag_value, percentile};
+
+    /// Requests to `/api/auth/me` per second while measuring: few enough
+    /// not to be load themselves, enough for a p99.
+    const ME_PER_SECOND: u64 = 100;
+
+    struct Setup {
+        url: String,
+        email: String,
+        password: String,
+        in_flight: u64,
+        duration: Duration,
+        settle: Duration,
+        pid: u64,
+    }
+
+    pub async fn run(raw: &[String]) -> Result<(), String> {
+        let number = |name: &str, default: f64| -> Result<f64, String> {
+            match flag_value(raw, name) {
+                None => Ok(default),
+                Some(v) => v.parse::<f64>().ok().filter(|n| *n > 0.0 && *n <= 3600.0).ok_or(format!("{name} wants a number above 0, not {v:?}")),
+            }
+        };
+        let url = flag_value(raw, "--url").ok_or("--url is required")?.trim_end_matches('/').to_owned();
+        if !url.starts_with("http://127.0.0.1:") {
+            return Err("--url must be http://127.0.0.1:PORT here".into());
+        }
+        let s = Setup {
+            url,
+            email: flag_value(raw, "--login-email").ok_or("--login-email is required")?.to_owned(),
+            password: flag_value(raw, "--login-password").ok_or("--login-password is required")?.to_owned(),
+            in_flight: number("--login-load", 4.0)?.min(1000.0) as u64,
+            duration: Duration::from_secs_f64(number("--duration", 10.0)?),
+            settle: Duration::from_secs_f64(number("--settle", 10.0)?),
+            pid: flag_value(raw, "--pid").ok_or("--login-load needs --pid (the server's process)")?.parse().map_err(|_| "--pid wants a number")?,
+        };
+        measure(&s).await
+    }
+
+    fn rss_kib(pid: u64) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// The server's argon2id parameters: its defaults, or the same
+    /// variables it reads.
+    fn server_params() -> Result<argon2::Params, String> {
+        let d = neosc::server::config::Argon2Params::default();
+        let var = |name: &str, default: u32| -> Result<u32, String> {
+            std::env::var(name).ok().map_or(Ok(default), |v| v.parse().map_err(|_| format!("{name}={v:?} is not a number")))
+        };
+        argon2::Params::new(var("NEOSC_ARGON2_M_KIB", d.m_kib)?, var("NEOSC_ARGON2_T", d.t)?, var("NEOSC_ARGON2_P", d.p)?, None)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The time of one argon2id hash with the server's parameters on one
+    /// core of this machine: the median of five, after one unmeasured
+    /// (its memory allocated once, as the server's hashing threads do).
+    fn time_one_hash() -> Result<Duration, String> {
+        let params = server_params()?;
+        let argon2 = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params.clone());
+        let mut memory = vec![argon2::Block::default(); params.block_count()];
+        let mut out = [0u8; 32];
+        let mut times = Vec::new();
+        for i in 0..6u8 {
+            let started = Instant::now();
+            argon2
+                .hash_password_into_with_memory(b"a password to time", &[i; 16], &mut out, &mut memory)
+                .map_err(|e| e.to_string())?;
+            if i > 0 {
+                times.push(started.elapsed());
+            }
+        }
+        times.sort_unstable();
+        Ok(times[times.len() / 2])
+    }
+
+    fn client(from: IpAddr) -> Result<reqwest::Client, String> {
+        reqwest::Client::builder().local_address(from).timeout(Duration::from_secs(30)).build().map_err(|e| e.to_string())
+    }
+
+    /// One password sign-in: its session token.
+    async fn login(client: &reqwest::Client, s: &Setup) -> Result<String, String> {
+        let body = serde_json::json!({ "email": s.email, "password": s.password }).to_string();
+        let res = client
+            .post(format!("{}/api/auth/login", s.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("sign-in: {e}"))?;
+        let status = res.status();
+        let text = res.text().await.map_err(|e| format!("sign-in: {e}"))?;
+        if !status.is_success() {
+            return Err(format!("sign-in answered {status}: {}", &text[..text.len().min(200)]));
+        }
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("sign-in answer: {e}"))?;
+        v["token"].as_str().map(str::to_owned).ok_or_else(|| "sign-in answered no token".into())
+    }
+
+    /// `/api/auth/me` every 1/ME_PER_SECOND s for `time`, one at a time on
+    /// one kept-alive connection: the latencies in µs.
+    async fn time_me(client: &reqwest::Client, url: &str, token: &str, time: Duration) -> Result<Vec<u64>, String> {
+        let mut latencies = Vec::new();
+        let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / ME_PER_SECOND));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let started = Instant::now();
+        while started.elapsed() < time {
+            tick.tick().await;
+            let sent = Instant::now();
+            let res = client.get(format!("{url}/api/auth/me")).bearer_auth(token).send().await.map_err(|e| format!("/api/auth/me: {e}"))?;
+            let status = res.status();
+            res.bytes().await.map_err(|e| format!("/api/auth/me: {e}"))?;
+            if !status.is_success() {
+                return Err(format!("/api/auth/me answered {status}"));
+            }
+            latencies.push(sent.elapsed().as_micros() as u64);
+        }
+        latencies.sort_unstable();
+        Ok(latencies)
+    }
+
+    async fn measure(s: &Setup) -> Result<(), String> {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let hash = time_one_hash()?;
+        let limit = cores as f64 / hash.as_secs_f64();
+        let me_client = client(IpAddr::V4(Ipv4Addr::LOCALHOST))?;
+        let token = login(&me_client, s).await?;
+        // Settle after the sign-in above (its hash, its memory).
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let before = rss_kib(s.pid).ok_or(format!("no /proc/{}/status: is --pid the server?", s.pid))?;
+        let idle = time_me(&me_client, &s.url, &token, s.duration).await?;
+
+        let (peak, stop, logins, failures) =
+            (Arc::new(AtomicU64::new(before)), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let sampler = {
+            let (peak, stop, pid) = (peak.clone(), stop.clone(), s.pid);
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(kib) = rss_kib(pid) {
+                        peak.fetch_max(kib, Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        };
+        let started = Instant::now();
+        let deadline = started + s.duration;
+        let mut workers = tokio::task::JoinSet::new();
+        for w in 0..s.in_flight {
+            // Each from its own address (127.3.x.y), so the per-address
+            // throttle sees no crowd; a success refunds the account's
+            // attempt, so the account's throttle stays quiet too.
+            let from = IpAddr::V4(Ipv4Addr::new(127, 3, (w / 250) as u8, (w % 250) as u8 + 1));
+            let (c, logins, failures) = (client(from)?, logins.clone(), failures.clone());
+            let setup = Setup { url: s.url.clone(), email: s.email.clone(), password: s.password.clone(), ..*s };
+            workers.spawn(async move {
+                let mut first_error = None;
+                while Instant::now() < deadline {
+                    match login(&c, &setup).await {
+                        Ok(_) => logins.fetch_add(1, Ordering::Relaxed),
+                        Err(e) => {
+                            first_error.get_or_insert(e);
+                            failures.fetch_add(1, Ordering::Relaxed)
+                        }
+                    };
+                }
+                first_error
+            });
+        }
+        let loaded = time_me(&me_client, &s.url, &token, s.duration).await?;
+        let mut first_error = None;
+        while let Some(done) = workers.join_next().await {
+            if let Some(e) = done.map_err(|e| e.to_string())? {
+                first_error.get_or_insert(e);
+            }
+        }
+        let elapsed = started.elapsed();
+        let during_peak = peak.load(Ordering::Relaxed);
+        tokio::time::sleep(s.settle).await;
+        stop.store(true, Ordering::Relaxed);
+        sampler.await.map_err(|e| e.to_string())?;
+        let after = rss_kib(s.pid).unwrap_or(0);
+
+        let (ok, failed) = (logins.load(Ordering::Relaxed), failures.load(Ordering::Relaxed));
+        let rate = ok as f64 / elapsed.as_secs_f64();
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        let (idle99, load99) = (percentile(&idle, 99.0), percentile(&loaded, 99.0));
+        println!(
+            "login load: argon2id limit {limit:.1}/s ({cores} cores / {:.1} ms per hash, one hash on one core)",
+            hash.as_secs_f64() * 1000.0
+        );
+        println!(
+            "login load: {ok} password sign-ins in {:.1} s at {} in flight ({failed} failed): {rate:.1}/s = {:.2} of the limit",
+            elapsed.as_secs_f64(),
+            s.in_flight,
+            rate / limit
+        );
+        println!(
+            "login load: server RSS {:.1} MiB before, peak {:.1} MiB during (sampled every 5 ms), {:.1} MiB after {:.0} s idle",
+            mib(before),
+            mib(during_peak),
+            mib(after),
+            s.settle.as_secs_f64()
+        );
+        println!(
+            "login load: /api/auth/me ({ME_PER_SECOND}/s, one at a time) idle p50 {:.2} ms p99 {:.2} ms; under load p50 {:.2} ms p99 {:.2} ms; p99 ratio {:.1}",
+            percentile(&idle, 50.0),
+            idle99,
+            percentile(&loaded, 50.0),
+            load99,
+            load99 / idle99
+        );
+        if let Some(e) = first_error {
+            return Err(format!("{failed} sign-ins failed; first: {e}"));
+        }
         Ok(())
     }
 }
