@@ -80,5 +80,5 @@ start abandon.db server-abandon.log
 stop_server
 
 echo
-echo "=== memory (sqlite, release build; load average now $(load))"
+echo "=== memory (sqlite, $BIN; load average now $(load))"
 cat "$results"

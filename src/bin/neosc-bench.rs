@@ -973,7 +973,9 @@ mod login_load {
         let number = |name: &str, default: f64| -> Result<f64, String> {
             match flag_value(raw, name) {
                 None => Ok(default),
-                Some(v) => v.parse::<f64>().ok().filter(|n| *n > 0.0 && *n <= 3600.0).ok_or(format!("{name} wants a number above 0, not {v:?}")),
+                Some(v) => {
+                    v.parse::<f64>().ok().filter(|n| *n > 0.0 && *n <= 3600.0).ok_or(format!("{name} wants a number above 0, not {v:?}"))
+                }
             }
         };
         let url = flag_value(raw, "--url").ok_or("--url is required")?.trim_end_matches('/').to_owned();
@@ -987,7 +989,10 @@ mod login_load {
             in_flight: number("--login-load", 4.0)?.min(1000.0) as u64,
             duration: Duration::from_secs_f64(number("--duration", 10.0)?),
             settle: Duration::from_secs_f64(number("--settle", 10.0)?),
-            pid: flag_value(raw, "--pid").ok_or("--login-load needs --pid (the server's process)")?.parse().map_err(|_| "--pid wants a number")?,
+            pid: flag_value(raw, "--pid")
+                .ok_or("--login-load needs --pid (the server's process)")?
+                .parse()
+                .map_err(|_| "--pid wants a number")?,
         };
         measure(&s).await
     }
@@ -1019,9 +1024,7 @@ mod login_load {
         let mut times = Vec::new();
         for i in 0..6u8 {
             let started = Instant::now();
-            argon2
-                .hash_password_into_with_memory(b"a password to time", &[i; 16], &mut out, &mut memory)
-                .map_err(|e| e.to_string())?;
+            argon2.hash_password_into_with_memory(b"a password to time", &[i; 16], &mut out, &mut memory).map_err(|e| e.to_string())?;
             if i > 0 {
                 times.push(started.elapsed());
             }
