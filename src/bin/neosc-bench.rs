@@ -154,21 +154,28 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     })
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Target {
     Health,
+    /// One path as given (the audit filters of `mod audit_bench`).
+    Fixed(Arc<str>),
     Me,
     FirstPage,
-    AnyPage { pages: u64 },
+    AnyPage {
+        pages: u64,
+    },
     HtmlPage,
     WorkspacesFirst,
-    WorkspacesAny { pages: u64 },
+    WorkspacesAny {
+        pages: u64,
+    },
 }
 
 impl Target {
     fn name(&self) -> &'static str {
         match self {
             Target::Health => "GET /healthz",
+            Target::Fixed(_) => "GET (fixed path)",
             Target::Me => "GET /api/auth/me",
             Target::FirstPage => "GET /api/organizations offset=0",
             Target::AnyPage { .. } => "GET /api/organizations offset=any",
@@ -181,6 +188,7 @@ impl Target {
     fn path(&self, rng: &mut u64) -> String {
         match self {
             Target::Health => "/healthz".into(),
+            Target::Fixed(path) => path.to_string(),
             Target::Me => "/api/auth/me".into(),
             Target::FirstPage => "/api/organizations?limit=100&offset=0".into(),
             Target::AnyPage { pages } => format!("/api/organizations?limit=100&offset={}", (xorshift(rng) % pages) * 100),
@@ -215,7 +223,7 @@ async fn load(client: &reqwest::Client, args: &Args, target: Target, time: Durat
     let issued = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::with_capacity(args.concurrency);
     for worker in 0..args.concurrency {
-        let (client, issued) = (client.clone(), issued.clone());
+        let (client, issued, target) = (client.clone(), issued.clone(), target.clone());
         let (base, auth) = (args.url.clone(), format!("Bearer {}", args.token));
         workers.push(tokio::spawn(async move {
             let mut rng = 0x9E37_79B9_7F4A_7C15_u64 ^ ((worker as u64 + 1) << 32) ^ started.elapsed().as_nanos() as u64;
@@ -255,6 +263,13 @@ async fn load(client: &reqwest::Client, args: &Args, target: Target, time: Durat
         }
     }
     (all, started.elapsed())
+}
+
+/// The resident memory of process `pid` in KiB (`VmRSS` of
+/// /proc/PID/status), or none when there is no such process.
+fn rss_kib(pid: u64) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -464,7 +479,7 @@ async fn main() {
     }
     let mut failed = false;
     for target in targets {
-        let _ = load(&client, &args, target, args.warmup, args.requests).await;
+        let _ = load(&client, &args, target.clone(), args.warmup, args.requests).await;
         let (mut out, elapsed) = load(&client, &args, target, args.duration, args.requests).await;
         out.latencies.sort_unstable();
         let n = out.latencies.len() as u64;
@@ -497,7 +512,7 @@ mod abuse {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    use super::flag_value;
+    use super::{flag_value, rss_kib};
 
     struct Abuse {
         url: String,
@@ -532,11 +547,6 @@ mod abuse {
     /// The i-th loopback client address other than 127.0.0.1.
     fn client_ip(block: u8, i: u64) -> IpAddr {
         IpAddr::V4(Ipv4Addr::new(127, block, (i / 250) as u8, (i % 250) as u8 + 1))
-    }
-
-    fn rss_kib(pid: u64, field: &str) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()
     }
 
     /// A legitimate sign-in from 127.0.0.1: its status and latency.
@@ -587,13 +597,13 @@ mod abuse {
     }
 
     async fn abandon_logins(a: &Abuse, n: u64, pid: u64) -> Result<(), String> {
-        let before = rss_kib(pid, "VmRSS:").ok_or(format!("no /proc/{pid}/status: is --pid the server?"))?;
+        let before = rss_kib(pid).ok_or(format!("no /proc/{pid}/status: is --pid the server?"))?;
         let (peak, stop) = (Arc::new(AtomicU64::new(before)), Arc::new(AtomicBool::new(false)));
         let sampler = {
             let (peak, stop) = (peak.clone(), stop.clone());
             tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
-                    if let Some(kib) = rss_kib(pid, "VmRSS:") {
+                    if let Some(kib) = rss_kib(pid) {
                         peak.fetch_max(kib, Ordering::Relaxed);
                     }
                     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -621,7 +631,7 @@ mod abuse {
             "abandoned logins: server RSS {:.1} MiB before, peak {:.1} MiB (sampled every 5 ms), {:.1} MiB after",
             mib(before),
             mib(peak.load(Ordering::Relaxed)),
-            mib(rss_kib(pid, "VmRSS:").unwrap_or(0))
+            mib(rss_kib(pid).unwrap_or(0))
         );
         println!("abandoned logins: a legitimate sign-in right after answered {status} in {:.1} ms", latency.as_secs_f64() * 1000.0);
         if status != 200 {
@@ -712,7 +722,7 @@ mod audit_bench {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    use super::{flag_value, parse_args, percentile, Args, Outcome, Target};
+    use super::{flag_value, parse_args, percentile, rss_kib, Args, Outcome, Target};
 
     /// A query value with the characters that mean something in a URL
     /// escaped.
@@ -775,53 +785,6 @@ mod audit_bench {
         ))
     }
 
-    /// `super::load` for one fixed path.
-    async fn load_path(client: &reqwest::Client, args: &Args, path: &str, time: Duration) -> (Outcome, Duration) {
-        let started = Instant::now();
-        let deadline = started + time;
-        let issued = Arc::new(AtomicU64::new(0));
-        let mut workers = Vec::with_capacity(args.concurrency);
-        for _ in 0..args.concurrency {
-            let (client, issued, max) = (client.clone(), issued.clone(), args.requests);
-            let (url, auth) = (format!("{}{path}", args.url), format!("Bearer {}", args.token));
-            workers.push(tokio::spawn(async move {
-                let mut out = Outcome { latencies: Vec::new(), errors: 0, first_error: None };
-                while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < max {
-                    let sent = Instant::now();
-                    let result = async {
-                        let res = client.get(&url).header("authorization", &auth).send().await.map_err(|e| e.to_string())?;
-                        let status = res.status();
-                        let body = res.bytes().await.map_err(|e| e.to_string())?;
-                        if status.is_success() {
-                            Ok(())
-                        } else {
-                            Err(format!("{status} for {url}: {}", String::from_utf8_lossy(&body[..body.len().min(200)])))
-                        }
-                    }
-                    .await;
-                    match result {
-                        Ok(()) => out.latencies.push(sent.elapsed().as_micros() as u64),
-                        Err(e) => {
-                            out.errors += 1;
-                            out.first_error.get_or_insert(e);
-                        }
-                    }
-                }
-                out
-            }));
-        }
-        let mut all = Outcome { latencies: Vec::new(), errors: 0, first_error: None };
-        for w in workers {
-            let out = w.await.expect("a worker panicked");
-            all.latencies.extend(out.latencies);
-            all.errors += out.errors;
-            if all.first_error.is_none() {
-                all.first_error = out.first_error;
-            }
-        }
-        (all, started.elapsed())
-    }
-
     fn row(label: &str, name: &str, mut out: Outcome, elapsed: Duration) -> bool {
         out.latencies.sort_unstable();
         let n = out.latencies.len() as u64;
@@ -873,8 +836,9 @@ mod audit_bench {
             let (head, list) = endpoints(&client, &args, org).await?;
             let label = format!("{} {}k-event org", args.label, (head + 500) / 1000);
             for (name, path) in list {
-                let _ = load_path(&client, &args, &path, args.warmup).await;
-                let (out, elapsed) = load_path(&client, &args, &path, args.duration).await;
+                let target = Target::Fixed(path.as_str().into());
+                let _ = super::load(&client, &args, target.clone(), args.warmup, args.requests).await;
+                let (out, elapsed) = super::load(&client, &args, target, args.duration, args.requests).await;
                 ok &= row(&label, &name, out, elapsed);
             }
         }
@@ -883,11 +847,6 @@ mod audit_bench {
         } else {
             Err("some requests failed".into())
         }
-    }
-
-    fn rss_kib(pid: u64) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
     }
 
     async fn export(client: &reqwest::Client, args: &Args, org: &str, format: &str, pid: u64) -> Result<(), String> {
@@ -953,7 +912,7 @@ mod login_load {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    use super::{flag_value, percentile};
+    use super::{flag_value, percentile, rss_kib};
 
     /// Requests to `/api/auth/me` per second while measuring: few enough
     /// not to be load themselves, enough for a p99.
@@ -995,11 +954,6 @@ mod login_load {
                 .map_err(|_| "--pid wants a number")?,
         };
         measure(&s).await
-    }
-
-    fn rss_kib(pid: u64) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
     }
 
     /// The server's argon2id parameters: its defaults, or the same
