@@ -480,7 +480,7 @@ async fn main() {
     let mut failed = false;
     for target in targets {
         let _ = load(&client, &args, target.clone(), args.warmup, args.requests).await;
-        let (mut out, elapsed) = load(&client, &args, target, args.duration, args.requests).await;
+        let (mut out, elapsed) = load(&client, &args, target.clone(), args.duration, args.requests).await;
         out.latencies.sort_unstable();
         let n = out.latencies.len() as u64;
         println!(

@@ -397,7 +397,10 @@ pub struct ResolvedPolicy {
     pub sources: BTreeMap<String, Source>,
 }
 
-/// Whether `a` is at least as strict as `b`, field by field.
+/// Whether `a` is at least as strict as `b`, field by field. Every
+/// comparison has the one shape `fn(&T, &T) -> bool` that `Resolver::pick`
+/// takes, so the list fields take `&Vec<_>`, not slices.
+#[allow(clippy::ptr_arg)]
 mod tighter {
     use super::*;
 
