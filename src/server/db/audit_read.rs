@@ -289,7 +289,7 @@ mod tests {
         assert!(b.sql.ends_with("seq < $10 ORDER BY +seq DESC LIMIT $11) ORDER BY seq DESC"), "{}", b.sql);
         let untimed = build(&AuditQuery { to: None, ..q.clone() }, AuditRange::Before(10), 50);
         assert!(!untimed.sql.contains(" IN (SELECT"), "{}", untimed.sql);
-        assert!(untimed.sql.ends_with("seq < $9 ORDER BY seq DESC LIMIT $10"), "{}", untimed.sql);
+        assert!(untimed.sql.ends_with("seq < $8 ORDER BY seq DESC LIMIT $9"), "{}", untimed.sql);
         let installation = build(&AuditQuery::default(), AuditRange::Between { after: 0, up_to: 5 }, 1000);
         assert!(installation.sql.contains("organization_id IS NULL"), "{}", installation.sql);
         assert!(installation.sql.ends_with("seq > $1 AND seq <= $2 ORDER BY seq ASC LIMIT $3"), "{}", installation.sql);
