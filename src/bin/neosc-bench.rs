@@ -57,7 +57,7 @@
 //!
 //! Only loopback URLs are accepted: this is for measuring one's own server.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -263,6 +263,48 @@ async fn load(client: &reqwest::Client, args: &Args, target: Target, time: Durat
         }
     }
     (all, started.elapsed())
+}
+
+/// The server's resident memory at its highest, sampled from /proc every
+/// `every` until `stop`; the three memory measurements share it.
+struct PeakRss {
+    peak: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PeakRss {
+    /// Starts sampling process `pid`, the peak starting at `from` (what it
+    /// measured before).
+    fn start(pid: u64, from: u64, every: Duration) -> Self {
+        let peak = Arc::new(AtomicU64::new(from));
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = {
+            let (peak, stop) = (peak.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(kib) = rss_kib(pid) {
+                        peak.fetch_max(kib, Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(every).await;
+                }
+            })
+        };
+        PeakRss { peak, stop, task }
+    }
+
+    /// The peak so far, in KiB.
+    fn peak(&self) -> u64 {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Stops sampling; the peak, in KiB.
+    async fn stop(self) -> Result<u64, String> {
+        self.stop.store(true, Ordering::Relaxed);
+        let PeakRss { peak, task, .. } = self;
+        task.await.map_err(|e| e.to_string())?;
+        Ok(peak.load(Ordering::Relaxed))
+    }
 }
 
 /// The resident memory of process `pid` in KiB (`VmRSS` of
@@ -508,11 +550,11 @@ async fn main() {
 /// `--register-flood`).
 mod abuse {
     use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    use super::{flag_value, rss_kib};
+    use super::{flag_value, rss_kib, PeakRss};
 
     struct Abuse {
         url: String,
@@ -598,18 +640,7 @@ mod abuse {
 
     async fn abandon_logins(a: &Abuse, n: u64, pid: u64) -> Result<(), String> {
         let before = rss_kib(pid).ok_or(format!("no /proc/{pid}/status: is --pid the server?"))?;
-        let (peak, stop) = (Arc::new(AtomicU64::new(before)), Arc::new(AtomicBool::new(false)));
-        let sampler = {
-            let (peak, stop) = (peak.clone(), stop.clone());
-            tokio::spawn(async move {
-                while !stop.load(Ordering::Relaxed) {
-                    if let Some(kib) = rss_kib(pid) {
-                        peak.fetch_max(kib, Ordering::Relaxed);
-                    }
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-            })
-        };
+        let sampler = PeakRss::start(pid, before, Duration::from_millis(5));
         let started = Instant::now();
         let mut sends = tokio::task::JoinSet::new();
         for i in 0..n {
@@ -623,14 +654,13 @@ mod abuse {
         // Whatever the server still hashes for the vanished clients ends
         // within a few hash times.
         tokio::time::sleep(Duration::from_secs(2)).await;
-        stop.store(true, Ordering::Relaxed);
-        sampler.await.map_err(|e| e.to_string())?;
+        let peak = sampler.stop().await?;
         let mib = |kib: u64| kib as f64 / 1024.0;
         println!("abandoned logins: {n} sent at once from {n} addresses, all hung up within {:.2} s", sent.as_secs_f64());
         println!(
             "abandoned logins: server RSS {:.1} MiB before, peak {:.1} MiB (sampled every 5 ms), {:.1} MiB after",
             mib(before),
-            mib(peak.load(Ordering::Relaxed)),
+            mib(peak),
             mib(rss_kib(pid).unwrap_or(0))
         );
         println!("abandoned logins: a legitimate sign-in right after answered {status} in {:.1} ms", latency.as_secs_f64() * 1000.0);
@@ -718,11 +748,9 @@ mod abuse {
 /// bytes, events (the manifest's count), seconds, RSS before / peak /
 /// after.
 mod audit_bench {
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-    use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    use super::{flag_value, parse_args, percentile, rss_kib, Args, Outcome, Target};
+    use super::{flag_value, parse_args, percentile, rss_kib, Args, Outcome, PeakRss, Target};
 
     /// A query value with the characters that mean something in a URL
     /// escaped.
@@ -851,18 +879,7 @@ mod audit_bench {
 
     async fn export(client: &reqwest::Client, args: &Args, org: &str, format: &str, pid: u64) -> Result<(), String> {
         let before = rss_kib(pid).ok_or(format!("no /proc/{pid}/status: is --pid the server?"))?;
-        let (peak, stop) = (Arc::new(AtomicU64::new(before)), Arc::new(AtomicBool::new(false)));
-        let sampler = {
-            let (peak, stop) = (peak.clone(), stop.clone());
-            tokio::spawn(async move {
-                while !stop.load(Ordering::Relaxed) {
-                    if let Some(kib) = rss_kib(pid) {
-                        peak.fetch_max(kib, Ordering::Relaxed);
-                    }
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            })
-        };
+        let sampler = PeakRss::start(pid, before, Duration::from_millis(10));
         let started = Instant::now();
         let path = format!("/api/organizations/{org}/audit/export?format={format}");
         let mut res =
@@ -882,8 +899,7 @@ mod audit_bench {
             }
         }
         let seconds = started.elapsed().as_secs_f64();
-        stop.store(true, Ordering::Relaxed);
-        sampler.await.map_err(|e| e.to_string())?;
+        let peak = sampler.stop().await?;
         let text = String::from_utf8_lossy(&tail);
         let last = text.trim_end().rsplit('\n').next().unwrap_or("");
         let manifest: serde_json::Value = serde_json::from_str(last.strip_prefix("# manifest: ").unwrap_or(last)).unwrap_or_default();
@@ -896,7 +912,7 @@ mod audit_bench {
             bytes as f64 / 1048576.0,
             count as f64 / seconds,
             mib(before),
-            mib(peak.load(Ordering::Relaxed)),
+            mib(peak),
             mib(rss_kib(pid).unwrap_or(0))
         );
         Ok(())
@@ -908,11 +924,11 @@ mod audit_bench {
 /// everyone else, next to what the machine could hash at most.
 mod login_load {
     use std::net::{IpAddr, Ipv4Addr};
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    use super::{flag_value, percentile, rss_kib};
+    use super::{flag_value, percentile, rss_kib, PeakRss};
 
     /// Requests to `/api/auth/me` per second while measuring: few enough
     /// not to be load themselves, enough for a p99.
@@ -1043,19 +1059,8 @@ mod login_load {
         let before = rss_kib(s.pid).ok_or(format!("no /proc/{}/status: is --pid the server?", s.pid))?;
         let idle = time_me(&me_client, &s.url, &token, s.duration).await?;
 
-        let (peak, stop, logins, failures) =
-            (Arc::new(AtomicU64::new(before)), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-        let sampler = {
-            let (peak, stop, pid) = (peak.clone(), stop.clone(), s.pid);
-            tokio::spawn(async move {
-                while !stop.load(Ordering::Relaxed) {
-                    if let Some(kib) = rss_kib(pid) {
-                        peak.fetch_max(kib, Ordering::Relaxed);
-                    }
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-            })
-        };
+        let (logins, failures) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let sampler = PeakRss::start(s.pid, before, Duration::from_millis(5));
         let started = Instant::now();
         let deadline = started + s.duration;
         let mut workers = tokio::task::JoinSet::new();
@@ -1088,10 +1093,9 @@ mod login_load {
             }
         }
         let elapsed = started.elapsed();
-        let during_peak = peak.load(Ordering::Relaxed);
+        let during_peak = sampler.peak();
         tokio::time::sleep(s.settle).await;
-        stop.store(true, Ordering::Relaxed);
-        sampler.await.map_err(|e| e.to_string())?;
+        sampler.stop().await?;
         let after = rss_kib(s.pid).unwrap_or(0);
 
         let (ok, failed) = (logins.load(Ordering::Relaxed), failures.load(Ordering::Relaxed));
